@@ -1,0 +1,24 @@
+//! Wire types, signature grammar and request correlation for codemode. No sockets: everything
+//! here works on strings and values so it can be tested exhaustively and reused by the mock bus.
+//!
+//! # Layout
+//! - [`gw3`]: typed messages of io.Connect's gateway protocol, with [`gw3::decode`] and
+//!   [`gw3::encode`] and a frame-size cap.
+//! - [`signature`]: the tolerant parser for `accepts`/`returns` signature strings.
+//! - [`correlation`]: the pending-request table (deadlines, late replies, fail-all on close).
+//! - [`dates`]: `#T42_DATE#<ms>` values and trace-info stripping.
+//! - [`ids`]: newtype identifiers.
+
+pub mod correlation;
+pub mod dates;
+mod error;
+pub mod gw3;
+pub mod ids;
+pub mod signature;
+
+pub use crate::{
+    correlation::{CorrelationStats, PendingTable, Resolution},
+    error::ProtocolError,
+    gw3::{Gw3Message, MethodDefinition, MethodFlags},
+    ids::{InvocationId, MethodId, PeerId, RequestId, SubscriptionId},
+};

@@ -1,0 +1,1 @@
+//! Test fixtures for codemode's integration tests.

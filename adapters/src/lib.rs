@@ -1,1 +1,23 @@
-//! Bus adapters for codemode.
+//! Bus adapters for codemode: one module per bus dialect behind the [`Bus`] trait. This crate
+//! owns the sockets; everything above it sees only the dialect-neutral model.
+//!
+//! # Layout
+//! - [`Bus`]: the trait (catalogue + events, invoke with a target, raise an intent, serve).
+//! - `model`: the neutral types ([`Catalogue`], [`MethodInfo`], [`Target`], …).
+//! - [`ioconnect`]: io.Connect Desktop's gateway (GW3) over WebSocket.
+//! - [`BusError`]: the one error type.
+
+mod bus;
+mod error;
+pub mod ioconnect;
+mod model;
+
+pub use crate::{
+    bus::Bus,
+    error::BusError,
+    model::{
+        BusEvent, CallOptions, Catalogue, HandlerError, Identity, IntentHandler, IntentInfo,
+        IntentRequest, IntentResolution, IntentTarget, MethodHandler, MethodInfo, ServedMethod,
+        ServerInfo, ServerReply, Target, applications,
+    },
+};

@@ -92,16 +92,36 @@ impl<T> PendingTable<T> {
         now: Instant,
         timeout: Duration,
     ) -> Result<oneshot::Receiver<PendingOutcome<T>>, ProtocolError> {
+        let (responder, receiver) = oneshot::channel();
+        self.insert_responder(id, now, timeout, responder)?;
+        Ok(receiver)
+    }
+
+    /// Like [`insert`](Self::insert), for a caller that created the channel itself (so it can
+    /// start waiting before the socket task has seen the request).
+    pub fn insert_responder(
+        &mut self,
+        id: RequestId,
+        now: Instant,
+        timeout: Duration,
+        responder: oneshot::Sender<PendingOutcome<T>>,
+    ) -> Result<(), ProtocolError> {
         if self.entries.contains_key(&id) {
             return Err(ProtocolError::DuplicateRequest(id));
         }
         let deadline = now.checked_add(timeout).unwrap_or(now);
         let deadline_key = (deadline, self.next_sequence);
         self.next_sequence = self.next_sequence.wrapping_add(1);
-        let (responder, receiver) = oneshot::channel();
         self.deadlines.insert(deadline_key, id.clone());
-        self.entries.insert(id, Entry { responder, deadline_key, started: now });
-        Ok(receiver)
+        self.entries.insert(
+            id,
+            Entry {
+                responder,
+                deadline_key,
+                started: now,
+            },
+        );
+        Ok(())
     }
 
     /// Hands a reply to the caller waiting on `id`.
@@ -145,7 +165,9 @@ impl<T> PendingTable<T> {
             let id = entry.remove();
             if let Some(pending) = self.entries.remove(&id) {
                 let after = now.saturating_duration_since(pending.started);
-                let _ = pending.responder.send(Err(ProtocolError::Timeout { after }));
+                let _ = pending
+                    .responder
+                    .send(Err(ProtocolError::Timeout { after }));
                 self.stats.timed_out += 1;
                 self.remember_expired(id);
                 expired += 1;
@@ -199,10 +221,10 @@ impl<T> PendingTable<T> {
     }
 
     fn remember_expired(&mut self, id: RequestId) {
-        if self.expired_recently.len() >= REMEMBERED_EXPIRED {
-            if let Some(oldest) = self.expired_recently.pop_front() {
-                self.expired_lookup.remove(&oldest);
-            }
+        if self.expired_recently.len() >= REMEMBERED_EXPIRED
+            && let Some(oldest) = self.expired_recently.pop_front()
+        {
+            self.expired_lookup.remove(&oldest);
         }
         self.expired_lookup.insert(id.clone());
         self.expired_recently.push_back(id);

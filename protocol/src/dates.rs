@@ -40,8 +40,12 @@ pub fn map_t42_dates(value: &mut Value, convert: &mut impl FnMut(i64) -> Value) 
                 *value = convert(ms);
             }
         }
-        Value::Array(items) => items.iter_mut().for_each(|item| map_t42_dates(item, convert)),
-        Value::Object(map) => map.values_mut().for_each(|item| map_t42_dates(item, convert)),
+        Value::Array(items) => items
+            .iter_mut()
+            .for_each(|item| map_t42_dates(item, convert)),
+        Value::Object(map) => map
+            .values_mut()
+            .for_each(|item| map_t42_dates(item, convert)),
         _ => {}
     }
 }

@@ -138,7 +138,11 @@ pub struct Authentication {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub provider: Option<String>,
     /// A custom authenticator's input.
-    #[serde(default, rename = "providerContext", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        rename = "providerContext",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub provider_context: Option<Value>,
 }
 
@@ -155,12 +159,20 @@ impl Authentication {
 
     /// A one-shot gateway token (given to apps io.Connect Desktop launches).
     pub fn gateway_token(token: impl Into<String>) -> Self {
-        Self { method: Some("gateway-token".into()), token: Some(token.into()), ..Self::default() }
+        Self {
+            method: Some("gateway-token".into()),
+            token: Some(token.into()),
+            ..Self::default()
+        }
     }
 
     /// An access token from an earlier `welcome` or an auth provider.
     pub fn access_token(token: impl Into<String>) -> Self {
-        Self { method: Some("access-token".into()), token: Some(token.into()), ..Self::default() }
+        Self {
+            method: Some("access-token".into()),
+            token: Some(token.into()),
+            ..Self::default()
+        }
     }
 }
 
@@ -829,7 +841,9 @@ impl MethodDefinition {
 
     /// The intent name when this method is an FDC3 intent handler.
     pub fn intent_name(&self) -> Option<&str> {
-        self.name.strip_prefix(INTENT_METHOD_PREFIX).filter(|name| !name.is_empty())
+        self.name
+            .strip_prefix(INTENT_METHOD_PREFIX)
+            .filter(|name| !name.is_empty())
     }
 }
 
@@ -864,7 +878,10 @@ impl<'de> Deserialize<'de> for MethodFlags {
             Some(Value::Object(metadata)) => metadata,
             Some(_) | None => flags,
         };
-        Ok(Self { metadata, streaming })
+        Ok(Self {
+            metadata,
+            streaming,
+        })
     }
 }
 
@@ -874,13 +891,15 @@ fn lenient_methods<'de, D: Deserializer<'de>>(
     let raw = Option::<Vec<Value>>::deserialize(deserializer)?.unwrap_or_default();
     Ok(raw
         .into_iter()
-        .filter_map(|value| match serde_json::from_value::<MethodDefinition>(value) {
-            Ok(method) => Some(method),
-            Err(error) => {
-                tracing::warn!(%error, "skipping a malformed method definition");
-                None
-            }
-        })
+        .filter_map(
+            |value| match serde_json::from_value::<MethodDefinition>(value) {
+                Ok(method) => Some(method),
+                Err(error) => {
+                    tracing::warn!(%error, "skipping a malformed method definition");
+                    None
+                }
+            },
+        )
         .collect())
 }
 
@@ -890,18 +909,27 @@ fn lenient_methods<'de, D: Deserializer<'de>>(
 /// an error, so the caller can log it and carry on.
 pub fn decode(frame: &str, max_frame_bytes: usize) -> Result<Gw3Message, ProtocolError> {
     if frame.len() > max_frame_bytes {
-        return Err(ProtocolError::FrameTooLarge { len: frame.len(), max: max_frame_bytes });
+        return Err(ProtocolError::FrameTooLarge {
+            len: frame.len(),
+            max: max_frame_bytes,
+        });
     }
     match serde_json::from_str::<Gw3Message>(frame) {
         Ok(message) => Ok(message),
         Err(typed_error) => {
-            let value: Value = serde_json::from_str(frame)
-                .map_err(|error| ProtocolError::Malformed { reason: error.to_string() })?;
+            let value: Value =
+                serde_json::from_str(frame).map_err(|error| ProtocolError::Malformed {
+                    reason: error.to_string(),
+                })?;
             let Value::Object(object) = value else {
-                return Err(ProtocolError::Malformed { reason: "not a JSON object".into() });
+                return Err(ProtocolError::Malformed {
+                    reason: "not a JSON object".into(),
+                });
             };
             let Some(message_type) = object.get("type").and_then(Value::as_str) else {
-                return Err(ProtocolError::Malformed { reason: "no `type` field".into() });
+                return Err(ProtocolError::Malformed {
+                    reason: "no `type` field".into(),
+                });
             };
             if KNOWN_TYPES.contains(&message_type) {
                 return Err(ProtocolError::BadMessage {

@@ -25,7 +25,12 @@ fn request_ids_are_unique_and_duplicates_are_refused() {
     let mut table = PendingTable::<()>::new();
     let id = RequestId::new("same");
     let _first = table.insert(id.clone(), Instant::now(), SECOND).unwrap();
-    assert_eq!(table.insert(id.clone(), Instant::now(), SECOND).unwrap_err(), ProtocolError::DuplicateRequest(id));
+    assert_eq!(
+        table
+            .insert(id.clone(), Instant::now(), SECOND)
+            .unwrap_err(),
+        ProtocolError::DuplicateRequest(id)
+    );
 }
 
 #[test]
@@ -39,11 +44,20 @@ fn expired_requests_fail_with_timeout_and_late_replies_are_dropped_and_counted()
     assert_eq!(table.next_deadline(), Some(start + SECOND));
     assert_eq!(table.expire(start + SECOND / 2), 0);
     assert_eq!(table.expire(start + 2 * SECOND), 1);
-    assert_eq!(slow_rx.try_recv().unwrap(), Err(ProtocolError::Timeout { after: 2 * SECOND }));
+    assert_eq!(
+        slow_rx.try_recv().unwrap(),
+        Err(ProtocolError::Timeout { after: 2 * SECOND })
+    );
     assert_eq!(table.resolve(&slow, 1), Resolution::Late);
-    assert_eq!(table.resolve(&RequestId::new("never"), 1), Resolution::Unknown);
+    assert_eq!(
+        table.resolve(&RequestId::new("never"), 1),
+        Resolution::Unknown
+    );
     let stats = table.stats();
-    assert_eq!((stats.timed_out, stats.late_replies, stats.unknown_replies), (1, 1, 1));
+    assert_eq!(
+        (stats.timed_out, stats.late_replies, stats.unknown_replies),
+        (1, 1, 1)
+    );
     assert_eq!(table.next_deadline(), Some(start + 10 * SECOND));
     assert_eq!(table.len(), 1);
 }
@@ -52,10 +66,17 @@ fn expired_requests_fail_with_timeout_and_late_replies_are_dropped_and_counted()
 fn closing_the_connection_fails_every_pending_request_at_once() {
     let mut table = PendingTable::<u32>::new();
     let now = Instant::now();
-    let mut receivers: Vec<_> = (0..50).map(|_| table.insert(RequestId::random(), now, SECOND).unwrap()).collect();
+    let mut receivers: Vec<_> = (0..50)
+        .map(|_| table.insert(RequestId::random(), now, SECOND).unwrap())
+        .collect();
     assert_eq!(table.fail_all(Some("socket closed")), 50);
     for receiver in &mut receivers {
-        assert_eq!(receiver.try_recv().unwrap(), Err(ProtocolError::Closed { reason: Some("socket closed".into()) }));
+        assert_eq!(
+            receiver.try_recv().unwrap(),
+            Err(ProtocolError::Closed {
+                reason: Some("socket closed".into())
+            })
+        );
     }
     assert!(table.is_empty());
     assert_eq!(table.next_deadline(), None);
@@ -116,7 +137,11 @@ fn table_is_empty_after_any_mix_of_replies_timeouts_and_disconnects() {
         }
         now += Duration::from_secs(10);
         table.expire(now);
-        assert!(table.is_empty(), "round {round} leaked {} entries", table.len());
+        assert!(
+            table.is_empty(),
+            "round {round} leaked {} entries",
+            table.len()
+        );
         for mut receiver in receivers {
             assert!(receiver.try_recv().is_ok(), "a caller was never answered");
         }

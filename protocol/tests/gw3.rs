@@ -9,7 +9,10 @@ use codemode_protocol::{
 use serde_json::{Value, json};
 
 fn real_frames() -> Vec<&'static str> {
-    include_str!("data/gw3_frames.jsonl").lines().filter(|line| !line.trim().is_empty()).collect()
+    include_str!("data/gw3_frames.jsonl")
+        .lines()
+        .filter(|line| !line.trim().is_empty())
+        .collect()
 }
 
 #[test]
@@ -18,7 +21,10 @@ fn every_captured_frame_decodes_to_a_known_type_and_round_trips_unchanged() {
     assert!(frames.len() >= 30);
     for frame in frames {
         let message = gw3::decode(frame, DEFAULT_MAX_FRAME_BYTES).expect(frame);
-        assert!(!matches!(message, Gw3Message::Unknown(_)), "modelled type decoded as unknown: {frame}");
+        assert!(
+            !matches!(message, Gw3Message::Unknown(_)),
+            "modelled type decoded as unknown: {frame}"
+        );
         let original: Value = serde_json::from_str(frame).unwrap();
         assert_eq!(message.message_type(), original["type"].as_str().unwrap());
         let reencoded: Value = serde_json::from_str(&gw3::encode(&message)).unwrap();
@@ -30,7 +36,9 @@ fn every_captured_frame_decodes_to_a_known_type_and_round_trips_unchanged() {
 fn unknown_message_type_is_kept_whole_and_reencoded_verbatim() {
     let frame = r#"{"domain":"context","type":"context-updated","peer_id":"p-1","context_id":"c","delta":{"added":{"a":1}}}"#;
     let message = gw3::decode(frame, DEFAULT_MAX_FRAME_BYTES).unwrap();
-    let Gw3Message::Unknown(object) = &message else { panic!("expected unknown, got {message:?}") };
+    let Gw3Message::Unknown(object) = &message else {
+        panic!("expected unknown, got {message:?}")
+    };
     assert_eq!(object["context_id"], "c");
     assert_eq!(message.message_type(), "context-updated");
     let back: Value = serde_json::from_str(&gw3::encode(&message)).unwrap();
@@ -40,14 +48,27 @@ fn unknown_message_type_is_kept_whole_and_reencoded_verbatim() {
 #[test]
 fn known_type_with_wrong_shape_is_a_bad_message_error_not_a_panic() {
     let error = gw3::decode(r#"{"type":"call","domain":"agm","server_id":42}"#, 1024).unwrap_err();
-    assert!(matches!(error, ProtocolError::BadMessage { ref message_type, .. } if message_type == "call"));
+    assert!(
+        matches!(error, ProtocolError::BadMessage { ref message_type, .. } if message_type == "call")
+    );
 }
 
 #[test]
 fn garbage_frames_are_malformed_errors() {
-    for frame in ["", "not json", "[1,2]", "42", r#"{"domain":"agm"}"#, r#"{"type":7}"#, "{\"type\":\"call\""] {
+    for frame in [
+        "",
+        "not json",
+        "[1,2]",
+        "42",
+        r#"{"domain":"agm"}"#,
+        r#"{"type":7}"#,
+        "{\"type\":\"call\"",
+    ] {
         let error = gw3::decode(frame, 1024).unwrap_err();
-        assert!(matches!(error, ProtocolError::Malformed { .. }), "{frame:?} gave {error:?}");
+        assert!(
+            matches!(error, ProtocolError::Malformed { .. }),
+            "{frame:?} gave {error:?}"
+        );
     }
 }
 
@@ -55,13 +76,21 @@ fn garbage_frames_are_malformed_errors() {
 fn frames_over_the_cap_are_refused_before_parsing() {
     let frame = format!(r#"{{"type":"ping","pad":"{}"}}"#, "x".repeat(2000));
     let error = gw3::decode(&frame, 1000).unwrap_err();
-    assert_eq!(error, ProtocolError::FrameTooLarge { len: frame.len(), max: 1000 });
+    assert_eq!(
+        error,
+        ProtocolError::FrameTooLarge {
+            len: frame.len(),
+            max: 1000
+        }
+    );
 }
 
 #[test]
 fn numeric_method_id_is_echoed_as_a_number_and_string_id_as_a_string() {
     let frame = r#"{"domain":"agm","type":"methods-added","server_id":"p-1","methods":[{"id":7,"name":"A"},{"id":"7","name":"B"}]}"#;
-    let Gw3Message::MethodsAdded(added) = gw3::decode(frame, 4096).unwrap() else { panic!() };
+    let Gw3Message::MethodsAdded(added) = gw3::decode(frame, 4096).unwrap() else {
+        panic!()
+    };
     assert_eq!(added.methods[0].id.as_value(), &json!(7));
     assert_eq!(added.methods[1].id.as_value(), &json!("7"));
     assert_ne!(added.methods[0].id.key(), added.methods[1].id.key());
@@ -69,21 +98,33 @@ fn numeric_method_id_is_echoed_as_a_number_and_string_id_as_a_string() {
 
 #[test]
 fn nested_flags_are_read_from_metadata() {
-    let frame = real_frames().into_iter().find(|f| f.contains("Tick42.FDC3.Intents.ViewContact")).unwrap();
-    let Gw3Message::Register(register) = gw3::decode(frame, 4096).unwrap() else { panic!() };
+    let frame = real_frames()
+        .into_iter()
+        .find(|f| f.contains("Tick42.FDC3.Intents.ViewContact"))
+        .unwrap();
+    let Gw3Message::Register(register) = gw3::decode(frame, 4096).unwrap() else {
+        panic!()
+    };
     let method = &register.methods[0];
     assert_eq!(method.intent_name(), Some("ViewContact"));
-    assert_eq!(method.flags.metadata["intent"]["contextTypes"], json!(["fdc3.contact"]));
+    assert_eq!(
+        method.flags.metadata["intent"]["contextTypes"],
+        json!(["fdc3.contact"])
+    );
     assert!(!method.flags.streaming);
 }
 
 #[test]
 fn flat_flags_from_older_sdks_become_metadata_and_streaming() {
-    let flags: MethodFlags = serde_json::from_value(json!({"intent": {"displayName": "x"}, "streaming": true})).unwrap();
+    let flags: MethodFlags =
+        serde_json::from_value(json!({"intent": {"displayName": "x"}, "streaming": true})).unwrap();
     assert!(flags.streaming);
     assert_eq!(flags.metadata["intent"]["displayName"], "x");
     assert!(!flags.metadata.contains_key("streaming"));
-    assert_eq!(serde_json::to_value(&flags).unwrap(), json!({"metadata": {"intent": {"displayName": "x"}}, "streaming": true}));
+    assert_eq!(
+        serde_json::to_value(&flags).unwrap(),
+        json!({"metadata": {"intent": {"displayName": "x"}}, "streaming": true})
+    );
     let missing: MethodFlags = serde_json::from_value(Value::Null).unwrap();
     assert_eq!(missing, MethodFlags::default());
 }
@@ -91,31 +132,47 @@ fn flat_flags_from_older_sdks_become_metadata_and_streaming() {
 #[test]
 fn a_malformed_method_entry_is_skipped_without_losing_its_siblings() {
     let frame = r#"{"domain":"agm","type":"methods-added","server_id":"p-1","methods":[{"id":"0"},{"id":"1","name":"Good"},42]}"#;
-    let Gw3Message::MethodsAdded(added) = gw3::decode(frame, 4096).unwrap() else { panic!() };
+    let Gw3Message::MethodsAdded(added) = gw3::decode(frame, 4096).unwrap() else {
+        panic!()
+    };
     assert_eq!(added.methods.len(), 1);
     assert_eq!(added.methods[0].name, "Good");
 }
 
 #[test]
 fn method_identity_ignores_case_and_includes_signatures() {
-    let frame = real_frames().into_iter().find(|f| f.contains("\"methods-added\"")).unwrap();
-    let Gw3Message::MethodsAdded(added) = gw3::decode(frame, 1 << 20).unwrap() else { panic!() };
+    let frame = real_frames()
+        .into_iter()
+        .find(|f| f.contains("\"methods-added\""))
+        .unwrap();
+    let Gw3Message::MethodsAdded(added) = gw3::decode(frame, 1 << 20).unwrap() else {
+        panic!()
+    };
     let key = added.methods[0].identity_key();
     assert!(key.starts_with("crm.getclientsstring? adviser"));
 }
 
 #[test]
 fn t42_dates_decode_encode_and_map_recursively() {
-    assert_eq!(parse_t42_date("#T42_DATE#1795294858685"), Some(1_795_294_858_685));
+    assert_eq!(
+        parse_t42_date("#T42_DATE#1795294858685"),
+        Some(1_795_294_858_685)
+    );
     assert_eq!(parse_t42_date("#T42_DATE#-5"), Some(-5));
     assert_eq!(parse_t42_date("#T42_DATE#"), None);
     assert_eq!(parse_t42_date("#T42_DATE#12x"), None);
     assert_eq!(parse_t42_date("#T42_DATE#999999999999999999999999"), None);
     assert_eq!(parse_t42_date("2024-01-01"), None);
-    assert_eq!(format_t42_date(1_795_294_858_685), "#T42_DATE#1795294858685");
+    assert_eq!(
+        format_t42_date(1_795_294_858_685),
+        "#T42_DATE#1795294858685"
+    );
     let mut value = json!({"asOf": "#T42_DATE#1000", "rows": [{"t": "#T42_DATE#2000"}, "plain"]});
     map_t42_dates(&mut value, &mut |ms| json!({"ms": ms}));
-    assert_eq!(value, json!({"asOf": {"ms": 1000}, "rows": [{"t": {"ms": 2000}}, "plain"]}));
+    assert_eq!(
+        value,
+        json!({"asOf": {"ms": 1000}, "rows": [{"t": {"ms": 2000}}, "plain"]})
+    );
 }
 
 #[test]

@@ -1,0 +1,97 @@
+//! The adapters crate's one error type: every way a bus operation can fail, with enough
+//! context for a snippet (or a person) to act on it.
+
+use std::time::Duration;
+
+use serde_json::Value;
+use thiserror::Error;
+
+use codemode_protocol::ProtocolError;
+
+/// Why a bus operation failed.
+#[derive(Debug, Clone, Error)]
+#[non_exhaustive]
+pub enum BusError {
+    /// The socket could not be opened or the handshake did not finish.
+    #[error("cannot connect to {url}: {reason}")]
+    Connect {
+        /// Where we tried to connect.
+        url: String,
+        /// What went wrong.
+        reason: String,
+    },
+    /// The bus refused our credentials.
+    #[error("authentication failed: {reason}")]
+    Authentication {
+        /// The bus's reason.
+        reason: String,
+    },
+    /// No server offers the method (after waiting, if asked to wait).
+    #[error("method `{method}` not found on the bus")]
+    MethodNotFound {
+        /// The method name.
+        method: String,
+    },
+    /// Servers offer the method, but none matches the requested target.
+    #[error("no server of `{method}` matches target {target}")]
+    NoMatchingServer {
+        /// The method name.
+        method: String,
+        /// The target, rendered for people.
+        target: String,
+    },
+    /// The server ran the method and reported a failure.
+    #[error("`{method}` failed: {reason}")]
+    InvocationFailed {
+        /// The method name.
+        method: String,
+        /// Machine-readable reason, e.g. `agm.errors.client_error`.
+        reason_uri: Option<String>,
+        /// Human-readable reason.
+        reason: String,
+        /// Extra data the server attached.
+        context: Option<Value>,
+    },
+    /// The server left the bus while the call was pending.
+    #[error("the server of `{method}` left the bus while the call was pending")]
+    PeerLeft {
+        /// The method name.
+        method: String,
+    },
+    /// No reply within the call's timeout.
+    #[error("`{method}` did not answer within {after:?}")]
+    Timeout {
+        /// The method name.
+        method: String,
+        /// How long we waited.
+        after: Duration,
+    },
+    /// The connection to the bus is down (the adapter is reconnecting or closed).
+    #[error("disconnected from the bus{}", reason.as_ref().map(|r| format!(": {r}")).unwrap_or_default())]
+    Disconnected {
+        /// Why, when known.
+        reason: Option<String>,
+    },
+    /// No handler could take the intent.
+    #[error("intent `{intent}` not resolved: {reason}")]
+    IntentNotResolved {
+        /// The intent name.
+        intent: String,
+        /// Why.
+        reason: String,
+    },
+    /// The bus refused a request of ours (register, join…).
+    #[error("the bus refused `{request}`: {reason}")]
+    Refused {
+        /// What we asked for.
+        request: String,
+        /// The bus's reason.
+        reason: String,
+    },
+    /// A configuration value is unusable.
+    #[error("invalid configuration: {0}")]
+    Config(String),
+    /// A protocol-level failure.
+    #[error(transparent)]
+    Protocol(#[from] ProtocolError),
+}

@@ -1,1 +1,4 @@
-//! Integration tests.
+//! Integration tests: the io.Connect adapter against the real open-source gateway with real
+//! `@interopio/*` apps.
+
+mod real_gateway;

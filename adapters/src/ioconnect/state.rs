@@ -4,7 +4,7 @@
 //! [`Catalogue`]: platform internals hidden, methods grouped by name + signatures, intents merged
 //! from running handlers and declared apps.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use serde_json::{Map, Value};
 
@@ -23,6 +23,8 @@ const PLATFORM_PREFIXES: &[&str] = &["T42.", "Tick42."];
 pub(crate) struct PeerTable {
     own_peer: Option<PeerId>,
     peers: HashMap<PeerId, PeerState>,
+    /// Method name → the peers offering it, so routing a call does not scan every method.
+    servers_by_name: HashMap<String, HashSet<PeerId>>,
     next_order: u64,
     declared_apps: Vec<DeclaredApp>,
     generation: u64,
@@ -91,6 +93,13 @@ impl PeerTable {
 
     /// Folds one announcement; returns whether the catalogue changed.
     pub(crate) fn apply(&mut self, message: &Gw3Message) -> bool {
+        let touched = match message {
+            Gw3Message::MethodsAdded(added) => Some(&added.server_id),
+            Gw3Message::MethodsRemoved(removed) => Some(&removed.server_id),
+            Gw3Message::PeerRemoved(removed) => Some(&removed.removed_id),
+            _ => None,
+        };
+        let names_before = touched.map(|peer| (peer.clone(), self.method_names(peer)));
         let changed = match message {
             Gw3Message::PeerAdded(added) => {
                 if self.is_own(&added.new_peer_id) {
@@ -138,14 +147,55 @@ impl PeerTable {
         };
         if changed {
             self.generation += 1;
+            if let Some((peer, names)) = names_before {
+                self.reindex(&peer, &names);
+            }
         }
         changed
+    }
+
+    fn method_names(&self, peer: &PeerId) -> BTreeSet<String> {
+        self.peers
+            .get(peer)
+            .map(|state| {
+                state
+                    .methods
+                    .values()
+                    .map(|method| method.name.clone())
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    /// Moves `peer` in the name index from the names it had to the names it has now.
+    fn reindex(&mut self, peer: &PeerId, names_before: &BTreeSet<String>) {
+        let names_now = self.method_names(peer);
+        for gone in names_before.difference(&names_now) {
+            if let Some(servers) = self.servers_by_name.get_mut(gone) {
+                servers.remove(peer);
+                if servers.is_empty() {
+                    self.servers_by_name.remove(gone);
+                }
+            }
+        }
+        for name in names_now.difference(names_before) {
+            self.servers_by_name
+                .entry(name.clone())
+                .or_default()
+                .insert(peer.clone());
+        }
     }
 
     /// Every server offering `name` (platform methods included), in discovery order.
     pub(crate) fn endpoints(&self, name: &str) -> Vec<Endpoint> {
         let mut endpoints: Vec<(u64, Endpoint)> = Vec::new();
-        for (peer_id, peer) in &self.peers {
+        let Some(servers) = self.servers_by_name.get(name) else {
+            return Vec::new();
+        };
+        for (peer_id, peer) in servers
+            .iter()
+            .filter_map(|peer_id| Some((peer_id, self.peers.get(peer_id)?)))
+        {
             for method in peer.methods.values().filter(|method| method.name == name) {
                 endpoints.push((
                     peer.order,

@@ -6,12 +6,14 @@
 //!   [`gw3::encode`] and a frame-size cap.
 //! - [`signature`]: the tolerant parser for `accepts`/`returns` signature strings.
 //! - [`correlation`]: the pending-request table (deadlines, late replies, fail-all on close).
+//! - [`fdc3`]: FDC3 2.2 DACP and WCP messages.
 //! - [`dates`]: `#T42_DATE#<ms>` values and trace-info stripping.
 //! - [`ids`]: newtype identifiers.
 
 pub mod correlation;
 pub mod dates;
 mod error;
+pub mod fdc3;
 pub mod gw3;
 pub mod ids;
 pub mod signature;

@@ -8,6 +8,8 @@ use thiserror::Error;
 
 use codemode_protocol::ProtocolError;
 
+use crate::model::IntentHandler;
+
 /// Why a bus operation failed.
 #[derive(Debug, Clone, Error)]
 #[non_exhaustive]
@@ -79,6 +81,31 @@ pub enum BusError {
         intent: String,
         /// Why.
         reason: String,
+    },
+    /// Several handlers could take the intent and none was chosen; re-raise with one of
+    /// `choices` as the target.
+    #[error("intent `{intent}` is ambiguous: {} handlers could take it; choose one with app= or instance=", choices.len())]
+    IntentAmbiguous {
+        /// The intent name.
+        intent: String,
+        /// The handlers to choose from.
+        choices: Vec<IntentHandler>,
+    },
+    /// The handler took the intent but failed to produce its result.
+    #[error("intent `{intent}` was delivered but its result failed: {reason}")]
+    IntentResultFailed {
+        /// The intent name.
+        intent: String,
+        /// Why (e.g. `NoResultReturned`, `IntentHandlerRejected`).
+        reason: String,
+    },
+    /// The bus dialect cannot do this.
+    #[error("{operation} is not supported on {dialect}")]
+    Unsupported {
+        /// What was asked.
+        operation: String,
+        /// The dialect.
+        dialect: String,
     },
     /// The bus refused a request of ours (register, join…).
     #[error("the bus refused `{request}`: {reason}")]

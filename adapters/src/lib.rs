@@ -5,10 +5,12 @@
 //! - [`Bus`]: the trait (catalogue + events, invoke with a target, raise an intent, serve).
 //! - `model`: the neutral types ([`Catalogue`], [`MethodInfo`], [`Target`], …).
 //! - [`ioconnect`]: io.Connect Desktop's gateway (GW3) over WebSocket.
+//! - [`fdc3`]: an FDC3 2.2 Desktop Agent (DACP over the Web Connection Protocol).
 //! - [`BusError`]: the one error type.
 
 mod bus;
 mod error;
+pub mod fdc3;
 pub mod ioconnect;
 mod model;
 

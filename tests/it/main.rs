@@ -1,4 +1,7 @@
-//! Integration tests: the io.Connect adapter against the real open-source gateway with real
-//! `@interopio/*` apps.
+//! Integration tests against real peers: the io.Connect adapter against the real open-source
+//! gateway with real `@interopio/*` apps, and the FDC3 adapter against the FINOS reference
+//! Desktop Agent.
+#![expect(clippy::expect_used, reason = "test helpers fail loudly")]
 
+mod fdc3_agent;
 mod real_gateway;

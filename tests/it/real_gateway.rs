@@ -14,7 +14,10 @@ use codemode_tests::{GatewayOptions, RealGateway, init_tracing, probe, shared_ga
 use serde_json::{Map, Value, json};
 
 fn args(value: Value) -> Map<String, Value> {
-    value.as_object().cloned().unwrap_or_default()
+    match value {
+        Value::Object(object) => object,
+        _ => Map::new(),
+    }
 }
 
 async fn connect(gateway: &RealGateway) -> IoConnectBus {
@@ -91,7 +94,7 @@ async fn discovery_matches_what_the_real_desktop_client_reports() {
     let echo_apps: BTreeSet<&str> = echo
         .servers
         .iter()
-        .map(|server| server.application())
+        .map(codemode_adapters::ServerInfo::application)
         .collect();
     assert_eq!(
         echo_apps,

@@ -102,32 +102,7 @@ impl RealGateway {
             .stderr(Stdio::from(log))
             .spawn()
             .expect("start node tests/fixtures/ioconnect/run.js (is node installed?)");
-        let stdout = child.stdout.take().expect("fixture stdout");
-        let (lines_tx, lines_rx) = mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines() {
-                let Ok(line) = line else { break };
-                if lines_tx.send(line).is_err() {
-                    break;
-                }
-            }
-        });
-        let ready = loop {
-            match lines_rx.recv_timeout(Duration::from_secs(180)) {
-                Ok(line) => {
-                    if let Ok(value) = serde_json::from_str::<Value>(&line)
-                        && value["ready"] == true
-                    {
-                        break value;
-                    }
-                }
-                Err(error) => {
-                    let _ = child.kill();
-                    let log = std::fs::read_to_string(&log_path).unwrap_or_default();
-                    panic!("the gateway fixture never became ready ({error}); its log:\n{log}");
-                }
-            }
-        };
+        let ready = read_ready_line(&mut child, &log_path);
         let port = u16::try_from(ready["port"].as_u64().expect("ready.port")).expect("port");
         Self {
             _stdin: child.stdin.take(),
@@ -213,4 +188,116 @@ pub fn init_tracing() {
         .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
         .with_test_writer()
         .try_init();
+}
+
+/// The folder of the FDC3 fixture (the FINOS reference Desktop Agent and handler apps).
+pub fn fdc3_fixture_dir() -> PathBuf {
+    repo_root().join("tests/fixtures/fdc3")
+}
+
+/// A running FINOS reference Desktop Agent (`@finos/fdc3-web-impl`) with its handler apps;
+/// killed on drop. Every frame codemode sends is validated against the official schemas and
+/// logged to [`ReferenceAgent::validation_log`].
+pub struct ReferenceAgent {
+    child: Child,
+    _stdin: Option<ChildStdin>,
+    /// `ws://127.0.0.1:P/`.
+    pub url: String,
+    /// The identity URL of codemode's App Directory record.
+    pub identity_url: String,
+    /// One JSON line per frame received from codemode: `{type, valid, errors}`.
+    pub validation_log: PathBuf,
+}
+
+impl ReferenceAgent {
+    /// Starts the agent with a heartbeat every `heartbeat_ms` and waits for its ready line.
+    pub fn start(heartbeat_ms: u64) -> Self {
+        static INSTALLED: OnceLock<()> = OnceLock::new();
+        INSTALLED.get_or_init(|| {
+            let status = Command::new("bash")
+                .arg(fdc3_fixture_dir().join("install.sh"))
+                .status()
+                .expect("run tests/fixtures/fdc3/install.sh");
+            assert!(
+                status.success(),
+                "installing the FDC3 fixture's npm packages failed"
+            );
+        });
+        let log_dir = repo_root().join("target/fixture-logs");
+        std::fs::create_dir_all(&log_dir).expect("create target/fixture-logs");
+        let id = uuid::Uuid::new_v4().simple().to_string();
+        let log_path = log_dir.join(format!("fdc3-{id}.log"));
+        let validation_log = log_dir.join(format!("fdc3-{id}-validation.jsonl"));
+        let log = std::fs::File::create(&log_path).expect("create fixture log");
+        let mut child = Command::new("node")
+            .current_dir(fdc3_fixture_dir())
+            .args(FDC3_FIXTURE_COMMAND)
+            .args(["--port", "0", "--heartbeat-ms", &heartbeat_ms.to_string()])
+            .arg("--validation-log")
+            .arg(&validation_log)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::from(log))
+            .spawn()
+            .expect("start the FDC3 fixture (is node installed?)");
+        let ready = read_ready_line(&mut child, &log_path);
+        Self {
+            _stdin: child.stdin.take(),
+            child,
+            url: ready["url"].as_str().expect("ready.url").to_owned(),
+            identity_url: ready["identityUrl"]
+                .as_str()
+                .expect("ready.identityUrl")
+                .to_owned(),
+            validation_log,
+        }
+    }
+
+    /// Every validation record so far.
+    pub fn validations(&self) -> Vec<Value> {
+        std::fs::read_to_string(&self.validation_log)
+            .unwrap_or_default()
+            .lines()
+            .filter_map(|line| serde_json::from_str(line).ok())
+            .collect()
+    }
+}
+
+impl Drop for ReferenceAgent {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// The node arguments that start the FDC3 fixture (before its own options).
+const FDC3_FIXTURE_COMMAND: &[&str] = &["run.js"];
+
+fn read_ready_line(child: &mut Child, log_path: &Path) -> Value {
+    let stdout = child.stdout.take().expect("fixture stdout");
+    let (lines_tx, lines_rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines() {
+            let Ok(line) = line else { break };
+            if lines_tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    loop {
+        match lines_rx.recv_timeout(Duration::from_mins(3)) {
+            Ok(line) => {
+                if let Ok(value) = serde_json::from_str::<Value>(&line)
+                    && value["ready"] == true
+                {
+                    return value;
+                }
+            }
+            Err(error) => {
+                let _ = child.kill();
+                let log = std::fs::read_to_string(log_path).unwrap_or_default();
+                panic!("the fixture never became ready ({error}); its log:\n{log}");
+            }
+        }
+    }
 }

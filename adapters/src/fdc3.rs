@@ -8,6 +8,7 @@
 //! (`raiseIntentResponse`) and, later and possibly much later, the handler's result
 //! (`raiseIntentResultResponse`); both waiters are registered before the request is sent.
 
+mod appd;
 mod config;
 mod connection;
 
@@ -28,7 +29,7 @@ use codemode_protocol::{
         AppIdentifier, AppIntent, AppMetadata, DacpRequest, Fdc3Message, FindInstancesRequest,
         FindIntentRequest, FindIntentsByContextRequest, GetAppMetadataRequest, GetInfoRequest,
         IntentResolution, IntentResult, OpenRequest, RAISE_INTENT_RESULT_RESPONSE,
-        RaiseIntentRequest, STANDARD_CONTEXT_TYPES, STANDARD_INTENTS, errors,
+        RaiseIntentRequest, STANDARD_CONTEXT_TYPES, STANDARD_INTENTS, errors, probe_context,
     },
 };
 
@@ -102,7 +103,7 @@ impl Fdc3Bus {
             .collect();
         let by_context = join_all(context_types.iter().map(|context_type| async move {
             let found = self
-                .find_intents_by_context(json!({"type": context_type}))
+                .find_intents_by_context(probe_context(context_type))
                 .await;
             (context_type.clone(), found)
         }));
@@ -110,6 +111,11 @@ impl Fdc3Bus {
         let (by_context, by_intent) = tokio::join!(by_context, by_intent);
 
         let mut builder = CatalogueBuilder::default();
+        if let Some(location) = &self.config.app_directory {
+            for declared in appd::load(location).await? {
+                builder.add_declared(&declared);
+            }
+        }
         for (context_type, found) in by_context {
             match found {
                 Ok(app_intents) => app_intents
@@ -366,6 +372,34 @@ impl CatalogueBuilder {
             if handler.result_type.is_none() {
                 handler.result_type.clone_from(&app.result_type);
             }
+        }
+    }
+
+    /// An App Directory entry: authoritative for context and result types.
+    fn add_declared(&mut self, declared: &appd::DeclaredIntent) {
+        if let Some(display) = &declared.display_name {
+            self.display_names
+                .entry(declared.intent.clone())
+                .or_insert_with(|| display.clone());
+        }
+        let handlers = self.intents.entry(declared.intent.clone()).or_default();
+        let key = (true, declared.app_id.clone(), String::new());
+        let handler = handlers.entry(key).or_insert_with(|| IntentHandler {
+            application: declared.app_id.clone(),
+            instance: None,
+            display_name: None,
+            context_types: Vec::new(),
+            result_type: None,
+            app_title: None,
+        });
+        for context_type in &declared.contexts {
+            if !handler.context_types.contains(context_type) {
+                handler.context_types.push(context_type.clone());
+            }
+        }
+        handler.result_type.clone_from(&declared.result_type);
+        if handler.app_title.is_none() {
+            handler.app_title.clone_from(&declared.app_title);
         }
     }
 

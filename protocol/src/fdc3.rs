@@ -533,3 +533,50 @@ pub const STANDARD_INTENTS: &[&str] = &[
     "ViewQuote",
     "ViewResearch",
 ];
+
+/// The smallest context of `context_type` that its official schema accepts, used to ask the
+/// agent which intents take that type. Unknown types get `{type}` only.
+pub fn probe_context(context_type: &str) -> Value {
+    let instrument = serde_json::json!({"type": "fdc3.instrument", "id": {}});
+    let contact = serde_json::json!({"type": "fdc3.contact", "id": {}});
+    let mut context = match context_type {
+        "fdc3.action" => {
+            serde_json::json!({"title": "codemode", "context": {"type": "fdc3.nothing"}})
+        }
+        "fdc3.chart" | "fdc3.instrumentList" => serde_json::json!({"instruments": [instrument]}),
+        "fdc3.chat.message" => serde_json::json!({
+            "chatRoom": {"type": "fdc3.chat.room", "providerName": "codemode", "id": {}},
+            "message": {"type": "fdc3.message"}
+        }),
+        "fdc3.chat.room" => serde_json::json!({"providerName": "codemode", "id": {}}),
+        "fdc3.chat.searchCriteria" => serde_json::json!({"criteria": ["codemode"]}),
+        "fdc3.contactList" => serde_json::json!({"contacts": [contact]}),
+        "fdc3.email" => serde_json::json!({"recipients": contact}),
+        "fdc3.interaction" => serde_json::json!({
+            "participants": {"type": "fdc3.contactList", "contacts": [contact]},
+            "timeRange": {"type": "fdc3.timeRange", "startTime": "2026-01-01T00:00:00.000Z"},
+            // A free string: the enum values also match the schema's plain-string branch, which
+            // breaks its `oneOf`.
+            "interactionType": "codemode discovery",
+            "description": "codemode"
+        }),
+        "fdc3.portfolio" => serde_json::json!({"positions": []}),
+        "fdc3.position" => serde_json::json!({"instrument": instrument, "holding": 0}),
+        "fdc3.timeRange" => serde_json::json!({"startTime": "2026-01-01T00:00:00.000Z"}),
+        "fdc3.transactionResult" => serde_json::json!({"status": "Created"}),
+        "fdc3.valuation" => serde_json::json!({"value": 0, "CURRENCY_ISOCODE": "USD"}),
+        "fdc3.orderList" => serde_json::json!({"orders": []}),
+        "fdc3.trade" => {
+            serde_json::json!({"id": {}, "product": {"type": "fdc3.product", "id": {}}})
+        }
+        "fdc3.tradeList" => serde_json::json!({"trades": []}),
+        "fdc3.organization" => serde_json::json!({"id": {"PERMID": "codemode"}}),
+        "fdc3.contact" | "fdc3.country" | "fdc3.currency" | "fdc3.instrument" | "fdc3.order"
+        | "fdc3.product" => serde_json::json!({"id": {}}),
+        _ => serde_json::json!({}),
+    };
+    if let Value::Object(object) = &mut context {
+        object.insert("type".into(), Value::String(context_type.to_owned()));
+    }
+    context
+}

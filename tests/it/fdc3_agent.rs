@@ -16,6 +16,7 @@ async fn connect(agent: &ReferenceAgent) -> Fdc3Bus {
     init_tracing();
     let mut config = Fdc3Config::new(agent.url.clone(), agent.identity_url.clone());
     config.result_timeout = Duration::from_secs(20);
+    config.app_directory = Some(agent.appd_url.clone());
     Fdc3Bus::connect(config)
         .await
         .expect("connect to the reference agent")

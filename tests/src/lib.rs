@@ -205,6 +205,8 @@ pub struct ReferenceAgent {
     pub url: String,
     /// The identity URL of codemode's App Directory record.
     pub identity_url: String,
+    /// The agent's App Directory (`GET /v2/apps`).
+    pub appd_url: String,
     /// One JSON line per frame received from codemode: `{type, valid, errors}`.
     pub validation_log: PathBuf,
 }
@@ -249,6 +251,7 @@ impl ReferenceAgent {
                 .as_str()
                 .expect("ready.identityUrl")
                 .to_owned(),
+            appd_url: ready["appdUrl"].as_str().expect("ready.appdUrl").to_owned(),
             validation_log,
         }
     }

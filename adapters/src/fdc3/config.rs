@@ -25,6 +25,9 @@ pub struct Fdc3Config {
     pub reconnect_max_delay: Duration,
     /// Whether to reconnect after the connection drops.
     pub reconnect: bool,
+    /// An App Directory (a `/v2/apps` URL or a JSON file of AppD records): the authoritative
+    /// source of each app's intents, context types and result types when the agent has one.
+    pub app_directory: Option<String>,
     /// Context types probed (besides the standard ones) to discover intents.
     pub extra_context_types: Vec<String>,
     /// Intents probed (besides the standard ones) to discover handlers.
@@ -47,6 +50,7 @@ impl Fdc3Config {
             reconnect_initial_delay: Duration::from_millis(200),
             reconnect_max_delay: Duration::from_secs(10),
             reconnect: true,
+            app_directory: None,
             extra_context_types: Vec::new(),
             extra_intents: Vec::new(),
             max_frame_bytes: DEFAULT_MAX_FRAME_BYTES,

@@ -1,0 +1,105 @@
+//! App Directory v2 records: what each app declares it listens for.
+//!
+//! DACP can tell which apps handle an intent, but not always with which context and result
+//! types; an App Directory (`GET /v2/apps`, or the same JSON in a file) is the authoritative
+//! source. Only the fields the catalogue needs are read; everything else is ignored.
+
+use serde::Deserialize;
+use serde_json::{Map, Value};
+
+use crate::error::BusError;
+
+/// One app's declared intent handler.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct DeclaredIntent {
+    pub(crate) app_id: String,
+    pub(crate) app_title: Option<String>,
+    pub(crate) intent: String,
+    pub(crate) display_name: Option<String>,
+    pub(crate) contexts: Vec<String>,
+    pub(crate) result_type: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+enum Directory {
+    Wrapped { applications: Vec<Value> },
+    Bare(Vec<Value>),
+}
+
+/// Loads the directory from an `http(s)://` URL or a file path.
+pub(crate) async fn load(location: &str) -> Result<Vec<DeclaredIntent>, BusError> {
+    let failed = |reason: String| {
+        BusError::Config(format!(
+            "cannot read the App Directory at {location}: {reason}"
+        ))
+    };
+    let text = if location.starts_with("http://") || location.starts_with("https://") {
+        let response = reqwest::get(location)
+            .await
+            .map_err(|error| failed(error.to_string()))?;
+        let response = response
+            .error_for_status()
+            .map_err(|error| failed(error.to_string()))?;
+        response
+            .text()
+            .await
+            .map_err(|error| failed(error.to_string()))?
+    } else {
+        tokio::fs::read_to_string(location)
+            .await
+            .map_err(|error| failed(error.to_string()))?
+    };
+    parse(&text).map_err(failed)
+}
+
+/// Reads `{applications: [...]}` or a bare array of AppD records.
+pub(crate) fn parse(text: &str) -> Result<Vec<DeclaredIntent>, String> {
+    let directory: Directory = serde_json::from_str(text).map_err(|error| error.to_string())?;
+    let records = match directory {
+        Directory::Wrapped { applications } => applications,
+        Directory::Bare(records) => records,
+    };
+    let mut declared = Vec::new();
+    for record in &records {
+        let Some(app_id) = record.get("appId").and_then(Value::as_str) else {
+            continue;
+        };
+        let app_title = record
+            .get("title")
+            .and_then(Value::as_str)
+            .map(str::to_owned);
+        let listens_for = record
+            .pointer("/interop/intents/listensFor")
+            .and_then(Value::as_object)
+            .cloned()
+            .unwrap_or_else(Map::new);
+        for (intent, details) in listens_for {
+            declared.push(DeclaredIntent {
+                app_id: app_id.to_owned(),
+                app_title: app_title.clone(),
+                intent,
+                display_name: details
+                    .get("displayName")
+                    .and_then(Value::as_str)
+                    .map(str::to_owned),
+                contexts: details
+                    .get("contexts")
+                    .and_then(Value::as_array)
+                    .map(|items| {
+                        items
+                            .iter()
+                            .filter_map(Value::as_str)
+                            .map(str::to_owned)
+                            .collect()
+                    })
+                    .unwrap_or_default(),
+                result_type: details
+                    .get("resultType")
+                    .and_then(Value::as_str)
+                    .map(str::to_owned),
+            });
+        }
+    }
+    Ok(declared)
+}

@@ -1,2 +1,96 @@
-//! The `codemode` binary.
-fn main() {}
+//! The `codemode` command line.
+//!
+//! One subcommand per entry point; each parses its flags into the library's configuration and
+//! runs it until Ctrl-C. Logs go to stderr (`RUST_LOG`, default `info`); stdout carries only
+//! machine-readable lines (the mock bus prints its URL once it is ready).
+
+use std::{net::SocketAddr, path::PathBuf};
+
+use anyhow::Context as _;
+use clap::{Args, Parser, Subcommand};
+use tracing_subscriber::EnvFilter;
+
+use codemode::mock_bus::{MockBus, MockBusConfig, synthetic};
+
+/// Code Mode for desktop interop buses.
+#[derive(Debug, Parser)]
+#[command(name = "codemode", version, about, long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run the mock bus standalone: an io.Connect-compatible gateway with sample apps.
+    MockBus(MockBusArgs),
+}
+
+#[derive(Debug, Args)]
+struct MockBusArgs {
+    /// Address to listen on (use port 0 for a free port).
+    #[arg(long, default_value = "127.0.0.1:8385")]
+    listen: SocketAddr,
+    /// Number of synthetic apps to add to the sample apps.
+    #[arg(long, default_value_t = 0)]
+    apps: usize,
+    /// Seed of the synthetic apps (the same seed and count give the same apps).
+    #[arg(long, default_value_t = synthetic::DEFAULT_SEED)]
+    seed: u64,
+    /// Owner of the apps: only clients logged in as this user see them (default: everyone).
+    #[arg(long)]
+    user: Option<String>,
+    /// Directory of app definitions (`*.json`) to use instead of the built-in samples.
+    #[arg(long)]
+    samples: Option<PathBuf>,
+}
+
+fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
+    runtime.block_on(async {
+        match cli.command {
+            Command::MockBus(args) => run_mock_bus(args).await,
+        }
+    })
+}
+
+async fn run_mock_bus(args: MockBusArgs) -> anyhow::Result<()> {
+    let config = MockBusConfig {
+        listen: Some(args.listen),
+        synthetic_apps: args.apps,
+        synthetic_seed: args.seed,
+        user: args.user,
+        samples_dir: args.samples,
+        ..MockBusConfig::default()
+    };
+    let bus = MockBus::start(config)
+        .await
+        .context("starting the mock bus")?;
+    print_ready_line(&bus.url());
+    tokio::signal::ctrl_c()
+        .await
+        .context("waiting for Ctrl-C")?;
+    tracing::info!("Ctrl-C: shutting down");
+    bus.shutdown().await;
+    Ok(())
+}
+
+#[expect(
+    clippy::print_stdout,
+    reason = "the URL line on stdout is the mock bus's ready signal for scripts and tests"
+)]
+fn print_ready_line(url: &str) {
+    use std::io::Write as _;
+    println!("{url}");
+    let _ = std::io::stdout().flush();
+}

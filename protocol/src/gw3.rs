@@ -404,7 +404,7 @@ pub struct MethodsAdded {
     /// The server offering them.
     pub server_id: PeerId,
     /// The methods; malformed entries are skipped with a warning, not fatal.
-    #[serde(deserialize_with = "lenient_methods")]
+    #[serde(default, deserialize_with = "lenient_methods")]
     pub methods: Vec<MethodDefinition>,
 }
 
@@ -952,7 +952,131 @@ pub fn encode(message: &Gw3Message) -> String {
     encoded.unwrap_or_default()
 }
 
+/// Applies `$body` to the struct inside every typed variant of a [`Gw3Message`].
+macro_rules! each_variant {
+    ($message:expr, $inner:ident => $body:expr, unknown($object:ident) => $unknown:expr) => {
+        match $message {
+            Gw3Message::Hello($inner) => $body,
+            Gw3Message::Welcome($inner) => $body,
+            Gw3Message::AuthenticationRequest($inner) => $body,
+            Gw3Message::Join($inner) => $body,
+            Gw3Message::Leave($inner) => $body,
+            Gw3Message::Success($inner) => $body,
+            Gw3Message::Error($inner) => $body,
+            Gw3Message::CreateToken($inner) => $body,
+            Gw3Message::Token($inner) => $body,
+            Gw3Message::PeerAdded($inner) => $body,
+            Gw3Message::PeerRemoved($inner) => $body,
+            Gw3Message::MethodsAdded($inner) => $body,
+            Gw3Message::MethodsRemoved($inner) => $body,
+            Gw3Message::Register($inner) => $body,
+            Gw3Message::Unregister($inner) => $body,
+            Gw3Message::Call($inner) => $body,
+            Gw3Message::Invoke($inner) => $body,
+            Gw3Message::Yield($inner) => $body,
+            Gw3Message::Result($inner) => $body,
+            Gw3Message::Subscribe($inner) => $body,
+            Gw3Message::AddInterest($inner) => $body,
+            Gw3Message::Accepted($inner) => $body,
+            Gw3Message::Subscribed($inner) => $body,
+            Gw3Message::Publish($inner) => $body,
+            Gw3Message::Post($inner) => $body,
+            Gw3Message::Event($inner) => $body,
+            Gw3Message::Unsubscribe($inner) => $body,
+            Gw3Message::RemoveInterest($inner) => $body,
+            Gw3Message::DropSubscription($inner) => $body,
+            Gw3Message::SubscriptionCancelled($inner) => $body,
+            Gw3Message::Ping(_) => None,
+            Gw3Message::Unknown($object) => $unknown,
+        }
+    };
+}
+
+/// Envelope fields shared by (most) message structs.
+trait EnvelopeFields {
+    fn domain(&self) -> Option<Domain>;
+    fn request_id(&self) -> Option<&RequestId> {
+        None
+    }
+    fn peer_id(&self) -> Option<&PeerId>;
+}
+
+macro_rules! envelope_fields {
+    (with_request: $($with:ty),*; without_request: $($without:ty),*) => {
+        $(impl EnvelopeFields for $with {
+            fn domain(&self) -> Option<Domain> { self.domain }
+            fn request_id(&self) -> Option<&RequestId> { self.request_id.as_ref() }
+            fn peer_id(&self) -> Option<&PeerId> { self.peer_id.as_ref() }
+        })*
+        $(impl EnvelopeFields for $without {
+            fn domain(&self) -> Option<Domain> { self.domain }
+            fn peer_id(&self) -> Option<&PeerId> { self.peer_id.as_ref() }
+        })*
+    };
+}
+
+envelope_fields!(
+    with_request: Join, Leave, Success, ErrorMessage, CreateToken, Token, Register, Unregister,
+        Call, Yield, CallResult, Subscribe, Subscribed, Unsubscribe;
+    without_request: PeerAdded, PeerRemoved, MethodsAdded, MethodsRemoved, Invoke, AddInterest,
+        Accepted, Publish, Post, Event, RemoveInterest, DropSubscription, SubscriptionCancelled
+);
+
+impl EnvelopeFields for Hello {
+    fn domain(&self) -> Option<Domain> {
+        self.domain
+    }
+    fn request_id(&self) -> Option<&RequestId> {
+        self.request_id.as_ref()
+    }
+    fn peer_id(&self) -> Option<&PeerId> {
+        None
+    }
+}
+
+impl EnvelopeFields for Welcome {
+    fn domain(&self) -> Option<Domain> {
+        self.domain
+    }
+    fn request_id(&self) -> Option<&RequestId> {
+        self.request_id.as_ref()
+    }
+    fn peer_id(&self) -> Option<&PeerId> {
+        Some(&self.peer_id)
+    }
+}
+
+impl EnvelopeFields for AuthenticationRequest {
+    fn domain(&self) -> Option<Domain> {
+        self.domain
+    }
+    fn request_id(&self) -> Option<&RequestId> {
+        self.request_id.as_ref()
+    }
+    fn peer_id(&self) -> Option<&PeerId> {
+        None
+    }
+}
+
 impl Gw3Message {
+    /// The `request_id` that correlates this message with a request, if it carries one.
+    /// (Unknown messages keep theirs in the raw object.)
+    pub fn request_id(&self) -> Option<&RequestId> {
+        each_variant!(self, inner => EnvelopeFields::request_id(inner), unknown(_object) => None)
+    }
+
+    /// The `peer_id` field: the sender's id on requests, the recipient's on announcements.
+    pub fn peer_id(&self) -> Option<&PeerId> {
+        each_variant!(self, inner => EnvelopeFields::peer_id(inner), unknown(_object) => None)
+    }
+
+    /// The `domain` field, if present (`global` is implied when absent).
+    pub fn domain(&self) -> Option<Domain> {
+        each_variant!(self, inner => EnvelopeFields::domain(inner), unknown(object) => {
+            object.get("domain").cloned().and_then(|domain| serde_json::from_value(domain).ok())
+        })
+    }
+
     /// The wire `type` of this message.
     pub fn message_type(&self) -> &str {
         match self {
@@ -1054,6 +1178,16 @@ pub mod reasons {
     pub const INVALID_PEER: &str = "global.errors.invalid_peer";
     /// Generic failure.
     pub const FAILURE: &str = "global.errors.failure";
+    /// Generic interop failure (e.g. an unknown server).
+    pub const AGM_FAILURE: &str = "agm.errors.failure";
+    /// A subscription id the gateway does not know.
+    pub const INVALID_SUBSCRIPTION: &str = "agm.errors.subscription.invalid_subscription";
+    /// Why a peer was removed.
+    pub const PEER_REMOVED: &str = "agm.peer-removed";
+    /// Why a method was removed.
+    pub const METHOD_REMOVED: &str = "agm.method-removed";
+    /// An identity the gateway rejects.
+    pub const BAD_IDENTITY: &str = "global.errors.bad_identity";
     /// The reason text the gateway uses when a server leaves mid-call.
     pub const PEER_LEFT_REASON: &str = "Peer has left while waiting for result";
 }

@@ -428,25 +428,12 @@ async fn exchange(
                 continue;
             }
         };
-        if reply_request_id(&message) == Some(request_id) {
+        if message.request_id() == Some(request_id) {
             return Ok(message);
         }
         if let Some(table) = table.as_deref_mut() {
             table.apply(&message);
         }
-    }
-}
-
-fn reply_request_id(message: &Gw3Message) -> Option<&RequestId> {
-    match message {
-        Gw3Message::Welcome(welcome) => welcome.request_id.as_ref(),
-        Gw3Message::Success(success) => success.request_id.as_ref(),
-        Gw3Message::Error(error) => error.request_id.as_ref(),
-        Gw3Message::Result(result) => result.request_id.as_ref(),
-        Gw3Message::Token(token) => token.request_id.as_ref(),
-        Gw3Message::AuthenticationRequest(request) => request.request_id.as_ref(),
-        Gw3Message::Subscribed(subscribed) => subscribed.request_id.as_ref(),
-        _ => None,
     }
 }
 

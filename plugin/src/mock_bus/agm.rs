@@ -1,0 +1,818 @@
+//! The `agm` (interop) domain of the gateway: join/leave with the catalogue bootstrap,
+//! register/unregister with announcements, call → invoke → yield/error → result/error, and
+//! stream subscriptions. Behaviour and reason texts follow the open-source gateway
+//! (gateway-modules `agm-domain`) and the frames captured from it (doc §5).
+
+use std::collections::BTreeSet;
+
+use serde_json::{Map, Value};
+
+use codemode_protocol::{
+    InvocationId, MethodDefinition, MethodId, PeerId, RequestId, SubscriptionId,
+    gw3::{
+        Accepted, AddInterest, Call, CallResult, Domain, DropSubscription, ErrorMessage, Event,
+        Gw3Message, Invoke, MethodsAdded, MethodsRemoved, PeerAdded, PeerMeta, PeerRemoved, Post,
+        Publish, Register, RemoveInterest, Subscribe, Subscribed, SubscriptionCancelled,
+        Unregister, Unsubscribe, Yield, reasons,
+    },
+};
+
+use super::gateway::{ConnId, Envelope, Gateway, Invocation, Subscription, error_message, success};
+
+const AGM_FAILURE: &str = "agm.errors.failure";
+const INVALID_SUBSCRIPTION: &str = "agm.errors.subscription.invalid_subscription";
+const PEER_REMOVED_URI: &str = "agm.peer-removed";
+const PEER_REMOVED_REASON: &str = "Peer has been removed";
+const METHOD_REMOVED_URI: &str = "agm.method-removed";
+const METHOD_REMOVED_REASON: &str = "Method has been removed";
+
+impl Gateway {
+    /// Routes one `agm` message from `peer` (already checked to belong to `conn`).
+    pub(crate) fn agm_message(
+        &mut self,
+        conn: ConnId,
+        peer: &PeerId,
+        envelope: &Envelope,
+        message: Gw3Message,
+    ) {
+        if self.peers.get(peer).is_none_or(|state| state.agm.is_none()) {
+            self.push(
+                conn,
+                error_message(
+                    Domain::Agm,
+                    envelope.request_id.clone(),
+                    Some(peer.clone()),
+                    AGM_FAILURE,
+                    format!("Unable to find peer with id {peer} in domain agm"),
+                ),
+            );
+            return;
+        }
+        match message {
+            Gw3Message::Register(register) => self.register(conn, peer, register),
+            Gw3Message::Unregister(unregister) => self.unregister(conn, peer, unregister),
+            Gw3Message::Call(call) => self.call(conn, peer, call),
+            Gw3Message::Yield(reply) => self.yield_result(peer, reply),
+            Gw3Message::Error(error) => self.server_error(conn, peer, error),
+            Gw3Message::Subscribe(subscribe) => self.subscribe(conn, peer, subscribe),
+            Gw3Message::Accepted(accepted) => self.accepted(conn, peer, accepted),
+            Gw3Message::Publish(publish) => self.publish(peer, publish),
+            Gw3Message::Post(post) => self.post(peer, post),
+            Gw3Message::Unsubscribe(unsubscribe) => self.unsubscribe(conn, peer, unsubscribe),
+            Gw3Message::DropSubscription(drop) => self.drop_subscription(conn, peer, drop),
+            other => tracing::debug!(message_type = other.message_type(), "not an agm request"),
+        }
+    }
+
+    /// Joins `peer` to `agm`: for every visible member, `peer-added` both ways and one
+    /// `methods-added` with all its methods to the newcomer; then the join's `success`.
+    pub(crate) fn agm_join(&mut self, conn: ConnId, peer: &PeerId, request_id: Option<RequestId>) {
+        if self
+            .peers
+            .get(peer)
+            .is_some_and(|state| state.agm.is_some())
+        {
+            self.push(conn, success(Domain::Agm, request_id, peer));
+            return;
+        }
+        let newcomer_listens = self.wants_announcements(peer);
+        // A newcomer that listens gets the whole catalogue; otherwise only the listening
+        // members need to hear about it.
+        let members: Vec<PeerId> = if newcomer_listens {
+            self.agm_members.values().cloned().collect()
+        } else {
+            self.agm_listeners.values().cloned().collect()
+        };
+        for member in members {
+            if !self.sees(peer, &member) {
+                continue;
+            }
+            if newcomer_listens && let Some(added) = self.peer_added(peer, &member) {
+                self.push(conn, added);
+            }
+            if self.wants_announcements(&member)
+                && let Some(added) = self.peer_added(&member, peer)
+            {
+                self.deliver(&member, added);
+            }
+            if newcomer_listens {
+                let methods = self
+                    .peers
+                    .get(&member)
+                    .map(|state| state.methods.clone())
+                    .unwrap_or_default();
+                if !methods.is_empty() {
+                    self.push(conn, methods_added(peer, &member, methods));
+                }
+            }
+        }
+        self.next_agm_seq_mut(peer);
+        self.push(conn, success(Domain::Agm, request_id, peer));
+    }
+
+    fn next_agm_seq_mut(&mut self, peer: &PeerId) {
+        self.next_agm_seq += 1;
+        let sequence = self.next_agm_seq;
+        if let Some(state) = self.peers.get_mut(peer) {
+            state.agm = Some(sequence);
+            self.agm_members.insert(sequence, peer.clone());
+            if self.wants_announcements(peer) {
+                self.agm_listeners.insert(sequence, peer.clone());
+            }
+        }
+    }
+
+    /// Takes `peer` out of `agm`: its callers get "Peer has left while waiting for result",
+    /// its subscribers `subscription-cancelled`, its servers `remove-interest`, and every
+    /// visible member `methods-removed` (if it had methods) then `peer-removed`.
+    pub(crate) fn remove_from_agm(&mut self, peer: &PeerId) {
+        let Some(sequence) = self.peers.get(peer).and_then(|state| state.agm) else {
+            return;
+        };
+        // Its own subscriptions to other servers end.
+        let own: Vec<SubscriptionId> = self
+            .subscriptions
+            .iter()
+            .filter(|(_, subscription)| &subscription.subscriber == peer)
+            .map(|(id, _)| id.clone())
+            .collect();
+        for id in own {
+            if let Some(subscription) = self.subscriptions.remove(&id)
+                && &subscription.server != peer
+            {
+                self.send_remove_interest(
+                    &id,
+                    &subscription,
+                    Some(PEER_REMOVED_URI.into()),
+                    Some(PEER_REMOVED_REASON.into()),
+                );
+            }
+        }
+        // Calls it made are forgotten: a late yield is dropped.
+        self.invocations
+            .retain(|_, invocation| &invocation.caller != peer);
+        // Calls it was serving fail.
+        let failed: Vec<InvocationId> = self
+            .invocations
+            .iter()
+            .filter(|(_, invocation)| &invocation.server == peer)
+            .map(|(id, _)| id.clone())
+            .collect();
+        for id in failed {
+            if let Some(invocation) = self.invocations.remove(&id) {
+                self.deliver(
+                    &invocation.caller.clone(),
+                    error_message(
+                        Domain::Agm,
+                        invocation.caller_request,
+                        Some(invocation.caller),
+                        reasons::INVOCATION_FAILURE,
+                        reasons::PEER_LEFT_REASON.into(),
+                    ),
+                );
+            }
+        }
+        // Streams it was serving are cancelled.
+        let served: Vec<SubscriptionId> = self
+            .subscriptions
+            .iter()
+            .filter(|(_, subscription)| &subscription.server == peer)
+            .map(|(id, _)| id.clone())
+            .collect();
+        for id in served {
+            if let Some(subscription) = self.subscriptions.remove(&id) {
+                self.deliver(
+                    &subscription.subscriber.clone(),
+                    subscription_cancelled(
+                        &subscription.subscriber,
+                        id,
+                        PEER_REMOVED_URI,
+                        PEER_REMOVED_REASON,
+                    ),
+                );
+            }
+        }
+        self.agm_members.remove(&sequence);
+        self.agm_listeners.remove(&sequence);
+        let method_ids: Vec<MethodId> = self
+            .peers
+            .get_mut(peer)
+            .map(|state| {
+                state.agm = None;
+                std::mem::take(&mut state.methods)
+                    .into_iter()
+                    .map(|method| method.id)
+                    .collect()
+            })
+            .unwrap_or_default();
+        let members: Vec<PeerId> = self.agm_listeners.values().cloned().collect();
+        for member in members {
+            if !self.sees(peer, &member) {
+                continue;
+            }
+            if !method_ids.is_empty() {
+                self.deliver(&member, methods_removed(&member, peer, method_ids.clone()));
+            }
+            self.deliver(
+                &member,
+                Gw3Message::PeerRemoved(PeerRemoved {
+                    domain: Some(Domain::Agm),
+                    peer_id: Some(member.clone()),
+                    removed_id: peer.clone(),
+                    reason_uri: None,
+                    reason: None,
+                }),
+            );
+        }
+    }
+
+    fn register(&mut self, conn: ConnId, peer: &PeerId, register: Register) {
+        let refuse = |this: &mut Self, reason: String| {
+            this.push(
+                conn,
+                error_message(
+                    Domain::Agm,
+                    register.request_id.clone(),
+                    Some(peer.clone()),
+                    reasons::REGISTRATION_FAILURE,
+                    reason,
+                ),
+            );
+        };
+        let existing: BTreeSet<String> = self
+            .peers
+            .get(peer)
+            .map(|state| state.methods.iter().map(|method| method.id.key()).collect())
+            .unwrap_or_default();
+        let mut seen = BTreeSet::new();
+        for method in &register.methods {
+            if method.name.trim().is_empty() {
+                refuse(self, format!("Method with id {} has no name", method.id));
+                return;
+            }
+            let key = method.id.key();
+            if existing.contains(&key) || !seen.insert(key) {
+                refuse(
+                    self,
+                    format!("Method with id {} is already registered", method.id),
+                );
+                return;
+            }
+        }
+        if let Some(state) = self.peers.get_mut(peer) {
+            state.methods.extend(register.methods.iter().cloned());
+        }
+        if !register.methods.is_empty() {
+            let members: Vec<PeerId> = self.agm_listeners.values().cloned().collect();
+            for member in members {
+                if &member == peer || !self.sees(peer, &member) {
+                    continue;
+                }
+                self.deliver(
+                    &member,
+                    methods_added(&member, peer, register.methods.clone()),
+                );
+            }
+            if self.wants_announcements(peer) {
+                self.push(conn, methods_added(peer, peer, register.methods));
+            }
+        }
+        self.push(conn, success(Domain::Agm, register.request_id, peer));
+    }
+
+    fn unregister(&mut self, conn: ConnId, peer: &PeerId, unregister: Unregister) {
+        let registered: BTreeSet<String> = self
+            .peers
+            .get(peer)
+            .map(|state| state.methods.iter().map(|method| method.id.key()).collect())
+            .unwrap_or_default();
+        if let Some(missing) = unregister
+            .methods
+            .iter()
+            .find(|id| !registered.contains(&id.key()))
+        {
+            self.push(
+                conn,
+                error_message(
+                    Domain::Agm,
+                    unregister.request_id,
+                    Some(peer.clone()),
+                    reasons::UNREGISTRATION_FAILURE,
+                    format!("Unable to unregister missing method {missing}"),
+                ),
+            );
+            return;
+        }
+        let removed: BTreeSet<String> = unregister.methods.iter().map(MethodId::key).collect();
+        if let Some(state) = self.peers.get_mut(peer) {
+            state
+                .methods
+                .retain(|method| !removed.contains(&method.id.key()));
+        }
+        let cancelled: Vec<SubscriptionId> = self
+            .subscriptions
+            .iter()
+            .filter(|(_, subscription)| {
+                &subscription.server == peer && removed.contains(&subscription.method_id.key())
+            })
+            .map(|(id, _)| id.clone())
+            .collect();
+        for id in cancelled {
+            if let Some(subscription) = self.subscriptions.remove(&id) {
+                self.send_remove_interest(
+                    &id,
+                    &subscription,
+                    Some(METHOD_REMOVED_URI.into()),
+                    Some(METHOD_REMOVED_REASON.into()),
+                );
+                self.deliver(
+                    &subscription.subscriber.clone(),
+                    subscription_cancelled(
+                        &subscription.subscriber,
+                        id,
+                        METHOD_REMOVED_URI,
+                        METHOD_REMOVED_REASON,
+                    ),
+                );
+            }
+        }
+        if !unregister.methods.is_empty() {
+            let members: Vec<PeerId> = self.agm_listeners.values().cloned().collect();
+            for member in members {
+                if &member == peer || !self.sees(peer, &member) {
+                    continue;
+                }
+                self.deliver(
+                    &member,
+                    methods_removed(&member, peer, unregister.methods.clone()),
+                );
+            }
+            if self.wants_announcements(peer) {
+                self.push(conn, methods_removed(peer, peer, unregister.methods));
+            }
+        }
+        self.push(conn, success(Domain::Agm, unregister.request_id, peer));
+    }
+
+    /// Checks that `caller` may call `method_id` on `server`; the error reason otherwise.
+    fn validate_call(
+        &self,
+        caller: &PeerId,
+        server: &PeerId,
+        method_id: &MethodId,
+        positional_and_named: bool,
+    ) -> Result<(), (&'static str, String)> {
+        let Some(server_state) = self.peers.get(server).filter(|state| state.agm.is_some()) else {
+            return Err((
+                AGM_FAILURE,
+                format!("Unable to find peer with id {server} in domain agm"),
+            ));
+        };
+        if caller != server && !self.sees(caller, server) {
+            return Err((
+                reasons::INVOCATION_FAILURE,
+                "Unable to invoke methods across different users".into(),
+            ));
+        }
+        if !server_state
+            .methods
+            .iter()
+            .any(|method| &method.id == method_id)
+        {
+            return Err((
+                reasons::INVOCATION_FAILURE,
+                format!(
+                    "Unable to find method with id {method_id} on server id {server} registered with this peer"
+                ),
+            ));
+        }
+        if positional_and_named {
+            return Err((
+                reasons::INVOCATION_FAILURE,
+                "Cant use positional and by-name arguments at the same time".into(),
+            ));
+        }
+        Ok(())
+    }
+
+    fn call(&mut self, conn: ConnId, caller: &PeerId, call: Call) {
+        let both = call.arguments.as_ref().is_some_and(|args| !args.is_empty())
+            && call
+                .arguments_kv
+                .as_ref()
+                .is_some_and(|args| !args.is_empty());
+        if let Err((uri, reason)) =
+            self.validate_call(caller, &call.server_id, &call.method_id, both)
+        {
+            self.push(
+                conn,
+                error_message(
+                    Domain::Agm,
+                    call.request_id,
+                    Some(caller.clone()),
+                    uri,
+                    reason,
+                ),
+            );
+            return;
+        }
+        let invocation_id = InvocationId::new(self.mint_request_id());
+        self.invocations.insert(
+            invocation_id.clone(),
+            Invocation {
+                caller: caller.clone(),
+                caller_request: call.request_id,
+                server: call.server_id.clone(),
+            },
+        );
+        self.deliver(
+            &call.server_id,
+            Gw3Message::Invoke(Invoke {
+                domain: Some(Domain::Agm),
+                peer_id: Some(call.server_id.clone()),
+                invocation_id,
+                caller_id: Some(caller.clone()),
+                method_id: call.method_id,
+                arguments_kv: call.arguments_kv,
+                arguments: call.arguments,
+                context: call.context,
+            }),
+        );
+    }
+
+    fn yield_result(&mut self, server: &PeerId, reply: Yield) {
+        let known = self
+            .invocations
+            .get(&reply.invocation_id)
+            .is_some_and(|invocation| &invocation.server == server);
+        if !known {
+            tracing::debug!(invocation = %reply.invocation_id, "yield for an unknown invocation dropped");
+            return;
+        }
+        if let Some(invocation) = self.invocations.remove(&reply.invocation_id) {
+            let result = reply.result.unwrap_or_else(|| Value::Object(Map::new()));
+            self.deliver(
+                &invocation.caller.clone(),
+                Gw3Message::Result(CallResult {
+                    domain: Some(Domain::Agm),
+                    request_id: invocation.caller_request,
+                    peer_id: Some(invocation.caller),
+                    result,
+                }),
+            );
+        }
+    }
+
+    /// An `error` from a server: a failed invocation (`request_id` = invocation id) or a
+    /// rejected subscription (`request_id` = subscription id).
+    fn server_error(&mut self, conn: ConnId, server: &PeerId, error: ErrorMessage) {
+        let Some(id) = error.request_id.clone() else {
+            tracing::debug!("error message without request_id from a peer dropped");
+            return;
+        };
+        let invocation_id = InvocationId::new(id.as_str());
+        if self
+            .invocations
+            .get(&invocation_id)
+            .is_some_and(|invocation| &invocation.server == server)
+        {
+            if let Some(invocation) = self.invocations.remove(&invocation_id) {
+                self.deliver(
+                    &invocation.caller.clone(),
+                    Gw3Message::Error(ErrorMessage {
+                        domain: Some(Domain::Agm),
+                        request_id: invocation.caller_request,
+                        peer_id: Some(invocation.caller),
+                        reason_uri: error.reason_uri,
+                        reason: error.reason,
+                        context: error.context,
+                    }),
+                );
+            }
+            return;
+        }
+        let subscription_id = SubscriptionId::new(id.as_str());
+        if self
+            .subscriptions
+            .get(&subscription_id)
+            .is_some_and(|subscription| &subscription.server == server)
+        {
+            if let Some(subscription) = self.subscriptions.remove(&subscription_id) {
+                self.deliver(
+                    &subscription.subscriber.clone(),
+                    Gw3Message::Error(ErrorMessage {
+                        domain: Some(Domain::Agm),
+                        request_id: subscription.request_id,
+                        peer_id: Some(subscription.subscriber),
+                        reason_uri: error.reason_uri,
+                        reason: error.reason,
+                        context: error.context,
+                    }),
+                );
+            }
+            return;
+        }
+        self.push(
+            conn,
+            error_message(
+                Domain::Agm,
+                Some(id),
+                Some(server.clone()),
+                INVALID_SUBSCRIPTION,
+                "Trying to drop a non-existing subscription".into(),
+            ),
+        );
+    }
+
+    fn subscribe(&mut self, conn: ConnId, subscriber: &PeerId, subscribe: Subscribe) {
+        if let Err((uri, reason)) = self.validate_call(
+            subscriber,
+            &subscribe.server_id,
+            &subscribe.method_id,
+            false,
+        ) {
+            self.push(
+                conn,
+                error_message(
+                    Domain::Agm,
+                    subscribe.request_id,
+                    Some(subscriber.clone()),
+                    uri,
+                    reason,
+                ),
+            );
+            return;
+        }
+        let subscription_id = SubscriptionId::new(self.mint_request_id());
+        self.subscriptions.insert(
+            subscription_id.clone(),
+            Subscription {
+                subscriber: subscriber.clone(),
+                request_id: subscribe.request_id,
+                server: subscribe.server_id.clone(),
+                method_id: subscribe.method_id.clone(),
+                stream: None,
+            },
+        );
+        self.deliver(
+            &subscribe.server_id,
+            Gw3Message::AddInterest(AddInterest {
+                domain: Some(Domain::Agm),
+                peer_id: Some(subscribe.server_id.clone()),
+                caller_id: Some(subscriber.clone()),
+                subscription_id,
+                method_id: subscribe.method_id,
+                arguments_kv: subscribe.arguments_kv,
+                arguments: None,
+                flags: subscribe.flags,
+                context: subscribe.context,
+            }),
+        );
+    }
+
+    fn accepted(&mut self, conn: ConnId, server: &PeerId, accepted: Accepted) {
+        let Some(stream) = accepted.stream_id else {
+            self.push(
+                conn,
+                error_message(
+                    Domain::Agm,
+                    Some(RequestId::new(accepted.subscription_id.as_str())),
+                    Some(server.clone()),
+                    INVALID_SUBSCRIPTION,
+                    "Invalid or missing stream id".into(),
+                ),
+            );
+            return;
+        };
+        let Some(subscription) = self
+            .subscriptions
+            .get_mut(&accepted.subscription_id)
+            .filter(|subscription| &subscription.server == server)
+        else {
+            tracing::debug!(subscription = %accepted.subscription_id, "accepted for a missing interest");
+            return;
+        };
+        subscription.stream = Some(stream);
+        let subscriber = subscription.subscriber.clone();
+        let request_id = subscription.request_id.clone();
+        self.deliver(
+            &subscriber,
+            Gw3Message::Subscribed(Subscribed {
+                domain: Some(Domain::Agm),
+                request_id,
+                peer_id: Some(subscriber.clone()),
+                subscription_id: accepted.subscription_id,
+            }),
+        );
+    }
+
+    fn publish(&mut self, server: &PeerId, publish: Publish) {
+        let Some(stream) = publish.stream_id else {
+            return;
+        };
+        let targets: Vec<(SubscriptionId, PeerId)> = self
+            .subscriptions
+            .iter()
+            .filter(|(_, subscription)| {
+                &subscription.server == server && subscription.stream.as_ref() == Some(&stream)
+            })
+            .map(|(id, subscription)| (id.clone(), subscription.subscriber.clone()))
+            .collect();
+        for (subscription_id, subscriber) in targets {
+            self.deliver(
+                &subscriber,
+                event(&subscriber, subscription_id, false, publish.data.clone()),
+            );
+        }
+    }
+
+    fn post(&mut self, server: &PeerId, post: Post) {
+        let Some(subscriber) = self
+            .subscriptions
+            .get(&post.subscription_id)
+            .filter(|subscription| &subscription.server == server && subscription.stream.is_some())
+            .map(|subscription| subscription.subscriber.clone())
+        else {
+            return;
+        };
+        self.deliver(
+            &subscriber,
+            event(&subscriber, post.subscription_id, true, post.data),
+        );
+    }
+
+    fn unsubscribe(&mut self, conn: ConnId, subscriber: &PeerId, unsubscribe: Unsubscribe) {
+        let owned = self
+            .subscriptions
+            .get(&unsubscribe.subscription_id)
+            .is_some_and(|subscription| &subscription.subscriber == subscriber);
+        if !owned {
+            self.push(
+                conn,
+                error_message(
+                    Domain::Agm,
+                    unsubscribe.request_id,
+                    Some(subscriber.clone()),
+                    INVALID_SUBSCRIPTION,
+                    format!(
+                        "Unable to find subscription with id {} on subscriber id {subscriber}",
+                        unsubscribe.subscription_id
+                    ),
+                ),
+            );
+            return;
+        }
+        if let Some(subscription) = self.subscriptions.remove(&unsubscribe.subscription_id) {
+            self.send_remove_interest(
+                &unsubscribe.subscription_id,
+                &subscription,
+                unsubscribe.reason_uri,
+                unsubscribe.reason,
+            );
+        }
+        self.push(
+            conn,
+            success(Domain::Agm, unsubscribe.request_id, subscriber),
+        );
+    }
+
+    fn drop_subscription(&mut self, conn: ConnId, server: &PeerId, drop: DropSubscription) {
+        let state = self
+            .subscriptions
+            .get(&drop.subscription_id)
+            .filter(|subscription| &subscription.server == server)
+            .map(|subscription| subscription.stream.is_some());
+        let refusal = match state {
+            Some(true) => None,
+            Some(false) => Some(
+                "Trying to drop a subscription that wasnt established. Did you mean to return an error instead?",
+            ),
+            None => Some("Trying to drop a non-existing subscription"),
+        };
+        if let Some(reason) = refusal {
+            self.push(
+                conn,
+                error_message(
+                    Domain::Agm,
+                    Some(RequestId::new(drop.subscription_id.as_str())),
+                    Some(server.clone()),
+                    INVALID_SUBSCRIPTION,
+                    reason.into(),
+                ),
+            );
+            return;
+        }
+        if let Some(subscription) = self.subscriptions.remove(&drop.subscription_id) {
+            let subscriber = subscription.subscriber;
+            self.deliver(
+                &subscriber.clone(),
+                Gw3Message::SubscriptionCancelled(SubscriptionCancelled {
+                    domain: Some(Domain::Agm),
+                    peer_id: Some(subscriber),
+                    subscription_id: drop.subscription_id,
+                    reason_uri: None,
+                    reason: drop.reason,
+                }),
+            );
+        }
+    }
+
+    fn send_remove_interest(
+        &mut self,
+        id: &SubscriptionId,
+        subscription: &Subscription,
+        reason_uri: Option<String>,
+        reason: Option<String>,
+    ) {
+        self.deliver(
+            &subscription.server.clone(),
+            Gw3Message::RemoveInterest(RemoveInterest {
+                domain: Some(Domain::Agm),
+                peer_id: Some(subscription.server.clone()),
+                subscription_id: id.clone(),
+                method_id: Some(subscription.method_id.clone()),
+                caller_id: Some(subscription.subscriber.clone()),
+                reason_uri,
+                reason,
+            }),
+        );
+    }
+
+    /// Doc §6: peers see each other iff their users are equal (both none counts) or either is
+    /// a service peer. Join/method `restrictions` are not evaluated.
+    pub(crate) fn sees(&self, a: &PeerId, b: &PeerId) -> bool {
+        match (self.peers.get(a), self.peers.get(b)) {
+            (Some(a), Some(b)) => {
+                a.principal.service || b.principal.service || a.principal.user == b.principal.user
+            }
+            _ => false,
+        }
+    }
+
+    /// `peer-added` telling `recipient` about `added`.
+    fn peer_added(&self, recipient: &PeerId, added: &PeerId) -> Option<Gw3Message> {
+        let identity = self.peers.get(added)?.identity.clone();
+        Some(Gw3Message::PeerAdded(PeerAdded {
+            domain: Some(Domain::Agm),
+            peer_id: Some(recipient.clone()),
+            new_peer_id: added.clone(),
+            identity,
+            meta: Some(PeerMeta { local: true }),
+        }))
+    }
+}
+
+fn methods_added(
+    recipient: &PeerId,
+    server: &PeerId,
+    methods: Vec<MethodDefinition>,
+) -> Gw3Message {
+    Gw3Message::MethodsAdded(MethodsAdded {
+        domain: Some(Domain::Agm),
+        peer_id: Some(recipient.clone()),
+        source_type: Some("local".into()),
+        server_id: server.clone(),
+        methods,
+    })
+}
+
+fn methods_removed(recipient: &PeerId, server: &PeerId, methods: Vec<MethodId>) -> Gw3Message {
+    Gw3Message::MethodsRemoved(MethodsRemoved {
+        domain: Some(Domain::Agm),
+        peer_id: Some(recipient.clone()),
+        server_id: server.clone(),
+        methods,
+    })
+}
+
+fn subscription_cancelled(
+    recipient: &PeerId,
+    subscription_id: SubscriptionId,
+    reason_uri: &str,
+    reason: &str,
+) -> Gw3Message {
+    Gw3Message::SubscriptionCancelled(SubscriptionCancelled {
+        domain: Some(Domain::Agm),
+        peer_id: Some(recipient.clone()),
+        subscription_id,
+        reason_uri: Some(reason_uri.into()),
+        reason: Some(reason.into()),
+    })
+}
+
+fn event(
+    recipient: &PeerId,
+    subscription_id: SubscriptionId,
+    oob: bool,
+    data: Value,
+) -> Gw3Message {
+    Gw3Message::Event(Event {
+        domain: Some(Domain::Agm),
+        peer_id: Some(recipient.clone()),
+        subscription_id,
+        oob,
+        sequence: None,
+        snapshot: None,
+        data,
+    })
+}

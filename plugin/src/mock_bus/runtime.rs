@@ -1,0 +1,805 @@
+//! In-process app peers: the sample and synthetic apps and the io.Connect platform peer.
+//!
+//! Each running app instance is a real gateway peer with its own connection, peer id and
+//! identity (`instance` included). It logs in, joins `agm` and registers its methods through
+//! the same typed messages a WebSocket client sends, then serves `invoke`, `add-interest` and
+//! `remove-interest` from its own task. Replies with a latency are sent from short-lived tasks,
+//! so a slow method never holds up the others. The only shortcut is that in-process peers skip
+//! announcements (`peer-added`, `methods-added`, …), which they would ignore anyway.
+
+use std::{
+    collections::HashMap,
+    sync::{
+        Arc, Mutex, PoisonError, RwLock,
+        atomic::{AtomicU64, Ordering},
+    },
+    time::Duration,
+};
+
+use serde_json::{Map, Value, json};
+use tokio::sync::mpsc;
+use tokio_util::{sync::CancellationToken, task::TaskTracker};
+
+use codemode_protocol::{
+    InvocationId, MethodDefinition, MethodId, PeerId, RequestId, SubscriptionId,
+    dates::format_t42_date,
+    gw3::{
+        Accepted, AddInterest, Domain, ErrorMessage, Gw3Message, Identity, Invoke, Join, Publish,
+        Register, Yield, reasons,
+    },
+};
+
+use super::{
+    MethodFault,
+    apps::AppSpec,
+    behaviour::{self, Behaviour, Failure, Store},
+    gateway::{ConnId, Gateway, Principal, Sink},
+};
+
+/// The application name of the platform peer.
+pub const PLATFORM_APPLICATION: &str = "io.Connect Desktop";
+
+/// Inbox size of one in-process peer; a full inbox disconnects it like a slow socket.
+const INTERNAL_QUEUE: usize = 4096;
+
+/// The platform method listing the apps.
+const GET_APPLICATIONS: &str = "T42.ACS.GetApplications";
+/// The platform method starting an app.
+const START_APPLICATION: &str = "T42.ACS.StartApplication";
+
+/// Everything the in-process apps share.
+pub(crate) struct Runtime {
+    pub(crate) gateway: Arc<Mutex<Gateway>>,
+    store: Mutex<Store>,
+    apps: Vec<Arc<AppSpec>>,
+    faults: RwLock<HashMap<String, MethodFault>>,
+    instances: Mutex<Vec<Instance>>,
+    pub(crate) tracker: TaskTracker,
+    pub(crate) shutdown: CancellationToken,
+    owner: Option<String>,
+    stream_interval: Duration,
+    start_delay: Duration,
+    next_instance: AtomicU64,
+    next_process: AtomicU64,
+}
+
+struct Instance {
+    application: String,
+    conn: ConnId,
+}
+
+/// What serves one registered method of an in-process peer.
+#[derive(Clone)]
+enum Handler {
+    App {
+        name: String,
+        behaviour: Box<Behaviour>,
+        returns: Option<String>,
+        latency: Duration,
+    },
+    GetApplications,
+    StartApplication,
+}
+
+impl Handler {
+    fn name(&self) -> &str {
+        match self {
+            Self::App { name, .. } => name,
+            Self::GetApplications => GET_APPLICATIONS,
+            Self::StartApplication => START_APPLICATION,
+        }
+    }
+}
+
+/// One running in-process peer, owned by its task.
+struct AppPeer {
+    runtime: Arc<Runtime>,
+    conn: ConnId,
+    peer: PeerId,
+    handlers: HashMap<String, Handler>,
+    token: CancellationToken,
+    /// Open stream branches: stream id → (subscriber count, ticker stop token).
+    branches: HashMap<String, (usize, CancellationToken)>,
+    /// Subscription → stream id.
+    subscriptions: HashMap<SubscriptionId, String>,
+}
+
+impl Runtime {
+    pub(crate) fn new(
+        gateway: Arc<Mutex<Gateway>>,
+        store: Store,
+        apps: Vec<AppSpec>,
+        owner: Option<String>,
+        stream_interval: Duration,
+        start_delay: Duration,
+        shutdown: CancellationToken,
+    ) -> Self {
+        Self {
+            gateway,
+            store: Mutex::new(store),
+            apps: apps.into_iter().map(Arc::new).collect(),
+            faults: RwLock::new(HashMap::new()),
+            instances: Mutex::new(Vec::new()),
+            tracker: TaskTracker::new(),
+            shutdown,
+            owner,
+            stream_interval,
+            start_delay,
+            next_instance: AtomicU64::new(0),
+            next_process: AtomicU64::new(20_000),
+        }
+    }
+
+    /// The principal of in-process peers: a service peer, or the configured owner.
+    fn principal(&self) -> Principal {
+        match &self.owner {
+            Some(user) => Principal {
+                user: Some(user.clone()),
+                login: Some(user.clone()),
+                service: false,
+            },
+            None => Principal::default_service(),
+        }
+    }
+
+    /// Every declared app.
+    pub(crate) fn apps(&self) -> &[Arc<AppSpec>] {
+        &self.apps
+    }
+
+    /// Starts the platform peer and every app marked `running`.
+    pub(crate) fn start_all(self: &Arc<Self>) -> Result<(), String> {
+        self.start_platform()?;
+        let running: Vec<Arc<AppSpec>> = self
+            .apps
+            .iter()
+            .filter(|app| app.running)
+            .cloned()
+            .collect();
+        for app in running {
+            self.start_instance(&app, None)?;
+        }
+        Ok(())
+    }
+
+    /// Looks an app up by exact name, then case-insensitively.
+    pub(crate) fn find_app(&self, name: &str) -> Option<Arc<AppSpec>> {
+        self.apps
+            .iter()
+            .find(|app| app.name == name)
+            .or_else(|| {
+                self.apps
+                    .iter()
+                    .find(|app| app.name.eq_ignore_ascii_case(name))
+            })
+            .cloned()
+    }
+
+    /// Starts an instance of `name` (or returns the running one of a single-instance app);
+    /// returns the instance id.
+    pub(crate) fn start_app(self: &Arc<Self>, name: &str) -> Result<String, String> {
+        let app = self
+            .find_app(name)
+            .ok_or_else(|| format!("Application \"{name}\" not found"))?;
+        if !app.allow_multiple
+            && let Some(existing) = self.running_instances(&app.name).into_iter().next()
+        {
+            return Ok(existing);
+        }
+        let (_, instance) = self.start_instance(&app, None)?;
+        Ok(instance)
+    }
+
+    /// The instance ids of `application` that run now.
+    pub(crate) fn running_instances(&self, application: &str) -> Vec<String> {
+        lock(&self.gateway).instances_of(application)
+    }
+
+    /// Disconnects every running instance of `application`; returns how many.
+    pub(crate) fn kill_app(&self, application: &str) -> usize {
+        let conns: Vec<ConnId> = lock(&self.instances)
+            .iter()
+            .filter(|instance| instance.application.eq_ignore_ascii_case(application))
+            .map(|instance| instance.conn)
+            .collect();
+        let mut gateway = lock(&self.gateway);
+        for conn in &conns {
+            gateway.close_connection(*conn);
+        }
+        conns.len()
+    }
+
+    /// Replaces the fault of `method` (`None` clears it).
+    pub(crate) fn set_fault(&self, method: &str, fault: Option<MethodFault>) {
+        let mut faults = self.faults.write().unwrap_or_else(PoisonError::into_inner);
+        match fault {
+            Some(fault) => {
+                faults.insert(method.to_owned(), fault);
+            }
+            None => {
+                faults.remove(method);
+            }
+        }
+    }
+
+    /// The fault of `method`, if any.
+    pub(crate) fn fault(&self, method: &str) -> Option<MethodFault> {
+        self.faults
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(method)
+            .cloned()
+    }
+
+    /// Clears every fault.
+    pub(crate) fn clear_faults(&self) {
+        self.faults
+            .write()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clear();
+    }
+
+    fn start_platform(self: &Arc<Self>) -> Result<(), String> {
+        let mut get =
+            MethodDefinition::new(MethodId::new(Value::String("0".into())), GET_APPLICATIONS);
+        get.description = Some(
+            "Lists the applications io.Connect can start, with their declared intents.".into(),
+        );
+        get.input_signature = Some("Bool? withIntentsInfo".into());
+        let mut start =
+            MethodDefinition::new(MethodId::new(Value::String("1".into())), START_APPLICATION);
+        start.description =
+            Some("Starts an application instance; returns its instance id in Id.".into());
+        start.input_signature = Some("String Name, Composite? options".into());
+        start.result_signature = Some("String Id, String Name".into());
+        let handlers = vec![
+            (get, Handler::GetApplications),
+            (start, Handler::StartApplication),
+        ];
+        let mut identity = Identity::new();
+        identity.insert(
+            "application".into(),
+            Value::String(PLATFORM_APPLICATION.into()),
+        );
+        identity.insert(
+            "applicationName".into(),
+            Value::String(PLATFORM_APPLICATION.into()),
+        );
+        identity.insert(
+            "instance".into(),
+            Value::String("io-connect-desktop".into()),
+        );
+        self.spawn_peer(PLATFORM_APPLICATION, identity, handlers)
+            .map(|_| ())
+    }
+
+    /// Starts one instance of `app` as a new peer; returns its peer id and instance id.
+    fn start_instance(
+        self: &Arc<Self>,
+        app: &AppSpec,
+        instance: Option<String>,
+    ) -> Result<(PeerId, String), String> {
+        let number = self.next_instance.fetch_add(1, Ordering::Relaxed) + 1;
+        let instance = instance.unwrap_or_else(|| {
+            format!(
+                "{}-{number}",
+                app.name.to_ascii_lowercase().replace(' ', "-")
+            )
+        });
+        let mut identity = Identity::new();
+        identity.insert("application".into(), Value::String(app.name.clone()));
+        identity.insert(
+            "applicationName".into(),
+            Value::String(app.title.clone().unwrap_or_else(|| app.name.clone())),
+        );
+        identity.insert("instance".into(), Value::String(instance.clone()));
+        identity.insert(
+            "process".into(),
+            Value::from(self.next_process.fetch_add(1, Ordering::Relaxed)),
+        );
+        identity.insert(
+            "api".into(),
+            Value::String(concat!("codemode-mock-bus/", env!("CARGO_PKG_VERSION")).into()),
+        );
+        let definitions = app.method_definitions();
+        let specs = app
+            .methods
+            .iter()
+            .map(|method| Handler::App {
+                name: method.name.clone(),
+                behaviour: Box::new(method.behaviour.clone()),
+                returns: method.returns.clone(),
+                latency: Duration::from_millis(method.latency_ms),
+            })
+            .chain(app.intents.iter().map(|intent| Handler::App {
+                name: format!(
+                    "{}{}",
+                    codemode_protocol::gw3::INTENT_METHOD_PREFIX,
+                    intent.name
+                ),
+                behaviour: Box::new(intent.behaviour.clone()),
+                returns: None,
+                latency: Duration::from_millis(intent.latency_ms),
+            }));
+        let handlers = definitions.into_iter().zip(specs).collect();
+        let peer = self.spawn_peer(&app.name, identity, handlers)?;
+        Ok((peer, instance))
+    }
+
+    /// Logs a new in-process peer in, joins `agm`, registers `handlers` and spawns its task.
+    fn spawn_peer(
+        self: &Arc<Self>,
+        application: &str,
+        identity: Identity,
+        handlers: Vec<(MethodDefinition, Handler)>,
+    ) -> Result<PeerId, String> {
+        let (queue, inbox) = mpsc::channel(INTERNAL_QUEUE);
+        let token = self.shutdown.child_token();
+        let (conn, peer) = {
+            let mut gateway = lock(&self.gateway);
+            let conn = gateway.open_connection(
+                Sink::Internal {
+                    queue,
+                    closed: token.clone(),
+                },
+                "127.0.0.1".into(),
+            );
+            let peer = match gateway.admit_internal(conn, identity, self.principal()) {
+                Ok(peer) => peer,
+                Err(reason) => {
+                    gateway.close_connection(conn);
+                    return Err(reason);
+                }
+            };
+            gateway.handle(
+                conn,
+                Gw3Message::Join(Join {
+                    domain: Some(Domain::Global),
+                    request_id: Some(RequestId::new("join")),
+                    peer_id: Some(peer.clone()),
+                    destination: "agm".into(),
+                    restrictions: None,
+                    options: None,
+                }),
+            );
+            gateway.handle(
+                conn,
+                Gw3Message::Register(Register {
+                    domain: Some(Domain::Agm),
+                    request_id: Some(RequestId::new("register")),
+                    peer_id: Some(peer.clone()),
+                    methods: handlers
+                        .iter()
+                        .map(|(definition, _)| definition.clone())
+                        .collect(),
+                }),
+            );
+            (conn, peer)
+        };
+        lock(&self.instances).push(Instance {
+            application: application.to_owned(),
+            conn,
+        });
+        let app_peer = AppPeer {
+            runtime: Arc::clone(self),
+            conn,
+            peer: peer.clone(),
+            handlers: handlers
+                .into_iter()
+                .map(|(definition, handler)| (definition.id.key(), handler))
+                .collect(),
+            token,
+            branches: HashMap::new(),
+            subscriptions: HashMap::new(),
+        };
+        self.tracker.spawn(app_peer.run(inbox));
+        tracing::debug!(application, %peer, "in-process app started");
+        Ok(peer)
+    }
+
+    fn forget(&self, conn: ConnId) {
+        lock(&self.instances).retain(|instance| instance.conn != conn);
+    }
+
+    fn applications(&self, with_intents: bool) -> Value {
+        let applications: Vec<Value> = self
+            .apps
+            .iter()
+            .map(|app| app.application_info(with_intents))
+            .collect();
+        json!({ "applications": applications })
+    }
+}
+
+impl Principal {
+    fn default_service() -> Self {
+        Self {
+            user: None,
+            login: None,
+            service: true,
+        }
+    }
+}
+
+impl AppPeer {
+    async fn run(mut self, mut inbox: mpsc::Receiver<Vec<Gw3Message>>) {
+        loop {
+            tokio::select! {
+                batch = inbox.recv() => match batch {
+                    Some(batch) => {
+                        for message in batch {
+                            if !self.on_message(message) {
+                                self.stop();
+                                return;
+                            }
+                        }
+                    }
+                    None => break,
+                },
+                () = self.token.cancelled() => break,
+            }
+        }
+        self.stop();
+    }
+
+    fn stop(&mut self) {
+        for (_, (_, ticker)) in self.branches.drain() {
+            ticker.cancel();
+        }
+        self.token.cancel();
+        lock(&self.runtime.gateway).close_connection(self.conn);
+        self.runtime.forget(self.conn);
+    }
+
+    /// Handles one message; false when the peer must leave.
+    fn on_message(&mut self, message: Gw3Message) -> bool {
+        match message {
+            Gw3Message::Invoke(invoke) => self.on_invoke(invoke),
+            Gw3Message::AddInterest(interest) => {
+                self.on_add_interest(interest);
+                true
+            }
+            Gw3Message::RemoveInterest(interest) => {
+                self.release(&interest.subscription_id);
+                true
+            }
+            Gw3Message::SubscriptionCancelled(_) | Gw3Message::Success(_) => true,
+            Gw3Message::Error(error) => {
+                tracing::debug!(peer = %self.peer, reason = ?error.reason, "gateway error for an in-process app");
+                true
+            }
+            other => {
+                tracing::trace!(
+                    message_type = other.message_type(),
+                    "ignored by an in-process app"
+                );
+                true
+            }
+        }
+    }
+
+    fn on_invoke(&mut self, invoke: Invoke) -> bool {
+        let Some(handler) = self.handlers.get(&invoke.method_id.key()).cloned() else {
+            self.send(failure_reply(
+                &self.peer,
+                &invoke.invocation_id,
+                &Failure::client(format!(
+                    "no method with id {} is served here",
+                    invoke.method_id
+                )),
+            ));
+            return true;
+        };
+        let fault = self.runtime.fault(handler.name()).unwrap_or_default();
+        let behaviour = match &handler {
+            Handler::App { behaviour, .. } => Some(behaviour.as_ref()),
+            _ => None,
+        };
+        if fault.kill_peer || matches!(behaviour, Some(Behaviour::Crash)) {
+            tracing::info!(peer = %self.peer, method = handler.name(), "peer leaves mid-call (fault)");
+            return false;
+        }
+        if fault.never_reply || matches!(behaviour, Some(Behaviour::Hang)) {
+            tracing::debug!(method = handler.name(), "not replying (fault)");
+            return true;
+        }
+        let arguments = invoke.arguments_kv.unwrap_or_default();
+        let (outcome, after) = match &handler {
+            Handler::App {
+                behaviour, returns, ..
+            } => {
+                let outcome = {
+                    let mut store = lock(&self.runtime.store);
+                    behaviour::execute(behaviour, &arguments, returns.as_deref(), &mut store)
+                };
+                (outcome, None)
+            }
+            Handler::GetApplications => {
+                let with_intents = arguments
+                    .get("withIntentsInfo")
+                    .and_then(Value::as_bool)
+                    .unwrap_or(false);
+                (Ok(self.runtime.applications(with_intents)), None)
+            }
+            Handler::StartApplication => self.start_application(&arguments),
+        };
+        let latency = fault.latency.unwrap_or(match &handler {
+            Handler::App { latency, .. } => *latency,
+            _ => Duration::ZERO,
+        });
+        let reply = match outcome {
+            Ok(result) => success_reply(&self.peer, invoke.invocation_id, result),
+            Err(failure) => failure_reply(&self.peer, &invoke.invocation_id, &failure),
+        };
+        if latency.is_zero() {
+            self.send(reply);
+        } else {
+            let runtime = Arc::clone(&self.runtime);
+            let token = self.token.clone();
+            let conn = self.conn;
+            self.runtime.tracker.spawn(async move {
+                tokio::select! {
+                    () = tokio::time::sleep(latency) => lock(&runtime.gateway).handle(conn, reply),
+                    () = token.cancelled() => {}
+                }
+            });
+        }
+        if let Some(start) = after {
+            start();
+        }
+        true
+    }
+
+    /// `T42.ACS.StartApplication {Name, options?}` → `{Id, Name}`. With a start delay the
+    /// reply comes first and the app starts afterwards, as io.Connect Desktop does.
+    #[expect(clippy::type_complexity, reason = "a one-off deferred action")]
+    fn start_application(
+        &self,
+        arguments: &Map<String, Value>,
+    ) -> (Result<Value, Failure>, Option<Box<dyn FnOnce() + Send>>) {
+        let requested = arguments
+            .get("Name")
+            .or_else(|| arguments.get("name"))
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_owned();
+        let runtime = &self.runtime;
+        let Some(app) = runtime.find_app(&requested) else {
+            return (
+                Err(Failure::client(format!(
+                    "Application \"{requested}\" not found"
+                ))),
+                None,
+            );
+        };
+        if !app.allow_multiple
+            && let Some(existing) = runtime.running_instances(&app.name).into_iter().next()
+        {
+            return (Ok(json!({ "Id": existing, "Name": app.name })), None);
+        }
+        if runtime.start_delay.is_zero() {
+            return match runtime.start_instance(&app, None) {
+                Ok((_, instance)) => (Ok(json!({ "Id": instance, "Name": app.name })), None),
+                Err(reason) => (Err(Failure::client(reason)), None),
+            };
+        }
+        let number = runtime.next_instance.fetch_add(1, Ordering::Relaxed) + 1;
+        let instance = format!(
+            "{}-{number}",
+            app.name.to_ascii_lowercase().replace(' ', "-")
+        );
+        let reply = json!({ "Id": instance, "Name": app.name });
+        let runtime = Arc::clone(runtime);
+        let delay = runtime.start_delay;
+        let start = Box::new(move || {
+            let tracker = runtime.tracker.clone();
+            let token = runtime.shutdown.clone();
+            tracker.spawn(async move {
+                tokio::select! {
+                    () = tokio::time::sleep(delay) => {
+                        if let Err(reason) = runtime.start_instance(&app, Some(instance)) {
+                            tracing::warn!(%reason, "starting an app on demand failed");
+                        }
+                    }
+                    () = token.cancelled() => {}
+                }
+            });
+        });
+        (Ok(reply), Some(start))
+    }
+
+    fn on_add_interest(&mut self, interest: AddInterest) {
+        let stream_spec = match self.handlers.get(&interest.method_id.key()) {
+            Some(Handler::App { behaviour, .. }) => match behaviour.as_ref() {
+                Behaviour::PriceStream {
+                    dataset,
+                    key_arg,
+                    key_field,
+                    not_found,
+                } => Some((
+                    dataset.clone(),
+                    key_arg.clone(),
+                    key_field.clone(),
+                    not_found.clone(),
+                )),
+                _ => None,
+            },
+            _ => None,
+        };
+        let Some((dataset, key_arg, key_field, not_found)) = stream_spec else {
+            self.reject(
+                &interest.subscription_id,
+                format!(
+                    "Method with id {} does not support streaming",
+                    interest.method_id
+                ),
+            );
+            return;
+        };
+        let arguments = interest.arguments_kv.unwrap_or_default();
+        let key = arguments
+            .get(&key_arg)
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_owned();
+        let record = {
+            let store = lock(&self.runtime.store);
+            store
+                .records(&dataset)
+                .iter()
+                .find(|record| {
+                    record
+                        .get(&key_field)
+                        .and_then(Value::as_str)
+                        .is_some_and(|value| !key.is_empty() && value.eq_ignore_ascii_case(&key))
+                })
+                .cloned()
+        };
+        let Some(record) = record else {
+            self.reject(
+                &interest.subscription_id,
+                behaviour::fill(&not_found, &arguments),
+            );
+            return;
+        };
+        let stream = record
+            .get(&key_field)
+            .and_then(Value::as_str)
+            .unwrap_or(&key)
+            .to_owned();
+        self.send(Gw3Message::Accepted(Accepted {
+            domain: Some(Domain::Agm),
+            peer_id: Some(self.peer.clone()),
+            subscription_id: interest.subscription_id.clone(),
+            stream_id: Some(stream.clone()),
+        }));
+        self.subscriptions
+            .insert(interest.subscription_id, stream.clone());
+        if let Some((count, _)) = self.branches.get_mut(&stream) {
+            *count += 1;
+            return;
+        }
+        let ticker = self.token.child_token();
+        self.branches.insert(stream.clone(), (1, ticker.clone()));
+        self.runtime.tracker.spawn(publish_prices(
+            Arc::clone(&self.runtime),
+            self.conn,
+            self.peer.clone(),
+            stream,
+            record,
+            ticker,
+        ));
+    }
+
+    fn release(&mut self, subscription: &SubscriptionId) {
+        let Some(stream) = self.subscriptions.remove(subscription) else {
+            return;
+        };
+        let finished = match self.branches.get_mut(&stream) {
+            Some((count, _)) => {
+                *count = count.saturating_sub(1);
+                *count == 0
+            }
+            None => false,
+        };
+        if finished && let Some((_, ticker)) = self.branches.remove(&stream) {
+            ticker.cancel();
+        }
+    }
+
+    fn reject(&self, subscription: &SubscriptionId, reason: String) {
+        self.send(Gw3Message::Error(ErrorMessage {
+            domain: Some(Domain::Agm),
+            request_id: Some(RequestId::new(subscription.as_str())),
+            peer_id: Some(self.peer.clone()),
+            reason_uri: Some(reasons::SUBSCRIPTION_FAILURE.into()),
+            reason: Some(reason),
+            context: None,
+        }));
+    }
+
+    fn send(&self, message: Gw3Message) {
+        lock(&self.runtime.gateway).handle(self.conn, message);
+    }
+}
+
+/// Publishes a simulated price on `stream` every interval until `stop` is cancelled.
+async fn publish_prices(
+    runtime: Arc<Runtime>,
+    conn: ConnId,
+    peer: PeerId,
+    stream: String,
+    record: Value,
+    stop: CancellationToken,
+) {
+    let base = record.get("last").and_then(Value::as_f64).unwrap_or(100.0);
+    let spread = (base * 0.0004).max(0.0001);
+    let mut interval = tokio::time::interval(runtime.stream_interval);
+    let mut tick: u32 = 0;
+    loop {
+        tokio::select! {
+            _ = interval.tick() => {}
+            () = stop.cancelled() => return,
+        }
+        tick = tick.wrapping_add(1);
+        let last = round4(base * (1.0 + 0.002 * (f64::from(tick) * 0.7).sin()));
+        let data = json!({
+            "symbol": stream,
+            "last": last,
+            "bid": round4(last - spread / 2.0),
+            "ask": round4(last + spread / 2.0),
+            "time": format_t42_date(now_ms()),
+        });
+        lock(&runtime.gateway).handle(
+            conn,
+            Gw3Message::Publish(Publish {
+                domain: Some(Domain::Agm),
+                peer_id: Some(peer.clone()),
+                stream_id: Some(stream.clone()),
+                data,
+            }),
+        );
+    }
+}
+
+fn success_reply(peer: &PeerId, invocation_id: InvocationId, result: Value) -> Gw3Message {
+    let result = match result {
+        Value::Object(_) => result,
+        Value::Null => Value::Object(Map::new()),
+        other => json!({ "_value": other }),
+    };
+    Gw3Message::Yield(Yield {
+        domain: Some(Domain::Agm),
+        request_id: None,
+        peer_id: Some(peer.clone()),
+        invocation_id,
+        result: Some(result),
+    })
+}
+
+fn failure_reply(peer: &PeerId, invocation_id: &InvocationId, failure: &Failure) -> Gw3Message {
+    Gw3Message::Error(ErrorMessage {
+        domain: Some(Domain::Agm),
+        request_id: Some(RequestId::new(invocation_id.as_str())),
+        peer_id: Some(peer.clone()),
+        reason_uri: Some(failure.reason_uri.clone()),
+        reason: Some(failure.reason.clone()),
+        context: Some(failure.context.clone()),
+    })
+}
+
+fn round4(value: f64) -> f64 {
+    (value * 10_000.0).round() / 10_000.0
+}
+
+fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |elapsed| i64::try_from(elapsed.as_millis()).unwrap_or(0))
+}
+
+/// Locks a mutex, recovering from poisoning (a panicked holder cannot leave these half-updated
+/// in a way that matters more than stopping the bus would).
+pub(crate) fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}

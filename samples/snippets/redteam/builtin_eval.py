@@ -1,0 +1,4 @@
+# redteam: eval a string
+# expect: error NameError
+# message: eval
+result = eval('1 + 1')

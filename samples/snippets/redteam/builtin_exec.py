@@ -1,0 +1,4 @@
+# redteam: exec a string
+# expect: error NameError
+# message: exec
+exec('import os')

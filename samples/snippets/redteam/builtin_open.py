@@ -1,0 +1,4 @@
+# redteam: open a file
+# expect: error NameError
+# message: open
+result = open('/etc/passwd').read()

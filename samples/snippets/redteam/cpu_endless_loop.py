@@ -1,0 +1,4 @@
+# redteam: while True: pass
+# expect: limit wall_time
+while True:
+    pass

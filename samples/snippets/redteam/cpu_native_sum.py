@@ -1,0 +1,3 @@
+# redteam: one long native call the interpreter cannot interrupt
+# expect: limit wall_time
+result = sum(range(10**12))

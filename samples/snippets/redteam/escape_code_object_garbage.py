@@ -1,0 +1,6 @@
+# redteam: replace a function's bytecode with garbage and call it
+# expect: contained
+def f():
+    return 1
+f.__code__ = f.__code__.replace(co_code=b"\xff\xff\xff\xff" * 8)
+result = f()

@@ -1,0 +1,6 @@
+# redteam: reach the real import machinery through a frozen module's globals and import os
+# expect: error AttributeError
+loader = [c for c in ().__class__.__base__.__subclasses__() if "FrozenImporter" in repr(c)][0]
+real_import = loader.find_spec.__globals__["__import__"]
+os = real_import("os")
+result = os.environ

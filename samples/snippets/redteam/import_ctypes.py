@@ -1,0 +1,4 @@
+# redteam: import ctypes
+# expect: error ImportError
+# message: allowed modules
+import ctypes

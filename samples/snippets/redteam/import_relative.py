@@ -1,0 +1,4 @@
+# redteam: relative import
+# expect: error ImportError
+# message: relative imports
+from . import secrets

@@ -1,0 +1,3 @@
+# redteam: [0] * 10**9
+# expect: limit memory
+x = [0] * (10 ** 9)

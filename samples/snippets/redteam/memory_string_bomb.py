@@ -1,0 +1,3 @@
+# redteam: 'x' * 10**10
+# expect: limit memory
+x = 'x' * (10 ** 10)

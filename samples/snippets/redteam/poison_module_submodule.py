@@ -1,0 +1,4 @@
+# redteam: reach sys through statistics.sys
+# expect: error AttributeError
+import statistics
+result = statistics.sys.modules

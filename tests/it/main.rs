@@ -3,5 +3,6 @@
 //! Desktop Agent.
 #![expect(clippy::expect_used, reason = "test helpers fail loudly")]
 
+mod contract;
 mod fdc3_agent;
 mod real_gateway;

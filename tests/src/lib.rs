@@ -10,6 +10,8 @@
     reason = "test fixtures fail loudly and early"
 )]
 
+pub mod raw;
+
 use std::{
     io::{BufRead, BufReader},
     path::{Path, PathBuf},
@@ -160,10 +162,16 @@ pub fn shared_gateway_lock() -> std::sync::MutexGuard<'static, ()> {
 /// Runs the real `@interopio/desktop` probe client against `gateway` and returns its JSON
 /// answer (`methods`, `intents`, `invoke NAME ARGS [TARGET]`, `raise INTENT CONTEXT`).
 pub fn probe(gateway: &RealGateway, args: &[&str]) -> Value {
+    probe_url(&gateway.url, &gateway.user, args)
+}
+
+/// [`probe`] against any bus URL, logged in as `user`.
+pub fn probe_url(url: &str, user: &str, args: &[&str]) -> Value {
+    ensure_node_packages();
     let output = Command::new("node")
         .current_dir(ioconnect_fixture_dir())
         .arg("probe.js")
-        .args(["--url", &gateway.url, "--user", &gateway.user])
+        .args(["--url", url, "--user", user])
         .args(args)
         .stdin(Stdio::null())
         .output()

@@ -46,6 +46,11 @@ const INTERNAL_QUEUE: usize = 4096;
 const GET_APPLICATIONS: &str = "T42.ACS.GetApplications";
 /// The platform method starting an app.
 const START_APPLICATION: &str = "T42.ACS.StartApplication";
+/// The platform method reading an app's stored preferences (`io.intents.raise` asks it for a
+/// remembered handler and waits for it to appear when it is missing).
+const PREFS_GET: &str = "T42.Prefs.Get";
+/// The platform method storing an app's preferences.
+const PREFS_SET: &str = "T42.Prefs.Set";
 
 /// Everything the in-process apps share.
 pub(crate) struct Runtime {
@@ -61,6 +66,8 @@ pub(crate) struct Runtime {
     start_delay: Duration,
     next_instance: AtomicU64,
     next_process: AtomicU64,
+    /// App preferences kept by `T42.Prefs.Set`, by app name.
+    prefs: Mutex<HashMap<String, Value>>,
 }
 
 struct Instance {
@@ -79,6 +86,8 @@ enum Handler {
     },
     GetApplications,
     StartApplication,
+    PrefsGet,
+    PrefsSet,
 }
 
 impl Handler {
@@ -87,6 +96,8 @@ impl Handler {
             Self::App { name, .. } => name,
             Self::GetApplications => GET_APPLICATIONS,
             Self::StartApplication => START_APPLICATION,
+            Self::PrefsGet => PREFS_GET,
+            Self::PrefsSet => PREFS_SET,
         }
     }
 }
@@ -127,6 +138,7 @@ impl Runtime {
             start_delay,
             next_instance: AtomicU64::new(0),
             next_process: AtomicU64::new(20_000),
+            prefs: Mutex::new(HashMap::new()),
         }
     }
 
@@ -231,6 +243,45 @@ impl Runtime {
             .cloned()
     }
 
+    /// `T42.Prefs.Get {app}` → `{app, data}` (empty data when nothing was stored).
+    fn prefs_get(&self, arguments: &Map<String, Value>) -> Value {
+        let app = arguments.get("app").and_then(Value::as_str).unwrap_or("");
+        let prefs = self.prefs.lock().unwrap_or_else(PoisonError::into_inner);
+        let data = prefs
+            .get(app)
+            .cloned()
+            .unwrap_or_else(|| Value::Object(Map::new()));
+        serde_json::json!({"app": app, "data": data})
+    }
+
+    /// `T42.Prefs.Set {app, data, merge?, clear?}` → `{}`.
+    fn prefs_set(&self, arguments: &Map<String, Value>) -> Value {
+        let app = arguments
+            .get("app")
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_owned();
+        let mut prefs = self.prefs.lock().unwrap_or_else(PoisonError::into_inner);
+        if arguments.get("clear").and_then(Value::as_bool) == Some(true) {
+            prefs.remove(&app);
+        } else {
+            let incoming = arguments
+                .get("data")
+                .and_then(Value::as_object)
+                .cloned()
+                .unwrap_or_default();
+            let merge = arguments.get("merge").and_then(Value::as_bool) == Some(true);
+            let entry = prefs
+                .entry(app)
+                .or_insert_with(|| Value::Object(Map::new()));
+            match entry {
+                Value::Object(existing) if merge => existing.extend(incoming),
+                other => *other = Value::Object(incoming),
+            }
+        }
+        Value::Object(Map::new())
+    }
+
     /// Clears every fault.
     pub(crate) fn clear_faults(&self) {
         self.faults
@@ -252,9 +303,17 @@ impl Runtime {
             Some("Starts an application instance; returns its instance id in Id.".into());
         start.input_signature = Some("String Name, Composite? options".into());
         start.result_signature = Some("String Id, String Name".into());
+        let mut prefs_get =
+            MethodDefinition::new(MethodId::new(Value::String("2".into())), PREFS_GET);
+        prefs_get.description = Some("Returns an app's stored preferences.".into());
+        let mut prefs_set =
+            MethodDefinition::new(MethodId::new(Value::String("3".into())), PREFS_SET);
+        prefs_set.description = Some("Stores an app's preferences.".into());
         let handlers = vec![
             (get, Handler::GetApplications),
             (start, Handler::StartApplication),
+            (prefs_get, Handler::PrefsGet),
+            (prefs_set, Handler::PrefsSet),
         ];
         let mut identity = Identity::new();
         identity.insert(
@@ -522,6 +581,8 @@ impl AppPeer {
                 (Ok(self.runtime.applications(with_intents)), None)
             }
             Handler::StartApplication => self.start_application(&arguments),
+            Handler::PrefsGet => (Ok(self.runtime.prefs_get(&arguments)), None),
+            Handler::PrefsSet => (Ok(self.runtime.prefs_set(&arguments)), None),
         };
         let latency = fault.latency.unwrap_or(match &handler {
             Handler::App { latency, .. } => *latency,

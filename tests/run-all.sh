@@ -1,15 +1,21 @@
 #!/usr/bin/env bash
-# The whole test suite, from a fresh clone: installs what the tests need (the io.Connect
-# fixture's npm packages, into an ignored node_modules), then checks formatting and lints and
-# runs every test, including the ones against the real open-source gateway.
+# The whole test suite, from a fresh clone. Installs what the tests need by itself:
+# - the npm packages of the fixtures (real @interopio gateway and clients, the FINOS FDC3
+#   reference agent, the FDC3 context schemas), into git-ignored node_modules folders;
+# - a Python venv at target/pyvenv with mypy (type-checks the generated API) and the official
+#   MCP Python SDK (a real MCP client);
+# then checks formatting and lints and runs every test.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 if ! command -v node >/dev/null 2>&1; then
-  echo "node is required for the real-gateway tests; installing Debian's nodejs and npm" >&2
+  echo "node is required for the real-peer tests; installing Debian's nodejs and npm" >&2
   apt-get update -qq && apt-get install -y -qq nodejs npm >/dev/null
 fi
 bash tests/fixtures/ioconnect/install.sh
+bash tests/fixtures/fdc3/install.sh
+bash tests/fixtures/fdc3-context/install.sh
+bash tests/install-pyvenv.sh
 
 cargo fmt --all --check
 cargo clippy --workspace --all-targets --locked -- -D warnings

@@ -3,10 +3,12 @@
 //! The `codemode` binary is a thin CLI over this library.
 //!
 //! # Layout
+//! - [`bench`]: benchmarks that print tables (`codemode bench`).
 //! - [`mock_bus`]: an embedded io.Connect-compatible GW3 gateway with realistic sample apps,
 //!   synthetic apps at scale and fault knobs. It is the default bus of `codemode demo`, the
 //!   fixture of fast tests and a way to try codemode without io.Connect Desktop.
 
+pub mod bench;
 pub mod catalogue;
 pub mod mock_bus;
 pub mod sandbox;

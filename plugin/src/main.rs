@@ -24,6 +24,25 @@ struct Cli {
 enum Command {
     /// Run the mock bus standalone: an io.Connect-compatible gateway with sample apps.
     MockBus(MockBusArgs),
+    /// Run a benchmark and print its table.
+    #[command(subcommand)]
+    Bench(BenchCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum BenchCommand {
+    /// Discovery time against catalogue size on the mock bus (raw bootstrap vs. the adapter).
+    Discovery(DiscoveryArgs),
+}
+
+#[derive(Debug, Args)]
+struct DiscoveryArgs {
+    /// Synthetic app counts to measure.
+    #[arg(long, value_delimiter = ',', default_value = "10,100,1000")]
+    apps: Vec<usize>,
+    /// Repetitions per size.
+    #[arg(long, default_value_t = 7)]
+    runs: usize,
 }
 
 #[derive(Debug, Args)]
@@ -60,8 +79,21 @@ fn main() -> anyhow::Result<()> {
     runtime.block_on(async {
         match cli.command {
             Command::MockBus(args) => run_mock_bus(args).await,
+            Command::Bench(BenchCommand::Discovery(args)) => run_bench_discovery(args).await,
         }
     })
+}
+
+#[expect(
+    clippy::print_stdout,
+    reason = "the benchmark's table is the command's output"
+)]
+async fn run_bench_discovery(args: DiscoveryArgs) -> anyhow::Result<()> {
+    let rows = codemode::bench::discovery(&args.apps, args.runs)
+        .await
+        .context("running the discovery benchmark")?;
+    println!("{}", codemode::bench::render_discovery(&rows));
+    Ok(())
 }
 
 async fn run_mock_bus(args: MockBusArgs) -> anyhow::Result<()> {

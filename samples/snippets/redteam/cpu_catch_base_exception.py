@@ -1,5 +1,5 @@
 # redteam: catch the deadline's exception forever
-# expect: limit wall_time
+# expect: contained
 while True:
     try:
         while True:

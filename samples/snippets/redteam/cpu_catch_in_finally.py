@@ -1,5 +1,5 @@
 # redteam: restart the loop from finally blocks
-# expect: limit wall_time
+# expect: contained
 def spin():
     try:
         while True:

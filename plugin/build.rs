@@ -1,0 +1,111 @@
+//! Assembles the pure-Python modules frozen into the sandbox.
+//!
+//! The CPython modules the allowlist needs (`json`, `re`, `datetime`, `statistics`, … and what
+//! they import) are taken from the `rustpython-pylib` crate's copy of CPython's `Lib`, not kept in
+//! this repository; codemode's own runtime modules come from `src/sandbox/python`. Both are copied
+//! into `OUT_DIR/pylib`, and `OUT_DIR/frozen_pylib.rs` freezes that folder with `py_freeze!`, so
+//! the interpreter loads them as bytecode without touching the file system at run time.
+
+#![expect(
+    clippy::expect_used,
+    clippy::panic,
+    reason = "a build script reports failure by panicking"
+)]
+
+use std::{
+    env, fs,
+    path::{Path, PathBuf},
+};
+
+/// CPython modules frozen into the sandbox, relative to `Lib/`. Only what the import allowlist
+/// (see `src/sandbox/engine/stdlib.rs`) and its transitive imports need.
+const CPYTHON_MODULES: &[&str] = &[
+    "_collections_abc.py",
+    "_py_warnings.py",
+    "_pydatetime.py",
+    "_pydecimal.py",
+    "_strptime.py",
+    "_weakrefset.py",
+    "abc.py",
+    "bisect.py",
+    "calendar.py",
+    "codecs.py",
+    "collections/__init__.py",
+    "collections/_defaultdict.py",
+    "contextvars.py",
+    "copy.py",
+    "copyreg.py",
+    "datetime.py",
+    "decimal.py",
+    "encodings/__init__.py",
+    "encodings/_win_cp_codecs.py",
+    "encodings/aliases.py",
+    "encodings/ascii.py",
+    "encodings/charmap.py",
+    "encodings/cp1252.py",
+    "encodings/latin_1.py",
+    "encodings/utf_16.py",
+    "encodings/utf_32.py",
+    "encodings/utf_8.py",
+    "enum.py",
+    "fractions.py",
+    "functools.py",
+    "heapq.py",
+    "json/__init__.py",
+    "json/decoder.py",
+    "json/encoder.py",
+    "json/scanner.py",
+    "keyword.py",
+    "numbers.py",
+    "operator.py",
+    "random.py",
+    "re/__init__.py",
+    "re/_casefix.py",
+    "re/_compiler.py",
+    "re/_constants.py",
+    "re/_parser.py",
+    "reprlib.py",
+    "statistics.py",
+    "string/__init__.py",
+    "types.py",
+    "warnings.py",
+    "weakref.py",
+];
+
+/// codemode's own modules (the runtime and safe stand-ins), in `src/sandbox/python`.
+const OWN_MODULES: &[&str] = &["_codemode.py", "asyncio.py", "locale.py", "os.py"];
+
+fn main() {
+    let out_dir =
+        PathBuf::from(env::var_os("OUT_DIR").expect("cargo sets OUT_DIR for build scripts"));
+    let pylib = out_dir.join("pylib");
+    if pylib.exists() {
+        fs::remove_dir_all(&pylib).expect("clear OUT_DIR/pylib");
+    }
+    let cpython = Path::new(rustpython_pylib::LIB_PATH);
+    for module in CPYTHON_MODULES {
+        copy(&cpython.join(module), &pylib.join(module));
+    }
+    let own = Path::new("src/sandbox/python");
+    for module in OWN_MODULES {
+        let source = own.join(module);
+        println!("cargo::rerun-if-changed={}", source.display());
+        copy(&source, &pylib.join(module));
+    }
+    let pylib_literal = format!("{:?}", pylib.display().to_string());
+    fs::write(
+        out_dir.join("frozen_pylib.rs"),
+        format!("::rustpython_vm::py_freeze!(dir = {pylib_literal})\n"),
+    )
+    .expect("write OUT_DIR/frozen_pylib.rs");
+    println!("cargo::rerun-if-changed=build.rs");
+}
+
+fn copy(from: &Path, to: &Path) {
+    if let Some(parent) = to.parent() {
+        fs::create_dir_all(parent)
+            .unwrap_or_else(|error| panic!("create {}: {error}", parent.display()));
+    }
+    fs::copy(from, to)
+        .unwrap_or_else(|error| panic!("copy {} to {}: {error}", from.display(), to.display()));
+}

@@ -1,0 +1,511 @@
+//! The typed Python API over the bus, disclosed progressively: **list** (names and one-liners,
+//! searchable, paged within a token budget) → **get** (typed stubs for the chosen few) →
+//! execute (the sandbox uses the [`CallMap`]).
+//!
+//! Input is the adapters' neutral [`Catalogue`] snapshot; output is Python text and call specs.
+//! Nothing here does I/O (no files, sockets, clocks or environment), so it can be compiled to
+//! wasm32 later. [`PythonCatalogue::update`] diffs a new snapshot against the previous one and
+//! only rebuilds what changed; the result equals a fresh build of the same snapshot.
+//!
+//! # Shape of the API
+//! - `CRM.GetClients` → `crm.get_clients(*, adviser: str | None = None, …) -> GetClientsResult`:
+//!   one namespace class per dotted prefix (or per app for undotted names), snake_case,
+//!   keyword-only arguments, wire names kept in the call map.
+//! - Same name and signatures on several servers → one function with `target=` (`"best"`,
+//!   `"all"` → `list[ServerResult]`, or an identity filter such as `{"application": "CRM"}`).
+//! - Intents → `intents.view_chart(context: Instrument, *, app=None, instance=None)`, plus
+//!   `raise_intent(name, context, target=None)` and `find_intents(name=None, context_type=None)`.
+//! - Composites → TypedDicts; FDC3 2.2 context types come from the official schemas.
+//!
+//! # Use
+//! - MCP server: keep one [`PythonCatalogue`]; on every bus catalogue change call
+//!   [`PythonCatalogue::update`] with the new snapshot (debounce as you like; an unchanged
+//!   snapshot costs one pass over it) or [`PythonCatalogue::update_partial`] when the changed
+//!   names are known. Answer `list_python_definitions` with [`PythonCatalogue::list`] and
+//!   `get_python_definitions` with [`PythonCatalogue::get`] (both return text plus structure).
+//! - Sandbox: run [`PythonCatalogue::module_source`] once per version and install the real
+//!   `_codemode_call(name, arguments)`; resolve `name` with [`PythonCatalogue::lookup`] (or a
+//!   [`CallMap`] snapshot), rename arguments to their wire names, drop `None` optionals, map
+//!   `target`, encode `datetime`s, and raise `MethodUnavailable` with [`Departed::message`]
+//!   for functions whose app left. `find_intents` is answered by
+//!   [`PythonCatalogue::find_intents`] without a bus call.
+//!
+//! # Layout
+//! - `names`: identifiers from hostile names and the collision-free name table.
+//! - `types`: Python types from signatures and the TypedDict registry.
+//! - `function`: one function per method variant or intent.
+//! - `render`: Python text (escaping, stubs, docstrings, examples, listing lines).
+//! - `search`: the incremental BM25 index.
+//! - `live`: full and partial updates.
+//! - `listing` / `definitions`: the two disclosure steps; `module`: the whole module.
+//! - `callmap`: the public call map types; `tokens`: token counting; `fdc3`: context types.
+
+mod callmap;
+mod definitions;
+mod fdc3;
+mod function;
+mod listing;
+mod live;
+mod module;
+mod names;
+mod render;
+mod search;
+mod tokens;
+mod types;
+
+use std::{
+    collections::{BTreeMap, VecDeque},
+    sync::Arc,
+};
+
+use codemode_adapters::{Catalogue, IntentInfo, MethodInfo};
+use foldhash::HashMap;
+use serde_json::{Value, json};
+
+pub use self::{
+    callmap::{ArgSpec, CallKind, CallMap, CallSpec, Departed, Lookup, ServerRef},
+    definitions::{Definitions, UnknownName},
+    listing::{ListPage, ListRequest},
+    tokens::{O200k, TokenCounter},
+};
+use self::{
+    function::{Function, Kind},
+    names::NameTable,
+    render::FnView,
+    search::Index,
+    types::TypeRegistry,
+};
+
+/// Tunables of the catalogue.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CatalogueConfig {
+    /// Token budget of one `list_python_definitions` page (o200k_base; at least 256).
+    pub page_token_budget: usize,
+    /// Token budget of one `get_python_definitions` answer (at least 512).
+    pub definitions_token_budget: usize,
+    /// How many departed functions are remembered for "no longer available" errors.
+    pub departed_memory: usize,
+}
+
+impl Default for CatalogueConfig {
+    fn default() -> Self {
+        Self {
+            page_token_budget: 2_000,
+            definitions_token_budget: 8_000,
+            departed_memory: 4_096,
+        }
+    }
+}
+
+/// A known change to part of the bus, for [`PythonCatalogue::update_partial`].
+#[derive(Debug, Clone, Copy)]
+pub struct CatalogueDelta<'a> {
+    /// The bus generation after the change.
+    pub generation: u64,
+    /// Wire method names whose variants may have changed (added, changed or removed).
+    pub method_names: &'a [String],
+    /// The current variants of those names (any order; other names are ignored).
+    pub methods: &'a [MethodInfo],
+    /// Intent names that may have changed.
+    pub intent_names: &'a [String],
+    /// The current versions of those intents (absent: removed).
+    pub intents: &'a [IntentInfo],
+}
+
+/// What [`PythonCatalogue::update`] changed.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct UpdateStats {
+    /// The catalogue version now (the snapshot's generation).
+    pub version: u64,
+    /// Functions added (new or changed methods and intents).
+    pub added: usize,
+    /// Functions removed (gone or changed).
+    pub removed: usize,
+    /// Functions kept as they were.
+    pub unchanged: usize,
+    /// Functions whose Python name changed because of a collision elsewhere.
+    pub renamed: usize,
+}
+
+/// The Python API of one bus, kept in step with its catalogue snapshots.
+pub struct PythonCatalogue {
+    /// Tunables.
+    config: CatalogueConfig,
+    /// Counts page tokens.
+    counter: Arc<dyn TokenCounter>,
+    /// Seeds method fingerprints (per catalogue, so crafted collisions cannot be planned).
+    hasher: foldhash::quality::RandomState,
+    /// The snapshot generation last applied.
+    version: u64,
+    /// Methods of the last snapshot, grouped by wire name, sorted by name.
+    method_groups: Vec<MethodGroup>,
+    /// Intents of the last snapshot, sorted by name.
+    intent_slots: Vec<IntentSlot>,
+    /// Live functions by id.
+    slots: HashMap<u32, Slot>,
+    /// The next function id (ids are never reused).
+    next_id: u32,
+    /// Candidate → resolved names.
+    names: NameTable,
+    /// TypedDict naming.
+    registry: TypeRegistry,
+    /// Search.
+    index: Index,
+    /// (namespace, sort key) → id: the listing order.
+    ordered: BTreeMap<(String, String), u32>,
+    /// Qualified Python name → id.
+    by_name: HashMap<String, u32>,
+    /// Namespace → counts (functions, and functions per app).
+    namespaces: BTreeMap<String, NamespaceStats>,
+    /// Recently removed functions by qualified name, with the sequence number of the record.
+    departed: HashMap<String, (u64, Departed)>,
+    /// Records oldest first, for eviction (stale entries are skipped).
+    departed_order: VecDeque<(String, u64)>,
+    /// The next departed record's sequence number.
+    departed_seq: u64,
+}
+
+/// The methods sharing one wire name (one per signature variant).
+#[derive(Debug)]
+struct MethodGroup {
+    /// The wire name.
+    name: String,
+    /// Fingerprints of the variants as last seen (see [`fingerprint`]).
+    fingerprints: Vec<u64>,
+    /// Their function ids, parallel to `fingerprints`.
+    ids: Vec<u32>,
+}
+
+/// An intent as last seen, with its function id.
+#[derive(Debug)]
+struct IntentSlot {
+    /// The intent as last seen.
+    info: IntentInfo,
+    /// Its function id.
+    id: u32,
+}
+
+/// A live function.
+#[derive(Debug)]
+struct Slot {
+    /// The function.
+    function: Function,
+    /// Its resolved qualified name.
+    qualified: String,
+}
+
+/// Counts for one namespace.
+#[derive(Debug, Default)]
+struct NamespaceStats {
+    /// Functions in it.
+    functions: usize,
+    /// App → functions it serves here.
+    apps: BTreeMap<String, usize>,
+}
+
+/// Ids of the two builtins.
+const RAISE_INTENT_ID: u32 = 0;
+/// See [`RAISE_INTENT_ID`].
+const FIND_INTENTS_ID: u32 = 1;
+
+impl std::fmt::Debug for PythonCatalogue {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PythonCatalogue")
+            .field("version", &self.version)
+            .field("functions", &self.slots.len())
+            .field("namespaces", &self.namespaces.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Default for PythonCatalogue {
+    fn default() -> Self {
+        Self::new(CatalogueConfig::default())
+    }
+}
+
+impl PythonCatalogue {
+    /// An empty catalogue (only the intent builtins), counting tokens with o200k_base.
+    pub fn new(config: CatalogueConfig) -> Self {
+        let mut catalogue = Self {
+            config,
+            counter: Arc::new(O200k),
+            hasher: foldhash::quality::RandomState::default(),
+            version: 0,
+            method_groups: Vec::new(),
+            intent_slots: Vec::new(),
+            slots: HashMap::default(),
+            next_id: 2,
+            names: NameTable::default(),
+            registry: TypeRegistry::default(),
+            index: Index::default(),
+            ordered: BTreeMap::new(),
+            by_name: HashMap::default(),
+            namespaces: BTreeMap::new(),
+            departed: HashMap::default(),
+            departed_order: VecDeque::new(),
+            departed_seq: 0,
+        };
+        for (id, function) in [RAISE_INTENT_ID, FIND_INTENTS_ID]
+            .into_iter()
+            .zip(Function::builtins())
+        {
+            catalogue.index.add(id, &function.search_pieces());
+            catalogue.namespace_add("intents", &function);
+            let qualified = function.candidate.clone();
+            catalogue
+                .ordered
+                .insert(("intents".to_owned(), format!("\u{0}{qualified}")), id);
+            catalogue.by_name.insert(qualified.clone(), id);
+            catalogue.slots.insert(
+                id,
+                Slot {
+                    function,
+                    qualified,
+                },
+            );
+        }
+        catalogue
+    }
+
+    /// A catalogue built from `snapshot`.
+    pub fn build(snapshot: &Catalogue, config: CatalogueConfig) -> Self {
+        let mut catalogue = Self::new(config);
+        catalogue.update(snapshot);
+        catalogue
+    }
+
+    /// Uses another token counter for page budgets (e.g. a cheaper one in tests).
+    #[must_use]
+    pub fn with_token_counter(mut self, counter: Arc<dyn TokenCounter>) -> Self {
+        self.counter = counter;
+        self
+    }
+
+    /// The catalogue version: the generation of the last snapshot applied.
+    pub fn version(&self) -> u64 {
+        self.version
+    }
+
+    /// The number of functions (methods, intents and the two builtins).
+    pub fn function_count(&self) -> usize {
+        self.slots.len()
+    }
+
+    /// What the qualified Python name `name` refers to now.
+    pub fn lookup(&self, name: &str) -> Lookup {
+        if let Some(slot) = self.by_name.get(name).and_then(|id| self.slots.get(id)) {
+            return Lookup::Found(call_spec(&slot.function, &slot.qualified));
+        }
+        if let Some((_, departed)) = self.departed.get(name) {
+            return Lookup::Departed(departed.clone());
+        }
+        Lookup::Unknown {
+            suggestions: self.suggestions(name, 5),
+        }
+    }
+
+    /// Every current function's call spec.
+    pub fn call_map(&self) -> CallMap {
+        CallMap {
+            version: self.version,
+            functions: self
+                .slots
+                .values()
+                .map(|slot| {
+                    (
+                        slot.qualified.clone(),
+                        call_spec(&slot.function, &slot.qualified),
+                    )
+                })
+                .collect(),
+        }
+    }
+
+    /// Answers `find_intents(name=None, context_type=None)` from the catalogue: a JSON list of
+    /// `IntentSummary` objects (see the module prelude), sorted by intent name.
+    pub fn find_intents(&self, name: Option<&str>, context_type: Option<&str>) -> Value {
+        let items: Vec<Value> = self
+            .intent_slots
+            .iter()
+            .map(|slot| &slot.info)
+            .filter(|info| name.is_none_or(|n| info.name.eq_ignore_ascii_case(n)))
+            .filter(|info| {
+                context_type.is_none_or(|wanted| {
+                    info.handlers.iter().any(|h| {
+                        h.context_types
+                            .iter()
+                            .any(|t| t.eq_ignore_ascii_case(wanted))
+                    })
+                })
+            })
+            .map(|info| {
+                json!({
+                    "name": info.name,
+                    "context_types": info.context_types(),
+                    "handlers": info.handlers.iter().map(|h| json!({
+                        "app": h.application,
+                        "instance": h.instance,
+                        "title": h.app_title.as_ref().or(h.display_name.as_ref()),
+                        "context_types": h.context_types,
+                        "result_type": h.result_type,
+                    })).collect::<Vec<_>>(),
+                })
+            })
+            .collect();
+        Value::Array(items)
+    }
+
+    // -----------------------------------------------------------------------------------------
+    // Shared helpers for the disclosure steps.
+
+    /// The render view of function `id`.
+    fn view(&self, id: u32) -> Option<FnView<'_>> {
+        let slot = self.slots.get(&id)?;
+        Some(FnView {
+            function: &slot.function,
+            qualified: &slot.qualified,
+            registry: &self.registry,
+        })
+    }
+
+    /// Up to `max` current qualified names close to `name` (spelling first, then search).
+    fn suggestions(&self, name: &str, max: usize) -> Vec<String> {
+        let wanted: String = name
+            .trim()
+            .chars()
+            .take(200)
+            .collect::<String>()
+            .to_ascii_lowercase();
+        let wanted_local: Vec<char> = wanted
+            .rsplit('.')
+            .next()
+            .unwrap_or(&wanted)
+            .chars()
+            .collect();
+        let wanted: Vec<char> = wanted.chars().collect();
+        let limit = (wanted.len() / 3).max(2);
+        let mut close: Vec<(usize, &str)> = Vec::new();
+        for slot in self.slots.values() {
+            let qualified = slot.qualified.as_str();
+            let local = qualified.rsplit('.').next().unwrap_or(qualified);
+            let distance = search::edit_distance(&wanted, qualified, limit)
+                .into_iter()
+                .chain(search::edit_distance(&wanted_local, local, limit))
+                .min();
+            if let Some(distance) = distance {
+                close.push((distance, qualified));
+            }
+        }
+        close.sort_unstable();
+        let mut out: Vec<String> = close
+            .into_iter()
+            .map(|(_, name)| name.to_owned())
+            .take(max)
+            .collect();
+        if out.len() < max {
+            for id in self.ranked(name, |_| true) {
+                if let Some(slot) = self.slots.get(&id)
+                    && !out.contains(&slot.qualified)
+                {
+                    out.push(slot.qualified.clone());
+                }
+                if out.len() >= max {
+                    break;
+                }
+            }
+        }
+        out
+    }
+
+    /// Function ids matching `query`, best first (ties by qualified name), only in namespace
+    /// groups `keep_group` accepts. A function whose name or wire name is the query comes first.
+    fn ranked(&self, query: &str, keep_group: impl Fn(&str) -> bool) -> Vec<u32> {
+        let keep = |id: u32| {
+            self.slots
+                .get(&id)
+                .is_some_and(|slot| keep_group(group_of(&slot.qualified)))
+        };
+        let mut hits = self.index.search(query, keep);
+        let name = |id: u32| self.slots.get(&id).map_or("", |s| s.qualified.as_str());
+        hits.sort_by(|a, b| b.0.total_cmp(&a.0).then_with(|| name(a.1).cmp(name(b.1))));
+        let wanted = query.trim();
+        let snake = names::snake_ident(wanted, names::NameKind::Function);
+        let exact = |id: u32| {
+            self.slots.get(&id).is_some_and(|slot| {
+                let local = slot.qualified.rsplit('.').next().unwrap_or("");
+                slot.qualified == wanted
+                    || local == wanted
+                    || local == snake
+                    || slot.function.wire_name() == wanted
+            })
+        };
+        let (mut first, rest): (Vec<u32>, Vec<u32>) = hits
+            .into_iter()
+            .map(|(_, id)| id)
+            .partition(|id| exact(*id));
+        first.extend(rest);
+        first
+    }
+}
+
+/// The listing group of a qualified name (`crm` for `crm.get_clients`, `intents` for builtins).
+fn group_of(qualified: &str) -> &str {
+    match qualified.split_once('.') {
+        Some((namespace, _)) => namespace,
+        None => "intents",
+    }
+}
+
+/// The key of a qualified name in the listing order.
+fn ordered_key(qualified: &str) -> (String, String) {
+    match qualified.split_once('.') {
+        Some((namespace, local)) => (namespace.to_owned(), local.to_owned()),
+        None => ("intents".to_owned(), format!("\u{0}{qualified}")),
+    }
+}
+
+/// The call spec of `function` under the qualified name `qualified`.
+fn call_spec(function: &Function, qualified: &str) -> CallSpec {
+    let call = match &function.kind {
+        Kind::Method {
+            wire,
+            streaming,
+            servers,
+            shared_name,
+        } => CallKind::Method {
+            method: wire.clone(),
+            servers: servers
+                .iter()
+                .map(|s| ServerRef {
+                    application: s.application.clone(),
+                    instance: s.instance.clone(),
+                    peer_id: s.peer_id.clone(),
+                    local: s.local,
+                })
+                .collect(),
+            restrict_to_servers: *shared_name,
+            streaming: *streaming,
+        },
+        Kind::Intent { name, .. } => CallKind::Intent {
+            intent: name.clone(),
+        },
+        Kind::RaiseIntent => CallKind::RaiseIntent,
+        Kind::FindIntents => CallKind::FindIntents,
+    };
+    CallSpec {
+        python_name: qualified.to_owned(),
+        call,
+        args: function
+            .args
+            .iter()
+            .map(|arg| ArgSpec {
+                python: arg.python.clone(),
+                wire: arg.wire.clone(),
+                required: arg.required,
+            })
+            .collect(),
+        var_kwargs: function.var_kwargs,
+        takes_target: function.takes_target(),
+    }
+}

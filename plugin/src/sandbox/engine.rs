@@ -1,0 +1,867 @@
+//! One long-lived, hardened RustPython interpreter that runs snippets.
+//!
+//! An [`Engine`] lives on one OS thread (the interpreter is neither `Send` nor `Sync`) and
+//! runs snippets one at a time, each in fresh globals with a fresh copy of the builtins and
+//! fresh views of the allowed modules. Bus calls leave through a [`HostPort`], which the
+//! worker process implements over its pipes and tests implement in memory; the engine itself
+//! does no I/O.
+//!
+//! Hardening (hygiene, not the security boundary, see [`crate::sandbox`]): `open`, `eval`,
+//! `exec`, `compile`, `input`, `globals`, `locals`, `vars`, `breakpoint`, `help`, `exit`,
+//! `quit` and `memoryview` are removed; `__import__` only hands out allowlisted modules;
+//! `sys.argv`, `sys.executable`, paths and prefixes are emptied.
+
+mod convert;
+mod natives;
+mod stdlib;
+
+use std::{
+    collections::HashSet,
+    rc::Rc,
+    sync::{
+        Arc,
+        atomic::{AtomicU64, Ordering},
+    },
+    time::{Duration, Instant},
+};
+
+use rustpython_vm::{
+    AsObject, Interpreter, PyObjectRef, PyPayload, PyRef, PyResult, Settings, VirtualMachine,
+    builtins::{PyBaseException, PyDict, PyDictRef, PyStr, PyType},
+    compiler::Mode,
+    scope::Scope,
+    signal::{UserSignalSender, user_signal_channel},
+};
+use serde_json::{Map, Value};
+
+pub use stdlib::DEFAULT_ALLOWED_IMPORTS;
+
+use self::{
+    convert::{Direction, Helpers},
+    natives::{RunState, Runtime},
+    stdlib::Modules,
+};
+use super::{
+    host::{HostCall, HostCallError},
+    limits::{LimitKind, Limits},
+    outcome::{self, ErrorPhase, Outcome, SnippetError},
+    preflight,
+    spec::FunctionSet,
+};
+
+/// Builtins a snippet does not get.
+const REMOVED_BUILTINS: &[&str] = &[
+    "open",
+    "eval",
+    "exec",
+    "compile",
+    "input",
+    "breakpoint",
+    "help",
+    "exit",
+    "quit",
+    "copyright",
+    "credits",
+    "license",
+    "globals",
+    "locals",
+    "vars",
+    "memoryview",
+    "__loader__",
+    "__spec__",
+];
+
+/// Names the runtime adds to every snippet's builtins.
+const RUNTIME_BUILTINS: &[&str] = &[
+    "gather",
+    "BusError",
+    "MethodNotFoundError",
+    "NoMatchingServerError",
+    "InvocationFailedError",
+    "IntentNotResolvedError",
+    "BusTimeoutError",
+    "DisconnectedError",
+    "PeerLeftError",
+    "InvalidArgumentsError",
+    "LimitExceeded",
+    "BusCall",
+];
+
+/// Where bus calls go. Implementations must not block in [`HostPort::start`].
+pub trait HostPort {
+    /// Sends a call on its way; its completion comes back through
+    /// [`HostPort::next_completion`] with the same `ticket`.
+    fn start(&mut self, ticket: u64, call: &HostCall) -> Result<(), PortClosed>;
+
+    /// Waits up to `timeout` for the next completed call (`Ok(None)` on timeout).
+    fn next_completion(&mut self, timeout: Duration) -> Result<Option<Completion>, PortClosed>;
+}
+
+/// The host side is gone: every pending call fails with `DisconnectedError`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("the host port is closed")]
+pub struct PortClosed;
+
+/// A finished bus call.
+#[derive(Debug, Clone)]
+pub struct Completion {
+    /// The ticket given to [`HostPort::start`].
+    pub ticket: u64,
+    /// The value or the error.
+    pub result: Result<Value, HostCallError>,
+    /// When the reply arrived (the call's duration is measured up to here).
+    pub received: Instant,
+}
+
+/// One snippet to run.
+#[derive(Debug, Clone)]
+pub struct RunRequest {
+    /// Identifies the run to [`Interrupter::interrupt`]; unique per engine, not zero.
+    pub run_id: u64,
+    /// The snippet.
+    pub source: String,
+    /// Its limits.
+    pub limits: Limits,
+    /// Keep globals from the previous stateful run and for the next (sessions only).
+    pub keep_state: bool,
+}
+
+/// What [`Engine::run`] reports.
+#[derive(Debug, Clone)]
+pub struct RunReport {
+    /// The outcome for the caller.
+    pub outcome: Outcome,
+    /// Why the interpreter should not run another snippet, if it should not (taint, a hit
+    /// memory or time limit).
+    pub recycle: Option<String>,
+}
+
+/// Options fixed for an engine's lifetime.
+#[derive(Debug, Clone)]
+pub struct EngineOptions {
+    /// Module names snippets may import.
+    pub allowed_imports: Vec<String>,
+}
+
+impl Default for EngineOptions {
+    fn default() -> Self {
+        Self {
+            allowed_imports: DEFAULT_ALLOWED_IMPORTS
+                .iter()
+                .map(|name| (*name).to_owned())
+                .collect(),
+        }
+    }
+}
+
+/// Why an engine could not start.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("the sandbox interpreter failed to start: {0}")]
+pub struct EngineError(String);
+
+/// Stops the running snippet from another thread (the deadline watchdog).
+#[derive(Clone)]
+pub struct Interrupter {
+    sender: UserSignalSender,
+    current: Arc<AtomicU64>,
+}
+
+impl std::fmt::Debug for Interrupter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Interrupter")
+            .field("current", &self.current)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Interrupter {
+    /// Raises `LimitExceeded` (wall time) in run `run_id` at its next bytecode, if it is
+    /// still the running one. Send it repeatedly until the run ends: a snippet can catch it.
+    pub fn interrupt(&self, run_id: u64) {
+        if run_id == 0 || self.current.load(Ordering::SeqCst) != run_id {
+            return;
+        }
+        let current = Arc::clone(&self.current);
+        let _ = self.sender.send(Box::new(move |vm| {
+            if current.load(Ordering::SeqCst) == run_id {
+                Err(natives::limit_error(vm, LimitKind::WallTime, ""))
+            } else {
+                Ok(())
+            }
+        }));
+    }
+
+    /// Raises `MemoryError` (naming the memory limit) in run `run_id` at its next bytecode,
+    /// if it is still the running one (the worker's memory watch).
+    pub fn interrupt_memory(&self, run_id: u64) {
+        if run_id == 0 || self.current.load(Ordering::SeqCst) != run_id {
+            return;
+        }
+        let current = Arc::clone(&self.current);
+        let _ = self.sender.send(Box::new(move |vm| {
+            if current.load(Ordering::SeqCst) == run_id {
+                Err(natives::memory_error(vm))
+            } else {
+                Ok(())
+            }
+        }));
+    }
+
+    /// The run currently executing (0 when idle).
+    pub fn current_run(&self) -> u64 {
+        self.current.load(Ordering::SeqCst)
+    }
+}
+
+/// A hardened interpreter that runs snippets one after another.
+pub struct Engine {
+    interpreter: Interpreter,
+    port: Option<Box<dyn HostPort>>,
+    objects: Objects,
+    functions: FunctionSet,
+    namespaces: Vec<(String, PyObjectRef)>,
+    session_globals: Option<PyDictRef>,
+    interrupter: Interrupter,
+}
+
+/// Python objects built once per interpreter.
+struct Objects {
+    builtins: PyDictRef,
+    runtime: PyObjectRef,
+    known_globals: HashSet<String>,
+    modules: Rc<Modules>,
+    bus_call_class: PyObjectRef,
+    make_error: PyObjectRef,
+    convert_other: PyObjectRef,
+    date_from_ms: PyObjectRef,
+    limit_exceeded: PyRef<PyType>,
+    wrapper_code: usize,
+    own_codes: HashSet<usize>,
+    capture: PyObjectRef,
+    real_import: PyObjectRef,
+}
+
+impl Engine {
+    /// Builds the interpreter, imports the allowed modules, and hardens the builtins
+    /// (tens of milliseconds; do it once per thread and reuse the engine).
+    pub fn new(options: &EngineOptions, port: Box<dyn HostPort>) -> Result<Self, EngineError> {
+        let (sender, receiver) = user_signal_channel();
+        let mut settings = Settings::default();
+        settings.isolated = true;
+        settings.ignore_environment = true;
+        settings.import_site = false;
+        settings.user_site_directory = false;
+        settings.allow_external_library = false;
+        settings.install_signal_handlers = false;
+        settings.write_bytecode = false;
+        settings.argv = Vec::new();
+        settings.path_list = Vec::new();
+        let builder = Interpreter::builder(settings);
+        let natives = natives::_codemode_native::module_def(&builder.ctx);
+        let native_modules = stdlib::native_modules(&builder.ctx);
+        let interpreter = builder
+            .add_native_modules(&native_modules)
+            .add_native_module(natives)
+            .add_frozen_modules(stdlib::frozen_modules())
+            .init_hook(move |vm| vm.set_user_signal_channel(receiver))
+            .build();
+        let objects = interpreter
+            .enter(|vm| setup(vm, options).map_err(|error| describe_exception(vm, &error)))
+            .map_err(EngineError)?;
+        Ok(Self {
+            interpreter,
+            port: Some(port),
+            objects,
+            functions: FunctionSet::empty(),
+            namespaces: Vec::new(),
+            session_globals: None,
+            interrupter: Interrupter {
+                sender,
+                current: Arc::new(AtomicU64::new(0)),
+            },
+        })
+    }
+
+    /// A handle that stops runs of this engine from another thread.
+    pub fn interrupter(&self) -> Interrupter {
+        self.interrupter.clone()
+    }
+
+    /// The catalogue functions snippets see from the next run on.
+    pub fn set_functions(&mut self, functions: FunctionSet) -> Result<(), EngineError> {
+        if functions.fingerprint() == self.functions.fingerprint() && !self.namespaces.is_empty() {
+            self.functions = functions;
+            return Ok(());
+        }
+        let runtime = self.objects.runtime.clone();
+        let real_import = self.objects.real_import.clone();
+        let namespaces = self
+            .interpreter
+            .enter(|vm| {
+                natives::set_real_import(Some(real_import));
+                let built = build_namespaces(vm, &runtime, &functions);
+                natives::set_real_import(None);
+                built
+            })
+            .map_err(EngineError)?;
+        self.functions = functions;
+        self.namespaces = namespaces;
+        Ok(())
+    }
+
+    /// The functions currently installed.
+    pub fn functions(&self) -> &FunctionSet {
+        &self.functions
+    }
+
+    /// Drops the state a session kept.
+    pub fn reset_state(&mut self) {
+        self.session_globals = None;
+    }
+
+    /// Runs one snippet to completion (or to a limit) and reports what happened.
+    pub fn run(&mut self, request: &RunRequest) -> RunReport {
+        let started = Instant::now();
+        let limits = &request.limits;
+        if request.source.len() > limits.max_source_bytes {
+            let detail = format!("the snippet has {} bytes", request.source.len());
+            return RunReport {
+                outcome: Outcome::failed(SnippetError::limit(
+                    ErrorPhase::Preflight,
+                    LimitKind::SourceSize,
+                    limits,
+                    &detail,
+                )),
+                recycle: None,
+            };
+        }
+        let Some(port) = self.port.take() else {
+            return RunReport {
+                outcome: Outcome::failed(SnippetError::new(
+                    ErrorPhase::Worker,
+                    "RuntimeError",
+                    "the engine lost its host port in an earlier run",
+                )),
+                recycle: Some("no host port".to_owned()),
+            };
+        };
+        self.interrupter
+            .current
+            .store(request.run_id, Ordering::SeqCst);
+        let runtime = Runtime {
+            functions: self.functions.clone(),
+            bus_call_class: self.objects.bus_call_class.clone(),
+            make_error: self.objects.make_error.clone(),
+            convert_other: self.objects.convert_other.clone(),
+            date_from_ms: self.objects.date_from_ms.clone(),
+            limit_exceeded: self.objects.limit_exceeded.clone(),
+            wrapper_code: self.objects.wrapper_code,
+            own_codes: self.objects.own_codes.clone(),
+            modules: Rc::clone(&self.objects.modules),
+            real_import: self.objects.real_import.clone(),
+        };
+        natives::install(runtime, RunState::new(port, limits.clone(), started));
+        let objects = &self.objects;
+        let namespaces = &self.namespaces;
+        let functions = &self.functions;
+        let session_globals = &mut self.session_globals;
+        // RustPython has panics reachable from Python (e.g. `__name__` of some internal
+        // types); a panic ends the run, and the interpreter is not trusted afterwards.
+        let interpreter = &self.interpreter;
+        let mut report = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            interpreter
+                .enter(|vm| run_in_vm(vm, objects, namespaces, functions, session_globals, request))
+        }))
+        .unwrap_or_else(|panic| {
+            let detail = panic
+                .downcast_ref::<String>()
+                .map(String::as_str)
+                .or_else(|| panic.downcast_ref::<&str>().copied())
+                .unwrap_or("no message");
+            RunReport {
+                outcome: Outcome::failed(SnippetError::new(
+                    ErrorPhase::Worker,
+                    "InterpreterPanic",
+                    format!("the interpreter failed internally and was stopped: {detail}"),
+                )),
+                recycle: Some("the interpreter panicked".to_owned()),
+            }
+        });
+        // Signals sent for this run must not hit the next one.
+        self.interrupter.current.store(0, Ordering::SeqCst);
+        let (_, run) = self.interpreter.enter(|_| natives::uninstall());
+        match run {
+            Some(run) => {
+                self.port = Some(run.port);
+                report.outcome.calls = run.calls;
+                let total = run.output_total;
+                report.outcome.printed = run.output;
+                if total > run.output_chars {
+                    report.outcome.printed_truncated = true;
+                    report.outcome.printed.push_str(&outcome::output_marker(
+                        run.output_chars,
+                        total,
+                        limits,
+                    ));
+                }
+                if let (Some(kind), Some(error)) = (run.limit_hit, report.outcome.error.as_mut())
+                    && error.kind == "LimitExceeded"
+                {
+                    let limited = SnippetError::limit(ErrorPhase::Runtime, kind, limits, "");
+                    error.limit = limited.limit;
+                    if !error.message.contains("limit of") {
+                        error.message = limited.message;
+                    }
+                }
+            }
+            None => {
+                report.recycle = Some("the run state was lost".to_owned());
+            }
+        }
+        if let Some(kind) = report.outcome.limit()
+            && matches!(kind, LimitKind::WallTime | LimitKind::Memory)
+            && report.recycle.is_none()
+        {
+            report.recycle = Some(format!("the run hit the {} limit", kind.label()));
+        }
+        report.outcome.duration_ms = started.elapsed().as_secs_f64() * 1000.0;
+        report
+    }
+}
+
+fn setup(vm: &VirtualMachine, options: &EngineOptions) -> PyResult<Objects> {
+    let sys = vm.sys_module.clone();
+    let empty_list: PyObjectRef = vm.ctx.new_list(Vec::new()).into();
+    for name in ["argv", "orig_argv", "path", "warnoptions"] {
+        sys.set_attr(name, vm.ctx.new_list(Vec::new()), vm)?;
+    }
+    let _ = empty_list;
+    for name in [
+        "executable",
+        "_base_executable",
+        "prefix",
+        "base_prefix",
+        "exec_prefix",
+        "base_exec_prefix",
+        "platlibdir",
+        "_stdlib_dir",
+    ] {
+        sys.set_attr(name, vm.ctx.new_str(""), vm)?;
+    }
+
+    let native = vm.import("_codemode_native", 0)?;
+    sys.set_attr("stdout", native.clone(), vm)?;
+    sys.set_attr("stderr", native.clone(), vm)?;
+    // Codecs beyond utf-8 and ascii (`re` decodes bytes patterns as latin-1).
+    vm.import("encodings", 0)?;
+    let runtime = vm.import("_codemode", 0)?;
+    let modules = Modules::load(vm, &options.allowed_imports)?;
+
+    let builtins_module = vm.builtins.clone();
+    let builtins = builtins_module.dict().copy().into_ref(&vm.ctx);
+    for name in REMOVED_BUILTINS {
+        let _ = builtins.del_item(*name, vm);
+    }
+    // Import statements call the builtins *module's* `__import__`; snippets' imports are
+    // told apart by their globals (see `natives::import_module`).
+    let real_import = builtins_module.get_attr("__import__", vm)?;
+    let import_module = native.get_attr("import_module", vm)?;
+    builtins_module.set_attr("__import__", import_module.clone(), vm)?;
+    builtins.set_item("__import__", import_module, vm)?;
+    for name in RUNTIME_BUILTINS {
+        builtins.set_item(*name, runtime.get_attr(*name, vm)?, vm)?;
+    }
+    builtins.set_item(
+        preflight::DEFER_FUNCTION,
+        runtime.get_attr("_defer", vm)?,
+        vm,
+    )?;
+    builtins.set_item(
+        preflight::AWAIT_FUNCTION,
+        runtime.get_attr("_await_top", vm)?,
+        vm,
+    )?;
+    let mut known_globals: HashSet<String> = HashSet::new();
+    for (key, _) in &*builtins {
+        if let Some(text) = key.downcast_ref::<PyStr>() {
+            known_globals.insert(text.to_string_lossy().into_owned());
+        }
+    }
+    for name in ["__name__", "__doc__", "__builtins__"] {
+        known_globals.insert(name.to_owned());
+    }
+
+    let limit_exceeded = runtime
+        .get_attr("LimitExceeded", vm)?
+        .downcast::<PyType>()
+        .map_err(|_| vm.new_type_error("LimitExceeded is not a class"))?;
+    let wrapper_code = runtime.get_attr("_WRAPPER_CODE", vm)?.get_id();
+    let mut own_codes = HashSet::new();
+    for name in ["gather", "run", "_defer", "_await_top"] {
+        let code = runtime.get_attr(name, vm)?.get_attr("__code__", vm)?;
+        own_codes.insert(code.get_id());
+    }
+    Ok(Objects {
+        builtins,
+        known_globals,
+        modules: Rc::new(modules),
+        bus_call_class: runtime.get_attr("BusCall", vm)?,
+        make_error: runtime.get_attr("_make_error", vm)?,
+        convert_other: runtime.get_attr("_convert_other", vm)?,
+        date_from_ms: runtime.get_attr("_date_from_ms", vm)?,
+        limit_exceeded,
+        wrapper_code,
+        own_codes,
+        capture: native,
+        runtime,
+        real_import,
+    })
+}
+
+fn build_namespaces(
+    vm: &VirtualMachine,
+    runtime: &PyObjectRef,
+    functions: &FunctionSet,
+) -> Result<Vec<(String, PyObjectRef)>, String> {
+    let result = (|| -> PyResult<Vec<(String, PyObjectRef)>> {
+        let tree = vm.ctx.new_dict();
+        for spec in functions.specs() {
+            let doc: PyObjectRef = match &spec.doc {
+                Some(doc) => vm
+                    .ctx
+                    .new_str(format!("{}\n\n{doc}", spec.signature()))
+                    .into(),
+                None => vm.ctx.new_str(spec.signature()).into(),
+            };
+            let payload = vm
+                .ctx
+                .new_tuple(vec![vm.ctx.new_str(spec.short_name()).into(), doc]);
+            let entry = vm
+                .ctx
+                .new_tuple(vec![vm.ctx.new_str("function").into(), payload.into()]);
+            tree.set_item(spec.name.as_str(), entry.into(), vm)?;
+        }
+        let mut namespace_paths: Vec<String> = Vec::new();
+        for spec in functions.specs() {
+            let segments: Vec<&str> = spec.name.split('.').collect();
+            for depth in 1..segments.len() {
+                let path = segments[..depth].join(".");
+                if !namespace_paths.contains(&path) {
+                    namespace_paths.push(path);
+                }
+            }
+        }
+        for path in &namespace_paths {
+            let children: Vec<PyObjectRef> = functions
+                .members(path)
+                .map(|member| vm.ctx.new_str(format!("{path}.{member}")).into())
+                .collect();
+            let entry = vm.ctx.new_tuple(vec![
+                vm.ctx.new_str("namespace").into(),
+                vm.ctx.new_list(children).into(),
+            ]);
+            tree.set_item(path.as_str(), entry.into(), vm)?;
+        }
+        let built = runtime
+            .get_attr("_build_namespaces", vm)?
+            .call((tree,), vm)?;
+        let built = built
+            .downcast::<PyDict>()
+            .map_err(|_| vm.new_type_error("_build_namespaces must return a dict"))?;
+        let mut out = Vec::new();
+        for (key, value) in &*built {
+            if let Some(text) = key.downcast_ref::<PyStr>() {
+                out.push((text.to_string_lossy().into_owned(), value));
+            }
+        }
+        Ok(out)
+    })();
+    result.map_err(|error| describe_exception(vm, &error))
+}
+
+fn run_in_vm(
+    vm: &VirtualMachine,
+    objects: &Objects,
+    namespaces: &[(String, PyObjectRef)],
+    functions: &FunctionSet,
+    session_globals: &mut Option<PyDictRef>,
+    request: &RunRequest,
+) -> RunReport {
+    let source = request.source.as_str();
+    let limits = &request.limits;
+    let mut known = objects.known_globals.clone();
+    let reused = if request.keep_state {
+        session_globals.clone()
+    } else {
+        None
+    };
+    if let Some(globals) = &reused {
+        for (key, _) in &**globals {
+            if let Some(text) = key.downcast_ref::<PyStr>() {
+                known.insert(text.to_string_lossy().into_owned());
+            }
+        }
+    }
+    let analysis = match preflight::analyse(
+        source,
+        preflight::Context {
+            functions,
+            known_globals: &known,
+        },
+    ) {
+        Ok(analysis) => analysis,
+        Err(issues) => {
+            let first_line = issues.first().map(|issue| issue.line);
+            let kind = issues.first().map_or("SyntaxError", |issue| issue.kind);
+            let error =
+                SnippetError::new(ErrorPhase::Preflight, kind, preflight::describe(&issues))
+                    .at_line(first_line, source);
+            return RunReport {
+                outcome: Outcome::failed(error),
+                recycle: None,
+            };
+        }
+    };
+    // A session's worker is its own trust domain: taint only recycles shared workers.
+    let recycle = analysis
+        .taint
+        .as_ref()
+        .filter(|_| !request.keep_state)
+        .map(|why| format!("the snippet {why}"));
+
+    let code = match vm.compile(&analysis.source, Mode::Exec, "<snippet>".to_owned()) {
+        Ok(code) => code,
+        Err(error) => {
+            let exception = vm.new_syntax_error(&error, Some(&analysis.source));
+            let error = exception_to_error(vm, objects, &exception, source, ErrorPhase::Preflight);
+            return RunReport {
+                outcome: Outcome::failed(error),
+                recycle,
+            };
+        }
+    };
+
+    let globals = match reused {
+        Some(globals) => {
+            let _ = globals.del_item("result", vm);
+            let _ = globals.del_item(preflight::LAST_VALUE, vm);
+            globals
+        }
+        None => match fresh_globals(vm, objects, namespaces) {
+            Ok(globals) => globals,
+            Err(error) => {
+                return RunReport {
+                    outcome: Outcome::failed(SnippetError::new(
+                        ErrorPhase::Worker,
+                        "RuntimeError",
+                        describe_exception(vm, &error),
+                    )),
+                    recycle: Some("could not build globals".to_owned()),
+                };
+            }
+        },
+    };
+    if request.keep_state {
+        *session_globals = Some(globals.clone());
+    }
+    natives::set_snippet_globals(globals.get_id());
+    let _ = vm
+        .sys_module
+        .set_attr("stdout", objects.capture.clone(), vm);
+    let _ = vm
+        .sys_module
+        .set_attr("stderr", objects.capture.clone(), vm);
+    vm.recursion_limit
+        .set(usize::try_from(limits.recursion_depth).unwrap_or(usize::MAX));
+
+    let scope = Scope::with_builtins(None, globals.clone(), vm);
+    let executed = vm.run_code_obj(code, scope);
+    let mut outcome = Outcome::default();
+    match executed {
+        Ok(_) => {
+            let answer = globals
+                .get_item_opt("result", vm)
+                .ok()
+                .flatten()
+                .or_else(|| {
+                    if analysis.captures_last_value {
+                        globals
+                            .get_item_opt(preflight::LAST_VALUE, vm)
+                            .ok()
+                            .flatten()
+                    } else {
+                        None
+                    }
+                });
+            match answer {
+                None => {
+                    outcome.ok = true;
+                    outcome.result = Value::Null;
+                }
+                Some(answer) => match result_json(vm, objects, &answer) {
+                    Ok((value, cut)) => {
+                        let (value, truncated) =
+                            outcome::shape_result(value, limits.max_result_chars);
+                        outcome.ok = true;
+                        outcome.result = value;
+                        outcome.result_truncated = truncated || cut;
+                    }
+                    Err(exception) => {
+                        outcome.error = Some(exception_to_error(
+                            vm,
+                            objects,
+                            &exception,
+                            source,
+                            ErrorPhase::Result,
+                        ));
+                    }
+                },
+            }
+        }
+        Err(exception) => {
+            outcome.error = Some(exception_to_error(
+                vm,
+                objects,
+                &exception,
+                source,
+                ErrorPhase::Runtime,
+            ));
+        }
+    }
+    let _ = globals.del_item(preflight::LAST_VALUE, vm);
+    RunReport { outcome, recycle }
+}
+
+fn fresh_globals(
+    vm: &VirtualMachine,
+    objects: &Objects,
+    namespaces: &[(String, PyObjectRef)],
+) -> PyResult<PyDictRef> {
+    let builtins = objects.builtins.copy().into_ref(&vm.ctx);
+    for (name, namespace) in namespaces {
+        builtins.set_item(name.as_str(), namespace.clone(), vm)?;
+    }
+    let globals = vm.ctx.new_dict();
+    globals.set_item("__builtins__", builtins.into(), vm)?;
+    globals.set_item("__name__", vm.ctx.new_str("__main__").into(), vm)?;
+    globals.set_item("__doc__", vm.ctx.none(), vm)?;
+    Ok(globals)
+}
+
+fn result_json(
+    vm: &VirtualMachine,
+    objects: &Objects,
+    answer: &PyObjectRef,
+) -> Result<(Value, bool), PyRef<PyBaseException>> {
+    let helpers = Helpers {
+        convert_other: &objects.convert_other,
+        date_from_ms: &objects.date_from_ms,
+    };
+    convert::to_json_marked(vm, &helpers, answer, Direction::Result)
+}
+
+/// Turns a Python exception into the outcome's error: type, message, snippet line.
+fn exception_to_error(
+    vm: &VirtualMachine,
+    objects: &Objects,
+    exception: &PyRef<PyBaseException>,
+    source: &str,
+    phase: ErrorPhase,
+) -> SnippetError {
+    let object: PyObjectRef = exception.clone().into();
+    let kind = exception.class().name().to_string();
+    let message = object
+        .str(vm)
+        .map(|text| text.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let mut line = snippet_line(vm, &object);
+    if line.is_none() && kind == "SyntaxError" {
+        line = object
+            .get_attr("lineno", vm)
+            .ok()
+            .and_then(|lineno| lineno.try_to_value::<u32>(vm).ok());
+    }
+    let mut error = SnippetError::new(phase, kind.clone(), message).at_line(line, source);
+    match kind.as_str() {
+        "MemoryError" => {
+            let limits = natives_limits();
+            error.limit = SnippetError::limit(phase, LimitKind::Memory, &limits, "").limit;
+        }
+        "RecursionError" => {
+            let limits = natives_limits();
+            error.limit = SnippetError::limit(phase, LimitKind::Recursion, &limits, "").limit;
+        }
+        _ => {}
+    }
+    if object.get_attr("kind", vm).is_ok() && object.get_attr("reason_uri", vm).is_ok() {
+        error.details = bus_error_details(vm, objects, &object);
+    }
+    error
+}
+
+fn natives_limits() -> Limits {
+    natives::current_limits().unwrap_or_default()
+}
+
+fn bus_error_details(
+    vm: &VirtualMachine,
+    objects: &Objects,
+    object: &PyObjectRef,
+) -> Option<Map<String, Value>> {
+    let helpers = Helpers {
+        convert_other: &objects.convert_other,
+        date_from_ms: &objects.date_from_ms,
+    };
+    let mut details = Map::new();
+    for name in ["kind", "function", "reason_uri", "context"] {
+        let value = object.get_attr(name, vm).ok()?;
+        if vm.is_none(&value) {
+            continue;
+        }
+        let json = convert::to_json(vm, &helpers, &value, Direction::Result).ok()?;
+        details.insert(name.to_owned(), json);
+    }
+    Some(details)
+}
+
+/// The deepest traceback line that belongs to the snippet.
+fn snippet_line(vm: &VirtualMachine, exception: &PyObjectRef) -> Option<u32> {
+    let mut traceback = exception.get_attr("__traceback__", vm).ok()?;
+    let mut line = None;
+    let mut guard = 0;
+    while !vm.is_none(&traceback) && guard < 10_000 {
+        guard += 1;
+        let filename = traceback
+            .get_attr("tb_frame", vm)
+            .and_then(|frame| frame.get_attr("f_code", vm))
+            .and_then(|code| code.get_attr("co_filename", vm))
+            .ok()
+            .and_then(|name| {
+                name.downcast_ref::<PyStr>()
+                    .map(|text| text.to_string_lossy().into_owned())
+            });
+        if filename.as_deref() == Some("<snippet>")
+            && let Some(number) = traceback
+                .get_attr("tb_lineno", vm)
+                .ok()
+                .and_then(|lineno| lineno.try_to_value::<u32>(vm).ok())
+        {
+            line = Some(number);
+        }
+        traceback = traceback.get_attr("tb_next", vm).ok()?;
+    }
+    line
+}
+
+fn describe_exception(vm: &VirtualMachine, exception: &PyRef<PyBaseException>) -> String {
+    let mut text = String::new();
+    if vm.write_exception(&mut text, exception).is_err() || text.is_empty() {
+        let object: PyObjectRef = exception.clone().into();
+        let message = object
+            .str(vm)
+            .map(|message| message.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        text = format!("{}: {message}", exception.class().name());
+    }
+    text.trim_end().to_owned()
+}

@@ -1,0 +1,157 @@
+//! What a bus call looks like from the sandbox: a [`HostCall`] goes out, a JSON value or a
+//! [`HostCallError`] comes back. [`HostCalls`] is the side that performs them (the adapter in
+//! the plugin, a fake in tests).
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+use codemode_adapters::BusError;
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+/// One call a snippet made to a catalogue function.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HostCall {
+    /// The dotted function path from its [`FunctionSpec`](super::FunctionSpec).
+    pub function: String,
+    /// Every argument the snippet passed, by parameter name (positional ones too). Dates are
+    /// encoded as `"#T42_DATE#<epoch ms>"` strings, like the bus does.
+    pub arguments: Map<String, Value>,
+    /// The `target=` value, when the function accepts one and the snippet passed it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target: Option<Value>,
+}
+
+/// Performs bus calls for snippets. Calls arrive concurrently (a snippet's `gather`), so an
+/// implementation must not serialise them.
+#[async_trait]
+pub trait HostCalls: Send + Sync + 'static {
+    /// Performs one call. Values may contain `"#T42_DATE#<ms>"` dates; the sandbox turns them
+    /// into `datetime` objects.
+    async fn call(&self, call: HostCall) -> Result<Value, HostCallError>;
+}
+
+/// A failed bus call, as a snippet sees it: one of the `BusError` exception classes.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, thiserror::Error)]
+#[error("{message}")]
+pub struct HostCallError {
+    /// Which exception class.
+    pub kind: HostErrorKind,
+    /// The message.
+    pub message: String,
+    /// The server's machine-readable reason, e.g. `agm.errors.client_error`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason_uri: Option<String>,
+    /// Extra data the server attached.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub context: Option<Value>,
+}
+
+impl HostCallError {
+    /// An error with no reason URI or context.
+    pub fn new(kind: HostErrorKind, message: impl Into<String>) -> Self {
+        Self {
+            kind,
+            message: message.into(),
+            reason_uri: None,
+            context: None,
+        }
+    }
+
+    /// A timeout after `after`.
+    pub fn timeout(function: &str, after: Duration) -> Self {
+        Self::new(
+            HostErrorKind::Timeout,
+            format!("`{function}` did not answer within {after:?}"),
+        )
+    }
+}
+
+/// The kinds of bus failure, each a Python exception class (see [`HostErrorKind::python_class`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum HostErrorKind {
+    /// No server offers the method.
+    MethodNotFound,
+    /// Servers offer it, but none matches the target.
+    NoMatchingServer,
+    /// The server ran the method and reported a failure (with reason and context).
+    InvocationFailed,
+    /// No handler could take the intent.
+    IntentNotResolved,
+    /// No reply in time.
+    Timeout,
+    /// The bus connection is down.
+    Disconnected,
+    /// The server left while the call was pending.
+    PeerLeft,
+    /// The arguments were refused before the call.
+    InvalidArguments,
+    /// Anything else the bus reported.
+    Other,
+}
+
+impl HostErrorKind {
+    /// The Python exception class a snippet catches.
+    pub fn python_class(self) -> &'static str {
+        match self {
+            Self::MethodNotFound => "MethodNotFoundError",
+            Self::NoMatchingServer => "NoMatchingServerError",
+            Self::InvocationFailed => "InvocationFailedError",
+            Self::IntentNotResolved => "IntentNotResolvedError",
+            Self::Timeout => "BusTimeoutError",
+            Self::Disconnected => "DisconnectedError",
+            Self::PeerLeft => "PeerLeftError",
+            Self::InvalidArguments => "InvalidArgumentsError",
+            Self::Other => "BusError",
+        }
+    }
+
+    /// The wire name (`method_not_found`…), also the exception's `kind` attribute.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::MethodNotFound => "method_not_found",
+            Self::NoMatchingServer => "no_matching_server",
+            Self::InvocationFailed => "invocation_failed",
+            Self::IntentNotResolved => "intent_not_resolved",
+            Self::Timeout => "timeout",
+            Self::Disconnected => "disconnected",
+            Self::PeerLeft => "peer_left",
+            Self::InvalidArguments => "invalid_arguments",
+            Self::Other => "error",
+        }
+    }
+}
+
+impl From<BusError> for HostCallError {
+    fn from(error: BusError) -> Self {
+        let message = error.to_string();
+        match error {
+            BusError::MethodNotFound { .. } => Self::new(HostErrorKind::MethodNotFound, message),
+            BusError::NoMatchingServer { .. } => {
+                Self::new(HostErrorKind::NoMatchingServer, message)
+            }
+            BusError::InvocationFailed {
+                reason_uri,
+                reason,
+                context,
+                ..
+            } => Self {
+                kind: HostErrorKind::InvocationFailed,
+                message: reason,
+                reason_uri,
+                context,
+            },
+            BusError::IntentNotResolved { .. } => {
+                Self::new(HostErrorKind::IntentNotResolved, message)
+            }
+            BusError::Timeout { .. } => Self::new(HostErrorKind::Timeout, message),
+            BusError::Disconnected { .. } | BusError::Connect { .. } => {
+                Self::new(HostErrorKind::Disconnected, message)
+            }
+            BusError::PeerLeft { .. } => Self::new(HostErrorKind::PeerLeft, message),
+            _ => Self::new(HostErrorKind::Other, message),
+        }
+    }
+}

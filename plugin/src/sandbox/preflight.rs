@@ -1,0 +1,682 @@
+//! Pre-flight: parse a snippet before it runs, check every catalogue call, decide whether the
+//! run taints its worker, and rewrite the few constructs the interpreter needs help with.
+//!
+//! - **Checks.** Each call to a catalogue function (`crm.get_clients(...)`, `raise_intent(...)`)
+//!   is bound against its [`FunctionSpec`]: an unknown function gets the closest names, unknown
+//!   or missing keyword arguments a `TypeError` with the signature. A snippet that fails here
+//!   makes no bus call at all.
+//! - **Taint.** Dunder or private attributes, attribute stores, `setattr`/`delattr` and
+//!   computed `getattr` can reach state shared with later runs; such a run is allowed, but
+//!   its worker is recycled afterwards.
+//! - **Rewrites** (same lines, so line numbers stay right):
+//!   - `gather(a(), b())` → `gather(*__cm_defer__(lambda: (a(), b(),)))`, so the calls written
+//!     inside `gather(...)` start concurrently instead of one after the other;
+//!   - top-level `await x` → `__cm_await__(lambda: (x))`, which RustPython 0.5 cannot compile
+//!     natively;
+//!   - a final expression statement `e` → `__cm_last__ = (e)`, so its value is the answer.
+//!
+//! Names are resolved flow-insensitively: a name bound anywhere in the snippet is never
+//! reported, so the checks have no false positives on working code.
+
+use std::{collections::HashSet, fmt::Write as _};
+
+use ruff_text_size::Ranged;
+use rustpython_vm::compiler::{
+    ast::{
+        self, Expr, ExprContext, Stmt,
+        visitor::{self, Visitor},
+    },
+    parser,
+};
+
+use super::spec::{FunctionSet, closest};
+
+/// The rewritten global names the engine provides.
+pub const DEFER_FUNCTION: &str = "__cm_defer__";
+/// See [`DEFER_FUNCTION`].
+pub const AWAIT_FUNCTION: &str = "__cm_await__";
+/// The global that holds the last expression's value.
+pub const LAST_VALUE: &str = "__cm_last__";
+
+/// What pre-flight learned about a snippet that passed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Analysis {
+    /// The source to compile (rewritten; same line structure as the original).
+    pub source: String,
+    /// Why the worker must be recycled after this run, if it must.
+    pub taint: Option<String>,
+    /// Whether the last statement's value is captured in [`LAST_VALUE`].
+    pub captures_last_value: bool,
+}
+
+/// A problem that stops the run before it starts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Issue {
+    /// The Python exception type to report (`SyntaxError`, `TypeError`, `AttributeError`,
+    /// `NameError`).
+    pub kind: &'static str,
+    /// What is wrong, with suggestions.
+    pub message: String,
+    /// The 1-based line.
+    pub line: u32,
+}
+
+/// What pre-flight checks against.
+#[derive(Debug, Clone, Copy)]
+pub struct Context<'a> {
+    /// The catalogue functions.
+    pub functions: &'a FunctionSet,
+    /// Names that exist before the snippet runs (builtins and injected globals).
+    pub known_globals: &'a HashSet<String>,
+}
+
+/// Parses and checks `source`; returns the analysis, or every issue found (at most 10).
+pub fn analyse(source: &str, context: Context<'_>) -> Result<Analysis, Vec<Issue>> {
+    let lines = LineIndex::new(source);
+    let parsed = parser::parse_module(source).map_err(|error| {
+        vec![Issue {
+            kind: "SyntaxError",
+            message: error.error.to_string(),
+            line: lines.line_of(error.location.start().to_usize()),
+        }]
+    })?;
+    let module = parsed.syntax();
+
+    let mut binder = Binder::default();
+    binder.visit_body(&module.body);
+
+    let mut checker = Checker {
+        context,
+        bound: &binder.bound,
+        star_import: binder.star_import,
+        lines: &lines,
+        issues: Vec::new(),
+        taint: None,
+        edits: Vec::new(),
+        depth: 0,
+        function_depth: 0,
+        called: HashSet::new(),
+    };
+    checker.visit_body(&module.body);
+    if !checker.issues.is_empty() {
+        checker.issues.truncate(10);
+        return Err(checker.issues);
+    }
+
+    let mut edits = checker.edits;
+    let mut captures_last_value = false;
+    if let Some(Stmt::Expr(last)) = module.body.last()
+        && !matches!(
+            *last.value,
+            Expr::Starred(_) | Expr::Yield(_) | Expr::YieldFrom(_)
+        )
+    {
+        let range = last.value.range();
+        edits.push(Edit::insert(
+            range.start().to_usize(),
+            format!("{LAST_VALUE} = ("),
+            Order::open(0),
+        ));
+        edits.push(Edit::insert(
+            range.end().to_usize(),
+            ")".to_owned(),
+            Order::close(0),
+        ));
+        captures_last_value = true;
+    }
+    let taint = checker.taint;
+    match apply_edits(source, edits) {
+        Some(rewritten) => Ok(Analysis {
+            source: rewritten,
+            taint,
+            captures_last_value,
+        }),
+        None => Ok(Analysis {
+            source: source.to_owned(),
+            taint,
+            captures_last_value: false,
+        }),
+    }
+}
+
+/// Renders issues as one message (the first issue's line is the error's line).
+pub fn describe(issues: &[Issue]) -> String {
+    match issues {
+        [] => String::new(),
+        [one] => one.message.clone(),
+        many => {
+            let mut text = format!("{} problems found before running:", many.len());
+            for issue in many {
+                let _ = write!(text, "\n  line {}: {}", issue.line, issue.message);
+            }
+            text
+        }
+    }
+}
+
+/// Collects every name the snippet binds anywhere.
+#[derive(Default)]
+struct Binder {
+    bound: HashSet<String>,
+    star_import: bool,
+}
+
+impl<'a> Visitor<'a> for Binder {
+    fn visit_stmt(&mut self, stmt: &'a Stmt) {
+        match stmt {
+            Stmt::FunctionDef(def) => {
+                self.bound.insert(def.name.id.to_string());
+            }
+            Stmt::ClassDef(class) => {
+                self.bound.insert(class.name.id.to_string());
+            }
+            Stmt::Import(import) => {
+                for alias in &import.names {
+                    let name = alias.asname.as_ref().map_or_else(
+                        || alias.name.id.split('.').next().unwrap_or("").to_owned(),
+                        |asname| asname.id.to_string(),
+                    );
+                    self.bound.insert(name);
+                }
+            }
+            Stmt::ImportFrom(import) => {
+                for alias in &import.names {
+                    if alias.name.id.as_str() == "*" {
+                        self.star_import = true;
+                    }
+                    let name = alias.asname.as_ref().unwrap_or(&alias.name);
+                    self.bound.insert(name.id.to_string());
+                }
+            }
+            Stmt::Global(global) => {
+                for name in &global.names {
+                    self.bound.insert(name.id.to_string());
+                }
+            }
+            Stmt::Nonlocal(nonlocal) => {
+                for name in &nonlocal.names {
+                    self.bound.insert(name.id.to_string());
+                }
+            }
+            _ => {}
+        }
+        visitor::walk_stmt(self, stmt);
+    }
+
+    fn visit_expr(&mut self, expr: &'a Expr) {
+        if let Expr::Name(name) = expr
+            && !matches!(name.ctx, ExprContext::Load)
+        {
+            self.bound.insert(name.id.to_string());
+        }
+        visitor::walk_expr(self, expr);
+    }
+
+    fn visit_parameter(&mut self, parameter: &'a ast::Parameter) {
+        self.bound.insert(parameter.name.id.to_string());
+        visitor::walk_parameter(self, parameter);
+    }
+
+    fn visit_except_handler(&mut self, handler: &'a ast::ExceptHandler) {
+        let ast::ExceptHandler::ExceptHandler(handler_inner) = handler;
+        if let Some(name) = &handler_inner.name {
+            self.bound.insert(name.id.to_string());
+        }
+        visitor::walk_except_handler(self, handler);
+    }
+
+    fn visit_pattern(&mut self, pattern: &'a ast::Pattern) {
+        match pattern {
+            ast::Pattern::MatchAs(capture) => {
+                if let Some(name) = &capture.name {
+                    self.bound.insert(name.id.to_string());
+                }
+            }
+            ast::Pattern::MatchStar(star) => {
+                if let Some(name) = &star.name {
+                    self.bound.insert(name.id.to_string());
+                }
+            }
+            ast::Pattern::MatchMapping(mapping) => {
+                if let Some(rest) = &mapping.rest {
+                    self.bound.insert(rest.id.to_string());
+                }
+            }
+            _ => {}
+        }
+        visitor::walk_pattern(self, pattern);
+    }
+}
+
+struct Checker<'c> {
+    context: Context<'c>,
+    bound: &'c HashSet<String>,
+    star_import: bool,
+    lines: &'c LineIndex,
+    issues: Vec<Issue>,
+    taint: Option<String>,
+    edits: Vec<Edit>,
+    depth: u32,
+    function_depth: u32,
+    /// Attribute chains already checked as call targets (by start offset).
+    called: HashSet<usize>,
+}
+
+impl Checker<'_> {
+    fn issue(&mut self, kind: &'static str, message: String, offset: usize) {
+        self.issues.push(Issue {
+            kind,
+            message,
+            line: self.lines.line_of(offset),
+        });
+    }
+
+    fn taint(&mut self, why: impl FnOnce() -> String) {
+        if self.taint.is_none() {
+            self.taint = Some(why());
+        }
+    }
+
+    /// Whether a root name refers to the catalogue (not shadowed by the snippet).
+    fn is_catalogue_root(&self, name: &str) -> bool {
+        !self.bound.contains(name) && self.context.functions.top_level().any(|top| top == name)
+    }
+
+    fn is_known(&self, name: &str) -> bool {
+        self.bound.contains(name)
+            || self.context.known_globals.contains(name)
+            || self.is_catalogue_root(name)
+            || self.star_import
+    }
+
+    fn check_call(&mut self, call: &ast::ExprCall) {
+        let Some(path) = dotted_path(&call.func) else {
+            self.check_taint_call(call);
+            return;
+        };
+        let offset = call.range.start().to_usize();
+        let root = path.split('.').next().unwrap_or("");
+        if !self.is_known(root) {
+            // Catalogue names first: a typo of `crm` should not suggest `chr`.
+            let mut suggestions = closest(root, self.context.functions.top_level(), 3);
+            if suggestions.is_empty() {
+                let mut candidates: Vec<&str> = self
+                    .context
+                    .known_globals
+                    .iter()
+                    .map(String::as_str)
+                    .collect();
+                candidates.extend(self.bound.iter().map(String::as_str));
+                suggestions = closest(root, candidates, 3);
+            }
+            self.issue(
+                "NameError",
+                format!("name '{root}' is not defined{}", did_you_mean(&suggestions)),
+                offset,
+            );
+            return;
+        }
+        if !self.is_catalogue_root(root) {
+            self.check_taint_call(call);
+            return;
+        }
+        self.called.insert(call.func.range().start().to_usize());
+        let functions = self.context.functions;
+        let Some(spec) = functions.get(&path) else {
+            self.report_unknown_path(&path, offset, true);
+            return;
+        };
+        let starred = call
+            .arguments
+            .args
+            .iter()
+            .any(|arg| matches!(arg, Expr::Starred(_)));
+        let keywords: Vec<&str> = call
+            .arguments
+            .keywords
+            .iter()
+            .filter_map(|keyword| keyword.arg.as_ref().map(|arg| arg.id.as_str()))
+            .collect();
+        let open_keywords = starred
+            || call
+                .arguments
+                .keywords
+                .iter()
+                .any(|keyword| keyword.arg.is_none());
+        let positional = if starred {
+            0
+        } else {
+            call.arguments.args.len()
+        };
+        if let Err(error) = spec.bind(positional, &keywords, open_keywords) {
+            let message = spec.bind_error_message(&error);
+            self.issue("TypeError", message, offset);
+        }
+    }
+
+    /// An unknown catalogue path: name the closest functions, or the namespace's members.
+    fn report_unknown_path(&mut self, path: &str, offset: usize, called: bool) {
+        let functions = self.context.functions;
+        if functions.is_namespace(path) {
+            if called {
+                let members: Vec<&str> = functions.members(path).take(8).collect();
+                self.issue(
+                    "TypeError",
+                    format!(
+                        "'{path}' is a namespace, not a function; it has: {}",
+                        members.join(", ")
+                    ),
+                    offset,
+                );
+            }
+            return;
+        }
+        // A prefix that is a function (e.g. `crm.get_clients.__doc__`) is not a catalogue path.
+        let segments: Vec<&str> = path.split('.').collect();
+        for depth in 1..segments.len() {
+            if functions.get(&segments[..depth].join(".")).is_some() {
+                return;
+            }
+        }
+        let suggestions = functions.suggest(path, 3);
+        self.issue(
+            "AttributeError",
+            format!(
+                "'{path}' is not a catalogue function{}",
+                did_you_mean(&suggestions)
+            ),
+            offset,
+        );
+    }
+
+    fn check_taint_call(&mut self, call: &ast::ExprCall) {
+        if let Expr::Attribute(attribute) = &*call.func
+            && attribute.attr.id.as_str() == "register"
+        {
+            // `collections.abc.Mapping.register(cls)` changes a registry every run shares.
+            self.taint(|| "calls a `register` method".to_owned());
+        }
+        let Expr::Name(name) = &*call.func else {
+            return;
+        };
+        if self.bound.contains(name.id.as_str()) {
+            return;
+        }
+        match name.id.as_str() {
+            "setattr" | "delattr" => self.taint(|| format!("calls `{}`", name.id)),
+            "getattr" | "hasattr" => {
+                let literal = call.arguments.args.get(1).and_then(|arg| match arg {
+                    Expr::StringLiteral(text) => Some(text.value.to_str().to_owned()),
+                    _ => None,
+                });
+                match literal {
+                    Some(text) if !text.starts_with('_') => {}
+                    _ => self.taint(|| format!("calls `{}` with a computed name", name.id)),
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn rewrite_gather(&mut self, call: &ast::ExprCall) {
+        let Expr::Name(name) = &*call.func else {
+            return;
+        };
+        if name.id.as_str() != "gather" || self.bound.contains("gather") {
+            return;
+        }
+        let args = &call.arguments.args;
+        let (Some(first), Some(last)) = (args.first(), args.last()) else {
+            return;
+        };
+        let positional_end = last.range().end().to_usize();
+        if call
+            .arguments
+            .keywords
+            .iter()
+            .any(|keyword| keyword.range.start().to_usize() < positional_end)
+        {
+            return;
+        }
+        let bare_generator = args.len() == 1
+            && matches!(first, Expr::Generator(generator) if !generator.parenthesized);
+        let (open, close) = if bare_generator {
+            (format!("*{DEFER_FUNCTION}(lambda: (("), "),))")
+        } else {
+            (format!("*{DEFER_FUNCTION}(lambda: ("), ",))")
+        };
+        self.edits.push(Edit::insert(
+            first.range().start().to_usize(),
+            open,
+            Order::open(self.depth),
+        ));
+        self.edits.push(Edit::insert(
+            positional_end,
+            close.to_owned(),
+            Order::close(self.depth),
+        ));
+    }
+}
+
+impl<'a> Visitor<'a> for Checker<'_> {
+    fn visit_stmt(&mut self, stmt: &'a Stmt) {
+        self.depth += 1;
+        match stmt {
+            Stmt::FunctionDef(def) => {
+                for decorator in &def.decorator_list {
+                    self.visit_decorator(decorator);
+                }
+                self.visit_parameters(&def.parameters);
+                if let Some(returns) = &def.returns {
+                    self.visit_annotation(returns);
+                }
+                self.function_depth += 1;
+                self.visit_body(&def.body);
+                self.function_depth -= 1;
+            }
+            Stmt::For(for_stmt) if for_stmt.is_async && self.function_depth == 0 => {
+                self.issue(
+                    "SyntaxError",
+                    "'async for' outside an async function: put it in `async def main()` and \
+                     `await main()`"
+                        .to_owned(),
+                    for_stmt.range.start().to_usize(),
+                );
+            }
+            Stmt::With(with) if with.is_async && self.function_depth == 0 => {
+                self.issue(
+                    "SyntaxError",
+                    "'async with' outside an async function: put it in `async def main()` and \
+                     `await main()`"
+                        .to_owned(),
+                    with.range.start().to_usize(),
+                );
+            }
+            _ => visitor::walk_stmt(self, stmt),
+        }
+        self.depth -= 1;
+    }
+
+    fn visit_expr(&mut self, expr: &'a Expr) {
+        self.depth += 1;
+        match expr {
+            Expr::Call(call) => {
+                self.check_call(call);
+                self.rewrite_gather(call);
+                visitor::walk_expr(self, expr);
+            }
+            Expr::Attribute(attribute) => {
+                let attr = attribute.attr.id.as_str();
+                if attr.starts_with('_') {
+                    self.taint(|| format!("uses the attribute `{attr}`"));
+                }
+                if !matches!(attribute.ctx, ExprContext::Load) {
+                    self.taint(|| format!("assigns or deletes the attribute `{attr}`"));
+                }
+                let start = attribute.range.start().to_usize();
+                if matches!(attribute.ctx, ExprContext::Load)
+                    && !self.called.contains(&start)
+                    && let Some(path) = dotted_path(expr)
+                    && self.is_catalogue_root(path.split('.').next().unwrap_or(""))
+                    && self.context.functions.get(&path).is_none()
+                {
+                    self.report_unknown_path(&path, start, false);
+                }
+                // Do not re-check the inner chain (`crm` of `crm.x`) as a separate path.
+                if dotted_path(expr).is_some() {
+                    self.called
+                        .insert(attribute.value.range().start().to_usize());
+                }
+                visitor::walk_expr(self, expr);
+            }
+            Expr::StringLiteral(text) => {
+                let value = text.value.to_str();
+                if is_dunder(value) && value != "__main__" {
+                    self.taint(|| format!("mentions `{value}`"));
+                }
+            }
+            Expr::Name(name) => {
+                let id = name.id.as_str();
+                if id.starts_with("__") && id.ends_with("__") && id != "__name__" && id != "__doc__"
+                {
+                    self.taint(|| format!("uses the name `{id}`"));
+                }
+            }
+            Expr::Lambda(lambda) => {
+                if let Some(parameters) = &lambda.parameters {
+                    self.visit_parameters(parameters);
+                }
+                self.function_depth += 1;
+                self.visit_expr(&lambda.body);
+                self.function_depth -= 1;
+            }
+            Expr::Await(await_expr) if self.function_depth == 0 => {
+                let start = await_expr.range.start().to_usize();
+                self.edits.push(Edit {
+                    at: start,
+                    remove_to: start + "await".len(),
+                    text: format!("{AWAIT_FUNCTION}(lambda: ("),
+                    order: Order::open(self.depth),
+                });
+                self.edits.push(Edit::insert(
+                    await_expr.range.end().to_usize(),
+                    "))".to_owned(),
+                    Order::close(self.depth),
+                ));
+                visitor::walk_expr(self, expr);
+            }
+            _ => visitor::walk_expr(self, expr),
+        }
+        self.depth -= 1;
+    }
+}
+
+/// `a.b.c` for an attribute chain rooted at a name; `None` for anything else.
+fn dotted_path(expr: &Expr) -> Option<String> {
+    match expr {
+        Expr::Name(name) => Some(name.id.to_string()),
+        Expr::Attribute(attribute) => {
+            let mut base = dotted_path(&attribute.value)?;
+            base.push('.');
+            base.push_str(attribute.attr.id.as_str());
+            Some(base)
+        }
+        _ => None,
+    }
+}
+
+fn is_dunder(text: &str) -> bool {
+    text.len() > 4
+        && text.starts_with("__")
+        && text.ends_with("__")
+        && text
+            .bytes()
+            .all(|byte| byte.is_ascii_alphanumeric() || byte == b'_')
+}
+
+fn did_you_mean(suggestions: &[String]) -> String {
+    match suggestions {
+        [] => String::new(),
+        [one] => format!("; did you mean {one}?"),
+        many => format!("; did you mean one of: {}?", many.join(", ")),
+    }
+}
+
+/// Byte offset → 1-based line.
+struct LineIndex {
+    starts: Vec<usize>,
+}
+
+impl LineIndex {
+    fn new(source: &str) -> Self {
+        let mut starts = vec![0];
+        starts.extend(
+            source
+                .bytes()
+                .enumerate()
+                .filter(|(_, byte)| *byte == b'\n')
+                .map(|(index, _)| index + 1),
+        );
+        Self { starts }
+    }
+
+    fn line_of(&self, offset: usize) -> u32 {
+        let line = match self.starts.binary_search(&offset) {
+            Ok(index) => index + 1,
+            Err(index) => index,
+        };
+        u32::try_from(line).unwrap_or(u32::MAX)
+    }
+}
+
+/// Where an edit sits among others at the same offset: closings of inner nodes first, then
+/// openings of outer nodes first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+struct Order(u8, i64);
+
+impl Order {
+    /// An opening edit of a node at `depth`.
+    fn open(depth: u32) -> Self {
+        Self(1, i64::from(depth))
+    }
+
+    /// A closing edit of a node at `depth`.
+    fn close(depth: u32) -> Self {
+        Self(0, -i64::from(depth))
+    }
+}
+
+struct Edit {
+    at: usize,
+    remove_to: usize,
+    text: String,
+    order: Order,
+}
+
+impl Edit {
+    fn insert(at: usize, text: String, order: Order) -> Self {
+        Self {
+            at,
+            remove_to: at,
+            text,
+            order,
+        }
+    }
+}
+
+/// Applies non-overlapping edits; `None` if they overlap (then the snippet runs unrewritten).
+fn apply_edits(source: &str, mut edits: Vec<Edit>) -> Option<String> {
+    edits.sort_by(|left, right| left.at.cmp(&right.at).then(left.order.cmp(&right.order)));
+    let mut out = String::with_capacity(source.len() + edits.len() * 24);
+    let mut cursor = 0;
+    for edit in edits {
+        if edit.at < cursor || !source.is_char_boundary(edit.at) {
+            return None;
+        }
+        out.push_str(source.get(cursor..edit.at)?);
+        out.push_str(&edit.text);
+        cursor = edit.remove_to;
+    }
+    out.push_str(source.get(cursor..)?);
+    Some(out)
+}

@@ -1,0 +1,168 @@
+//! The frames between the plugin and a worker process: one JSON object per line on the
+//! worker's stdin and stdout.
+//!
+//! Lines are capped ([`MAX_FRAME_BYTES`]) so a broken or hostile peer cannot make the reader
+//! allocate without bound, and a clean end of stream is told apart from one cut mid-frame.
+
+use std::io::{self, BufRead};
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use super::{host::HostCallError, limits::Limits, outcome::Outcome, spec::FunctionSpec};
+
+/// The longest frame either side accepts (host results can be large datasets).
+pub const MAX_FRAME_BYTES: usize = 64 * 1024 * 1024;
+
+/// Plugin → worker.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum ToWorker {
+    /// Run a snippet.
+    Run {
+        /// Unique per worker, not zero.
+        run_id: u64,
+        /// The snippet.
+        source: String,
+        /// Its limits.
+        limits: Limits,
+        /// Keep globals between runs (sessions).
+        keep_state: bool,
+        /// The catalogue functions, when they changed since the worker's last run.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        functions: Option<Vec<FunctionSpec>>,
+    },
+    /// The answer to a [`FromWorker::Call`].
+    Reply {
+        /// The run it belongs to.
+        run_id: u64,
+        /// The call's ticket.
+        ticket: u64,
+        /// The value or the error.
+        result: CallResult,
+    },
+}
+
+/// A call's result on the wire.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CallResult {
+    /// The call's value.
+    Ok(Value),
+    /// The call's failure.
+    Err(HostCallError),
+}
+
+impl From<Result<Value, HostCallError>> for CallResult {
+    fn from(result: Result<Value, HostCallError>) -> Self {
+        match result {
+            Ok(value) => Self::Ok(value),
+            Err(error) => Self::Err(error),
+        }
+    }
+}
+
+impl From<CallResult> for Result<Value, HostCallError> {
+    fn from(result: CallResult) -> Self {
+        match result {
+            CallResult::Ok(value) => Ok(value),
+            CallResult::Err(error) => Err(error),
+        }
+    }
+}
+
+/// Worker → plugin.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum FromWorker {
+    /// The worker is up and its interpreter is built.
+    Ready {
+        /// Its process id.
+        pid: u32,
+        /// How long start-up took, in milliseconds.
+        startup_ms: f64,
+    },
+    /// A snippet made a bus call.
+    Call {
+        /// The run.
+        run_id: u64,
+        /// The call's ticket (echoed in the reply).
+        ticket: u64,
+        /// The dotted function path.
+        function: String,
+        /// The arguments by name.
+        arguments: Map<String, Value>,
+        /// The `target=`, if any.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        target: Option<Value>,
+    },
+    /// A run finished.
+    Done {
+        /// The run.
+        run_id: u64,
+        /// What happened.
+        outcome: Box<Outcome>,
+        /// Set when the worker will exit after this frame instead of taking another run.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        recycle: Option<String>,
+    },
+    /// The worker cannot continue (start-up failed, bad input).
+    Fatal {
+        /// Why.
+        message: String,
+    },
+}
+
+/// Why a frame could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum FrameError {
+    /// The pipe failed.
+    #[error("pipe error: {0}")]
+    Io(#[from] io::Error),
+    /// A line longer than [`MAX_FRAME_BYTES`].
+    #[error("frame longer than {max} bytes")]
+    TooLarge {
+        /// The cap.
+        max: usize,
+    },
+    /// The stream ended in the middle of a frame.
+    #[error("the stream ended inside a frame")]
+    Truncated,
+    /// The line is not a valid frame.
+    #[error("bad frame: {0}")]
+    Decode(#[from] serde_json::Error),
+}
+
+/// Reads one frame; `Ok(None)` at a clean end of stream. Blank lines are skipped.
+pub fn read_frame<T: for<'de> Deserialize<'de>>(
+    reader: &mut impl BufRead,
+    buffer: &mut Vec<u8>,
+) -> Result<Option<T>, FrameError> {
+    loop {
+        buffer.clear();
+        let mut limited = io::Read::take(&mut *reader, MAX_FRAME_BYTES as u64 + 1);
+        let read = limited.read_until(b'\n', buffer)?;
+        if read == 0 {
+            return Ok(None);
+        }
+        if buffer.len() > MAX_FRAME_BYTES {
+            return Err(FrameError::TooLarge {
+                max: MAX_FRAME_BYTES,
+            });
+        }
+        if buffer.last() != Some(&b'\n') {
+            return Err(FrameError::Truncated);
+        }
+        if buffer.iter().all(u8::is_ascii_whitespace) {
+            continue;
+        }
+        return Ok(Some(serde_json::from_slice(buffer)?));
+    }
+}
+
+/// One frame as a line (JSON + `\n`).
+pub fn encode<T: Serialize>(frame: &T) -> Vec<u8> {
+    let mut line = serde_json::to_vec(frame).unwrap_or_else(|_| b"{}".to_vec());
+    line.push(b'\n');
+    line
+}

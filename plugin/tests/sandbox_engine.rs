@@ -1,0 +1,707 @@
+//! The sandbox core in-process: one engine on a big-stack thread, a fake port, no worker
+//! processes. Covers the snippet model, the Python models write, imports, parallel calls,
+//! bus errors, pre-flight, isolation between runs, and the in-engine limits.
+
+#![allow(clippy::expect_used, reason = "test helpers fail loudly")]
+
+#[path = "sandbox_support/fake.rs"]
+mod fake;
+
+use std::{
+    sync::atomic::Ordering,
+    thread,
+    time::{Duration, Instant},
+};
+
+use codemode::sandbox::{
+    Engine, ErrorPhase, LimitKind, Limits, Outcome, RunRequest, engine::EngineOptions,
+};
+use serde_json::{Value, json};
+
+/// Runs `body` with a fresh engine (fake catalogue and port) on a thread with a big stack.
+fn with_engine<R: Send + 'static>(
+    body: impl FnOnce(&mut Engine, &dyn Fn() -> usize) -> R + Send + 'static,
+) -> R {
+    thread::Builder::new()
+        .stack_size(256 * 1024 * 1024)
+        .spawn(move || {
+            let (port, started) = fake::FakePort::new();
+            let mut engine =
+                Engine::new(&EngineOptions::default(), Box::new(port)).expect("engine starts");
+            engine
+                .set_functions(fake::functions())
+                .expect("functions install");
+            let count = move || started.load(Ordering::SeqCst);
+            body(&mut engine, &count)
+        })
+        .expect("thread")
+        .join()
+        .expect("engine thread")
+}
+
+fn request(run_id: u64, source: &str, limits: Limits) -> RunRequest {
+    RunRequest {
+        run_id,
+        source: source.to_owned(),
+        limits,
+        keep_state: false,
+    }
+}
+
+fn run(source: &str) -> Outcome {
+    run_with(source, Limits::default())
+}
+
+fn run_with(source: &str, limits: Limits) -> Outcome {
+    let source = source.to_owned();
+    with_engine(move |engine, _| engine.run(&request(1, &source, limits)).outcome)
+}
+
+fn ok(source: &str) -> Value {
+    let outcome = run(source);
+    assert!(outcome.ok, "snippet failed: {:?}\n{source}", outcome.error);
+    outcome.result
+}
+
+#[test]
+fn result_variable_is_the_answer() {
+    assert_eq!(
+        ok("x = 2\nresult = {'double': x * 2}\nx + 100"),
+        json!({"double": 4})
+    );
+}
+
+#[test]
+fn last_expression_is_the_answer_without_result() {
+    assert_eq!(ok("values = [3, 1, 2]\nsorted(values)"), json!([1, 2, 3]));
+    assert_eq!(ok("x = 1"), Value::Null);
+}
+
+#[test]
+fn printed_text_is_captured_in_order() {
+    let outcome = run(
+        "print('a', 'b', sep='-', end='!')\nprint()\nprint(f'{1 + 1}', flush=True)\nresult = 'done'",
+    );
+    assert!(outcome.ok, "{:?}", outcome.error);
+    assert_eq!(outcome.printed, "a-b!\n2\n");
+    assert_eq!(outcome.result, json!("done"));
+}
+
+#[test]
+fn python_that_models_write_works() {
+    let source = r#"
+class Point:
+    def __init__(self, x, y):
+        self.x, self.y = x, y
+    def norm2(self):
+        return self.x ** 2 + self.y ** 2
+base = {"a": 1}
+merged = {**base, "b": 2}
+items = [*range(3), *[10]]
+p = Point(3, 4)
+try:
+    1 / 0
+except ZeroDivisionError as error:
+    caught = type(error).__name__
+people = [("ann", 31), ("bob", 25), ("cy", 40)]
+result = {
+    "f": f"{p.norm2():>4}|{3.14159:.2f}",
+    "percent": "%s=%d" % ("n", 5),
+    "format": "{}-{name}".format(1, name="x"),
+    "comp": {k: v * 2 for k, v in merged.items() if v},
+    "merged": merged,
+    "items": items,
+    "hasattr": [hasattr(p, "x"), hasattr(p, "z"), getattr(p, "z", "none")],
+    "caught": caught,
+    "sorted": [name for name, _ in sorted(people, key=lambda pair: pair[1])],
+    "min_max": [min(people, key=lambda pair: pair[1])[0], max(people, key=lambda pair: pair[1])[0]],
+    "enum_zip": [(i, a + b) for i, (a, b) in enumerate(zip([1, 2], [10, 20]))],
+    "set_gen": sorted({x % 3 for x in range(10)}),
+    "walrus": [y for x in range(5) if (y := x * x) > 4],
+}
+"#;
+    assert_eq!(
+        ok(source),
+        json!({
+            "f": "  25|3.14",
+            "percent": "n=5",
+            "format": "1-x",
+            "comp": {"a": 2, "b": 4},
+            "merged": {"a": 1, "b": 2},
+            "items": [0, 1, 2, 10],
+            "hasattr": [true, false, "none"],
+            "caught": "ZeroDivisionError",
+            "sorted": ["bob", "ann", "cy"],
+            "min_max": ["bob", "cy"],
+            "enum_zip": [[0, 11], [1, 22]],
+            "set_gen": [0, 1, 2],
+            "walrus": [9, 16],
+        })
+    );
+}
+
+#[test]
+fn every_allowlisted_module_imports_and_works() {
+    let cases: &[(&str, Value)] = &[
+        (
+            "import json\njson.loads(json.dumps({'a': [1, 2]}, sort_keys=True, indent=1))",
+            json!({"a": [1, 2]}),
+        ),
+        (
+            "import math\n[math.sqrt(16), math.floor(2.7), math.gcd(12, 18), math.isclose(0.1 + 0.2, 0.3)]",
+            json!([4.0, 2, 6, true]),
+        ),
+        (
+            "import re\nm = re.search(r'(\\w+)@(\\w+)', 'mail ann@corp now')\n[m.group(1), re.sub(r'\\d', '#', 'a1b22'), re.findall(r'[a-z]+', 'ab 12 cd')]",
+            json!(["ann", "a#b##", ["ab", "cd"]]),
+        ),
+        (
+            "from datetime import datetime, timedelta, date, timezone\nd = datetime(2024, 1, 31, 12, 0, tzinfo=timezone.utc) + timedelta(days=1)\n[d.isoformat(), date(2024, 3, 1).weekday(), datetime.strptime('2024-05-06', '%Y-%m-%d').month, datetime.fromisoformat('2024-02-03T04:05:06').hour]",
+            json!(["2024-02-01T12:00:00+00:00", 4, 5, 4]),
+        ),
+        (
+            "from collections import Counter, defaultdict, OrderedDict, namedtuple, deque\nimport collections.abc\nP = namedtuple('P', 'x y')\ndd = defaultdict(list)\ndd['k'].append(1)\n[Counter('abca').most_common(1), dict(dd), P(1, 2).y, list(deque([1, 2], maxlen=1)), isinstance({}, collections.abc.Mapping)]",
+            json!([[["a", 2]], {"k": [1]}, 2, [2], true]),
+        ),
+        (
+            "import itertools\n[list(itertools.chain([1], [2])), [k for k, _ in itertools.groupby('aabbc')], list(itertools.islice(itertools.count(5), 3)), len(list(itertools.combinations(range(4), 2)))]",
+            json!([[1, 2], ["a", "b", "c"], [5, 6, 7], 6]),
+        ),
+        (
+            "import functools\n@functools.lru_cache(maxsize=None)\ndef fib(n):\n    return n if n < 2 else fib(n - 1) + fib(n - 2)\n[functools.reduce(lambda a, b: a * b, [1, 2, 3, 4]), fib(30), functools.partial(pow, 2)(5)]",
+            json!([24, 832_040, 32]),
+        ),
+        (
+            "import statistics\n[statistics.mean([1, 2, 3, 4]), statistics.median([3, 1, 2]), round(statistics.stdev([2, 4, 4, 4, 5, 5, 7, 9]), 3), statistics.mode([1, 1, 2])]",
+            json!([2.5, 2, 2.138, 1]),
+        ),
+    ];
+    let sources: Vec<(String, Value)> = cases
+        .iter()
+        .map(|(source, expected)| ((*source).to_owned(), expected.clone()))
+        .collect();
+    with_engine(move |engine, _| {
+        for (index, (source, expected)) in sources.iter().enumerate() {
+            let outcome = engine
+                .run(&request(index as u64 + 1, source, Limits::default()))
+                .outcome;
+            assert!(outcome.ok, "{source}\n{:?}", outcome.error);
+            assert_eq!(&outcome.result, expected, "{source}");
+        }
+    });
+}
+
+#[test]
+fn other_imports_fail_with_an_import_error_naming_the_allowlist() {
+    for source in [
+        "import os",
+        "import sys",
+        "import subprocess",
+        "import socket",
+        "from os import path",
+        "__import__('posix')",
+        "import _io",
+        "import importlib",
+        "from . import thing",
+    ] {
+        let outcome = run(source);
+        assert!(!outcome.ok, "{source}");
+        let error = outcome.error.expect("error");
+        assert_eq!(error.kind, "ImportError", "{source}: {error:?}");
+        if !source.contains("from .") {
+            assert!(
+                error.message.contains("allowed modules: asyncio"),
+                "{}",
+                error.message
+            );
+            assert!(error.message.contains("statistics"), "{}", error.message);
+        }
+    }
+}
+
+#[test]
+fn bus_calls_are_functions_returning_python_values() {
+    let outcome = run(
+        "clients = crm.get_clients(adviser='ann')\nresult = sorted(c['name'] for c in clients if c['aum'] > 50)",
+    );
+    assert!(outcome.ok, "{:?}", outcome.error);
+    assert_eq!(outcome.result, json!(["Ada", "Bob"]));
+    assert_eq!(outcome.calls.len(), 1);
+    assert_eq!(outcome.calls[0].function, "crm.get_clients");
+    assert!(outcome.calls[0].ok);
+    assert!(outcome.calls[0].ms.is_some());
+}
+
+#[test]
+fn positional_parameters_targets_and_global_functions() {
+    let outcome = run(
+        "a = intents.view_chart({'type': 'fdc3.instrument'}, app='Charts')\nb = raise_intent('ViewChart', {'type': 'x'})\nc = crm.get_clients(target='all')\nresult = [a, b, len(c)]",
+    );
+    assert!(outcome.ok, "{:?}", outcome.error);
+    assert_eq!(
+        outcome.result,
+        json!([{"handled_by": "Charts"}, {"intent": "ViewChart"}, 3])
+    );
+    assert_eq!(outcome.calls[2].target, Some(json!("all")));
+}
+
+#[test]
+fn bus_dates_become_datetimes_and_results_serialise_as_iso_strings() {
+    let outcome = run(
+        "from datetime import datetime, timezone\nc = crm.get_client(id=7)\nsince = c['since']\nechoed = crm.echo(when=datetime(2024, 1, 2, tzinfo=timezone.utc))['when']\nresult = {'type': type(since).__name__, 'year': since.year, 'since': since, 'echo_is_date': isinstance(echoed, datetime), 'echo': echoed}",
+    );
+    assert!(outcome.ok, "{:?}", outcome.error);
+    assert_eq!(
+        outcome.result,
+        json!({
+            "type": "datetime",
+            "year": 2023,
+            "since": "2023-11-14T22:13:20+00:00",
+            "echo_is_date": true,
+            "echo": "2024-01-02T00:00:00+00:00",
+        })
+    );
+}
+
+#[test]
+fn gather_runs_twenty_50ms_calls_concurrently() {
+    let outcome = run("result = gather(*[crm.slow(ms=50, tag=i) for i in range(20)])");
+    assert!(outcome.ok, "{:?}", outcome.error);
+    assert_eq!(outcome.result.as_array().map(Vec::len), Some(20));
+    assert_eq!(outcome.result[7], json!({"tag": 7}));
+    // Sequential would be 1 s; allow a generous margin for a loaded machine.
+    assert!(
+        outcome.duration_ms < 600.0,
+        "took {} ms",
+        outcome.duration_ms
+    );
+}
+
+#[test]
+fn gather_accepts_direct_calls_a_list_and_a_generator() {
+    let outcome = run(
+        "a = gather(crm.slow(tag=1), crm.slow(tag=2))\nb = gather([crm.slow(tag=3), crm.slow(tag=4)])\nc = gather(crm.slow(tag=t) for t in (5, 6))\nresult = [x['tag'] for x in a + b + c]",
+    );
+    assert!(outcome.ok, "{:?}", outcome.error);
+    assert_eq!(outcome.result, json!([1, 2, 3, 4, 5, 6]));
+    // Three concurrent pairs: about 150 ms, not 300 ms.
+    assert!(
+        outcome.duration_ms < 290.0,
+        "took {} ms",
+        outcome.duration_ms
+    );
+}
+
+#[test]
+fn top_level_await_with_asyncio_gather_runs_concurrently() {
+    let outcome = run(
+        "import asyncio\nrows = await asyncio.gather(*[crm.slow(ms=50, tag=i) for i in range(20)])\nresult = [r['tag'] for r in rows][:3]",
+    );
+    assert!(outcome.ok, "{:?}", outcome.error);
+    assert_eq!(outcome.result, json!([0, 1, 2]));
+    assert!(
+        outcome.duration_ms < 600.0,
+        "took {} ms",
+        outcome.duration_ms
+    );
+}
+
+#[test]
+fn async_functions_with_asyncio_run_and_create_task() {
+    let outcome = run(r#"
+import asyncio
+async def fetch(i):
+    row = await crm.slow(ms=50, tag=i)
+    return row["tag"] * 10
+async def main():
+    task = asyncio.create_task(fetch(100))
+    values = await asyncio.gather(*(fetch(i) for i in range(10)))
+    await asyncio.sleep(0)
+    return values + [await task]
+result = asyncio.run(main())
+"#);
+    assert!(outcome.ok, "{:?}", outcome.error);
+    assert_eq!(
+        outcome.result,
+        json!([0, 10, 20, 30, 40, 50, 60, 70, 80, 90, 1000])
+    );
+    assert!(
+        outcome.duration_ms < 600.0,
+        "took {} ms",
+        outcome.duration_ms
+    );
+}
+
+#[test]
+fn bus_errors_are_exceptions_a_snippet_can_catch() {
+    let outcome = run(r#"
+caught = {}
+for name, call in [("fail", crm.fail), ("missing", crm.missing), ("timeout", crm.timeout), ("disconnected", crm.disconnected)]:
+    try:
+        call()
+    except BusError as error:
+        caught[name] = [type(error).__name__, error.kind, error.function]
+try:
+    crm.fail()
+except InvocationFailedError as error:
+    detail = [error.reason, error.reason_uri, error.context]
+try:
+    crm.timeout()
+except TimeoutError:
+    timeout_is_builtin_timeout = True
+ok = gather(crm.fail(), crm.slow(ms=1, tag=1), return_exceptions=True)
+result = {"caught": caught, "detail": detail, "builtin": timeout_is_builtin_timeout, "gathered": [type(ok[0]).__name__, ok[1]]}
+"#);
+    assert!(outcome.ok, "{:?}", outcome.error);
+    assert_eq!(
+        outcome.result,
+        json!({
+            "caught": {
+                "fail": ["InvocationFailedError", "invocation_failed", "crm.fail"],
+                "missing": ["MethodNotFoundError", "method_not_found", "crm.missing"],
+                "timeout": ["BusTimeoutError", "timeout", "crm.timeout"],
+                "disconnected": ["DisconnectedError", "disconnected", "crm.disconnected"],
+            },
+            "detail": ["client 42 is locked", "crm.errors.locked", {"client": 42}],
+            "builtin": true,
+            "gathered": ["InvocationFailedError", {"tag": 1}],
+        })
+    );
+}
+
+#[test]
+fn an_uncaught_bus_error_reports_type_line_and_details() {
+    let outcome = run("x = 1\ny = crm.fail()\nresult = y");
+    assert!(!outcome.ok);
+    let error = outcome.error.expect("error");
+    assert_eq!(error.kind, "InvocationFailedError");
+    assert_eq!(error.phase, ErrorPhase::Runtime);
+    assert_eq!(error.line, Some(2));
+    assert_eq!(error.line_text.as_deref(), Some("y = crm.fail()"));
+    assert_eq!(error.message, "client 42 is locked");
+    let details = error.details.expect("details");
+    assert_eq!(details["reason_uri"], json!("crm.errors.locked"));
+    assert_eq!(details["context"], json!({"client": 42}));
+    assert!(!outcome.calls[0].ok);
+}
+
+#[test]
+fn a_wrong_argument_at_run_time_raises_type_error_naming_function_and_signature() {
+    // `**kwargs` hides the keyword from pre-flight; the call itself still checks it.
+    let outcome = run("kwargs = {'advisor': 'ann'}\ncrm.get_clients(**kwargs)");
+    let error = outcome.error.expect("error");
+    assert_eq!(error.kind, "TypeError");
+    assert_eq!(error.phase, ErrorPhase::Runtime);
+    assert!(
+        error
+            .message
+            .contains("crm.get_clients() got an unexpected keyword argument 'advisor'"),
+        "{}",
+        error.message
+    );
+    assert!(
+        error.message.contains("did you mean 'adviser'"),
+        "{}",
+        error.message
+    );
+    assert!(
+        error
+            .message
+            .contains("expected crm.get_clients(*, adviser=None, region=None, target=None)"),
+        "{}",
+        error.message
+    );
+    assert!(outcome.calls.is_empty());
+    let missing = run("args = {}\ncrm.get_client(**args)");
+    assert!(
+        missing
+            .error
+            .expect("error")
+            .message
+            .contains("missing required argument: 'id'")
+    );
+}
+
+#[test]
+fn preflight_names_the_closest_functions_and_makes_no_call() {
+    let (outcome, calls) = with_engine(|engine, count| {
+        let outcome = engine
+            .run(&request(
+                1,
+                "a = crm.get_clients()\nb = crm.get_client_list()\n",
+                Limits::default(),
+            ))
+            .outcome;
+        (outcome, count())
+    });
+    assert_eq!(calls, 0, "pre-flight must stop the run before any bus call");
+    let error = outcome.error.expect("error");
+    assert_eq!(error.phase, ErrorPhase::Preflight);
+    assert_eq!(error.kind, "AttributeError");
+    assert_eq!(error.line, Some(2));
+    assert!(
+        error
+            .message
+            .contains("'crm.get_client_list' is not a catalogue function"),
+        "{}",
+        error.message
+    );
+    assert!(
+        error.message.contains("crm.get_client"),
+        "{}",
+        error.message
+    );
+}
+
+#[test]
+fn preflight_reports_unknown_and_missing_keywords_together() {
+    let (outcome, calls) = with_engine(|engine, count| {
+        let source = "crm.get_clients(adviser='ann')\ncrm.get_clients(advisor='ann')\ncrm.get_client()\nintents.view_chart()\ncmr.get_clients()\n";
+        let outcome = engine.run(&request(1, source, Limits::default())).outcome;
+        (outcome, count())
+    });
+    assert_eq!(calls, 0);
+    let error = outcome.error.expect("error");
+    assert_eq!(error.kind, "TypeError");
+    assert_eq!(error.line, Some(2));
+    let message = error.message;
+    assert!(message.contains("4 problems"), "{message}");
+    assert!(message.contains("line 2: crm.get_clients() got an unexpected keyword argument 'advisor' (did you mean 'adviser'?)"), "{message}");
+    assert!(message.contains("line 3: crm.get_client() missing required argument: 'id'; expected crm.get_client(*, id)"), "{message}");
+    assert!(
+        message.contains("line 4: intents.view_chart() missing required argument: 'context'"),
+        "{message}"
+    );
+    assert!(
+        message.contains("line 5: name 'cmr' is not defined; did you mean crm?"),
+        "{message}"
+    );
+}
+
+#[test]
+fn preflight_leaves_shadowed_names_and_working_code_alone() {
+    let outcome = run(
+        "def crm_lookup(name):\n    return name.upper()\nclass crm2:\n    pass\nresult = [crm_lookup('a'), crm.get_clients.__name__ if False else 'ok']",
+    );
+    assert!(outcome.ok, "{:?}", outcome.error);
+}
+
+#[test]
+fn syntax_errors_report_their_line() {
+    let outcome = run("x = 1\ny = (2 +\nz = 3\n");
+    let error = outcome.error.expect("error");
+    assert_eq!(error.kind, "SyntaxError");
+    assert_eq!(error.phase, ErrorPhase::Preflight);
+    assert!(error.line.is_some());
+}
+
+#[test]
+fn nothing_a_run_does_reaches_the_next_run() {
+    let outcomes = with_engine(|engine, _| {
+        let sources = [
+            "import json\njson.dumps = lambda *a, **k: 'poisoned'\nsecret = 42\nlen = lambda x: -1\ngather = None\nresult = 'set'",
+            "import json\nresult = [json.dumps([1]), len([1, 2]), 'secret' in dir(), gather is None]",
+            "try:\n    crm.get_clients = None\nexcept AttributeError as error:\n    result = str(error)",
+            "result = callable(crm.get_clients)",
+        ];
+        sources
+            .iter()
+            .enumerate()
+            .map(|(index, source)| {
+                engine
+                    .run(&request(index as u64 + 1, source, Limits::default()))
+                    .outcome
+            })
+            .collect::<Vec<_>>()
+    });
+    assert_eq!(outcomes[1].result, json!(["[1]", 2, false, false]));
+    assert_eq!(
+        outcomes[2].result,
+        json!("catalogue namespace 'crm' is read-only")
+    );
+    assert_eq!(outcomes[3].result, json!(true));
+}
+
+#[test]
+fn sessions_keep_state_only_when_asked() {
+    let results = with_engine(|engine, _| {
+        let mut keep = |run_id, source: &str, keep_state| {
+            engine
+                .run(&RunRequest {
+                    run_id,
+                    source: source.to_owned(),
+                    limits: Limits::default(),
+                    keep_state,
+                })
+                .outcome
+        };
+        vec![
+            keep(1, "counter = 10\nresult = counter", true),
+            keep(2, "counter += 1\nresult = counter", true),
+            keep(3, "result = 'counter' in dir()", false),
+            keep(4, "counter", true),
+        ]
+    });
+    assert_eq!(results[0].result, json!(10));
+    assert_eq!(results[1].result, json!(11));
+    assert_eq!(results[2].result, json!(false));
+    assert_eq!(results[3].result, json!(11));
+}
+
+#[test]
+fn the_bus_call_limit_stops_the_run_naming_the_limit() {
+    let limits = Limits {
+        max_bus_calls: 5,
+        ..Limits::default()
+    };
+    let outcome = run_with(
+        "n = 0\ntry:\n    for i in range(10):\n        crm.echo(value=i)\n        n += 1\nexcept Exception:\n    pass\nresult = n",
+        limits,
+    );
+    let error = outcome.error.expect("error");
+    assert_eq!(error.kind, "LimitExceeded");
+    assert_eq!(
+        error.limit.map(|limit| limit.kind),
+        Some(LimitKind::BusCalls)
+    );
+    assert!(
+        error.message.contains("bus call limit of 5 calls exceeded"),
+        "{}",
+        error.message
+    );
+    assert_eq!(outcome.calls.len(), 5);
+}
+
+#[test]
+fn deep_recursion_raises_recursion_error() {
+    let outcome = run("def f(n):\n    return f(n + 1)\nf(0)");
+    let error = outcome.error.expect("error");
+    assert_eq!(error.kind, "RecursionError");
+    assert_eq!(
+        error.limit.map(|limit| limit.kind),
+        Some(LimitKind::Recursion)
+    );
+}
+
+#[test]
+fn source_over_the_size_limit_is_refused_before_parsing() {
+    let source = format!("x = '{}'", "a".repeat(70 * 1024));
+    let outcome = run(&source);
+    let error = outcome.error.expect("error");
+    assert_eq!(
+        error.limit.map(|limit| limit.kind),
+        Some(LimitKind::SourceSize)
+    );
+    assert!(
+        error
+            .message
+            .contains("source size limit of 64 KiB exceeded"),
+        "{}",
+        error.message
+    );
+}
+
+#[test]
+fn printed_output_and_result_are_capped_with_a_visible_marker() {
+    let limits = Limits {
+        max_output_chars: 100,
+        max_result_chars: 500,
+        ..Limits::default()
+    };
+    let outcome = run_with(
+        "for i in range(1000):\n    print('line', i)\nresult = list(range(10000))",
+        limits,
+    );
+    assert!(outcome.ok);
+    assert!(outcome.printed_truncated);
+    assert!(
+        outcome
+            .printed
+            .contains("[output truncated: printed output limit of 100 characters reached"),
+        "{}",
+        outcome.printed
+    );
+    assert!(outcome.result_truncated);
+    let text = outcome.result.to_string();
+    assert!(text.len() <= 600, "{}", text.len());
+    assert!(text.contains("result truncated"), "{text}");
+}
+
+#[test]
+fn waiting_past_the_wall_time_stops_the_run() {
+    let limits = Limits {
+        wall_time: Duration::from_millis(300),
+        ..Limits::default()
+    };
+    let started = Instant::now();
+    let outcome = run_with(
+        "try:\n    crm.slow(ms=5000)\nexcept Exception:\n    pass\nresult = 1",
+        limits,
+    );
+    assert!(started.elapsed() < Duration::from_secs(4));
+    let error = outcome.error.expect("error");
+    assert_eq!(error.kind, "LimitExceeded");
+    assert_eq!(
+        error.limit.map(|limit| limit.kind),
+        Some(LimitKind::WallTime)
+    );
+    assert!(
+        error.message.contains("wall time limit of 300 ms exceeded"),
+        "{}",
+        error.message
+    );
+}
+
+#[test]
+fn the_interrupter_stops_a_busy_loop_that_catches_exception() {
+    let outcome = with_engine(|engine, _| {
+        let interrupter = engine.interrupter();
+        let stopper = thread::spawn(move || {
+            for _ in 0..500 {
+                thread::sleep(Duration::from_millis(10));
+                interrupter.interrupt(9);
+            }
+        });
+        let source = "while True:\n    try:\n        x = 1\n    except Exception:\n        pass";
+        let outcome = engine.run(&request(9, source, Limits::default())).outcome;
+        drop(stopper);
+        outcome
+    });
+    let error = outcome.error.expect("error");
+    assert_eq!(error.kind, "LimitExceeded");
+    assert_eq!(
+        error.limit.map(|limit| limit.kind),
+        Some(LimitKind::WallTime)
+    );
+}
+
+#[test]
+fn taint_marks_the_worker_for_recycling() {
+    let reports = with_engine(|engine, _| {
+        [
+            "result = 1 + 1",
+            "result = ().__class__.__base__.__subclasses__()[0].__name__",
+            "class A:\n    pass\nA.x = 1",
+            "result = getattr(1, 'real')",
+            "name = 'real'\nresult = getattr(1, name)",
+        ]
+        .iter()
+        .enumerate()
+        .map(|(index, source)| {
+            engine
+                .run(&request(index as u64 + 1, source, Limits::default()))
+                .recycle
+        })
+        .collect::<Vec<_>>()
+    });
+    assert_eq!(reports[0], None);
+    assert!(
+        reports[1]
+            .as_deref()
+            .is_some_and(|why| why.contains("attribute `__")),
+        "{reports:?}"
+    );
+    assert!(reports[2].is_some());
+    assert_eq!(reports[3], None);
+    assert!(reports[4].is_some());
+}

@@ -1,0 +1,297 @@
+//! Containment: snippets in worker processes. Hard deadlines, crashes, memory bombs,
+//! respawn, recycling, sessions, and hostile snippets running beside a normal one.
+
+#![allow(clippy::expect_used, reason = "test helpers fail loudly")]
+
+#[path = "sandbox_support/fake.rs"]
+mod fake;
+
+use std::{sync::Arc, time::Duration};
+
+use codemode::sandbox::{
+    ErrorPhase, HostCalls, LimitKind, Limits, Sandbox, SandboxConfig, WorkerCommand,
+};
+use serde_json::json;
+
+fn config(workers: usize) -> SandboxConfig {
+    let mut config = SandboxConfig::new(WorkerCommand::new(
+        env!("CARGO_BIN_EXE_codemode-sandbox-worker"),
+        Vec::<String>::new(),
+    ));
+    config.workers = workers;
+    config.limits.wall_time = Duration::from_secs(2);
+    config.kill_grace = Duration::from_millis(700);
+    config
+}
+
+fn host() -> Arc<dyn HostCalls> {
+    fake::FakeBus::new()
+}
+
+const NORMAL: &str = "clients = crm.get_clients(adviser='ann')\nresult = {'names': sorted(c['name'] for c in clients), 'total': sum(c['aum'] for c in clients)}";
+
+fn normal_answer() -> serde_json::Value {
+    json!({"names": ["Ada", "Bob"], "total": 200})
+}
+
+#[tokio::test]
+async fn a_snippet_runs_in_a_worker_with_bus_calls_served_by_the_host() {
+    let sandbox = Sandbox::new(config(1));
+    sandbox.warm_up().await.expect("worker starts");
+    let bus = fake::FakeBus::new();
+    let outcome = sandbox
+        .execute(NORMAL, &fake::functions(), bus.clone())
+        .await;
+    assert!(outcome.ok, "{:?}", outcome.error);
+    assert_eq!(outcome.result, normal_answer());
+    assert_eq!(bus.count(), 1);
+    assert_eq!(outcome.calls.len(), 1);
+    assert!(outcome.calls[0].ms.is_some());
+}
+
+#[tokio::test]
+async fn twenty_50ms_calls_through_the_pool_take_about_one_call() {
+    let sandbox = Sandbox::new(config(1));
+    sandbox.warm_up().await.expect("worker starts");
+    let outcome = sandbox
+        .execute(
+            "import asyncio\nrows = await asyncio.gather(*[crm.slow(ms=50, tag=i) for i in range(20)])\nplain = gather(*[crm.slow(ms=50, tag=i) for i in range(20)])\nresult = [len(rows), len(plain)]",
+            &fake::functions(),
+            host(),
+        )
+        .await;
+    assert!(outcome.ok, "{:?}", outcome.error);
+    assert_eq!(outcome.result, json!([20, 20]));
+    // Two rounds of 20 concurrent 50 ms calls: about 100 ms; sequential would be 2 s.
+    assert!(
+        outcome.duration_ms < 900.0,
+        "took {} ms",
+        outcome.duration_ms
+    );
+}
+
+#[tokio::test]
+async fn an_endless_loop_stops_at_the_wall_time_and_the_next_run_works() {
+    let sandbox = Sandbox::new(config(1));
+    let outcome = sandbox
+        .execute("while True:\n    pass", &fake::functions(), host())
+        .await;
+    let error = outcome.error.expect("error");
+    assert_eq!(error.kind, "LimitExceeded");
+    assert_eq!(
+        error.limit.map(|limit| limit.kind),
+        Some(LimitKind::WallTime)
+    );
+    assert!(
+        error.message.contains("wall time limit of 2 s exceeded"),
+        "{}",
+        error.message
+    );
+    let next = sandbox.execute(NORMAL, &fake::functions(), host()).await;
+    assert_eq!(next.result, normal_answer());
+}
+
+#[tokio::test]
+async fn a_native_loop_is_killed_at_the_hard_deadline_and_the_worker_respawns() {
+    let sandbox = Sandbox::new(config(1));
+    let outcome = sandbox
+        .execute("result = sum(range(10**12))", &fake::functions(), host())
+        .await;
+    let error = outcome.error.expect("error");
+    assert_eq!(error.phase, ErrorPhase::Worker);
+    assert_eq!(
+        error.limit.map(|limit| limit.kind),
+        Some(LimitKind::WallTime)
+    );
+    assert!(
+        outcome.duration_ms < 6_000.0,
+        "took {} ms",
+        outcome.duration_ms
+    );
+    assert_eq!(sandbox.stats().killed, 1);
+    let next = sandbox.execute(NORMAL, &fake::functions(), host()).await;
+    assert_eq!(next.result, normal_answer());
+}
+
+#[tokio::test]
+async fn catching_base_exception_forever_costs_only_its_worker() {
+    let sandbox = Sandbox::new(config(1));
+    let source = "while True:\n    try:\n        while True:\n            pass\n    except BaseException:\n        continue";
+    let outcome = sandbox.execute(source, &fake::functions(), host()).await;
+    // Usually the hard kill at the deadline; RustPython may also give up on its own first
+    // (e.g. an internal error while unwinding). Either way the run fails and only this worker
+    // is lost.
+    let error = outcome.error.expect("error");
+    let killed = error.limit.as_ref().map(|limit| limit.kind) == Some(LimitKind::WallTime);
+    assert!(killed || error.phase == ErrorPhase::Worker, "{error:?}");
+    let next = sandbox.execute(NORMAL, &fake::functions(), host()).await;
+    assert_eq!(next.result, normal_answer());
+}
+
+#[tokio::test]
+async fn memory_bombs_are_reported_as_memory_error_and_growth_is_catchable() {
+    let sandbox = Sandbox::new(config(1));
+    let outcome = sandbox
+        .execute("x = 'x' * (10**10)", &fake::functions(), host())
+        .await;
+    let error = outcome.error.expect("error");
+    assert_eq!(error.kind, "MemoryError", "{error:?}");
+    assert_eq!(error.limit.map(|limit| limit.kind), Some(LimitKind::Memory));
+    let mut roomy = sandbox.config().limits.clone();
+    roomy.wall_time = Duration::from_secs(20);
+    let caught = sandbox
+        .execute_with_limits(
+            "chunks = []\ntry:\n    while True:\n        chunks.append('y' * 10_000_000)\nexcept MemoryError:\n    chunks = None\n    result = 'caught'",
+            &fake::functions(),
+            host(),
+            roomy,
+        )
+        .await;
+    assert_eq!(caught.result, json!("caught"), "{:?}", caught.error);
+    let next = sandbox.execute(NORMAL, &fake::functions(), host()).await;
+    assert_eq!(next.result, normal_answer());
+}
+
+#[tokio::test]
+async fn gradual_memory_growth_is_contained_by_the_memory_limit() {
+    let sandbox = Sandbox::new(config(1));
+    let mut limits = sandbox.config().limits.clone();
+    limits.memory_bytes = 64 * 1024 * 1024;
+    limits.wall_time = Duration::from_secs(10);
+    let outcome = sandbox
+        .execute_with_limits(
+            "chunks = []\nwhile True:\n    chunks.append('x' * 1_000_000)",
+            &fake::functions(),
+            host(),
+            limits,
+        )
+        .await;
+    let error = outcome.error.expect("error");
+    assert_eq!(
+        error.limit.as_ref().map(|limit| limit.kind),
+        Some(LimitKind::Memory),
+        "{error:?}"
+    );
+    let next = sandbox.execute(NORMAL, &fake::functions(), host()).await;
+    assert_eq!(next.result, normal_answer());
+}
+
+#[tokio::test]
+async fn a_compiler_crashing_expression_costs_only_its_worker() {
+    let sandbox = Sandbox::new(config(1));
+    // Deep nesting that the parser or compiler may not survive; whatever happens, it must be
+    // reported as an error and the pool must keep serving.
+    let depth = 20_000;
+    let source = format!(
+        "x = {}1{}",
+        "(-".repeat(depth).replace('(', "["),
+        "]".repeat(depth)
+    );
+    let outcome = sandbox.execute(&source, &fake::functions(), host()).await;
+    assert!(!outcome.ok);
+    let next = sandbox.execute(NORMAL, &fake::functions(), host()).await;
+    assert_eq!(next.result, normal_answer());
+}
+
+#[tokio::test]
+async fn workers_are_recycled_after_n_runs_and_after_tainted_runs() {
+    let mut config = config(1);
+    config.recycle_after_runs = 3;
+    let sandbox = Sandbox::new(config);
+    for _ in 0..4 {
+        let outcome = sandbox
+            .execute("result = 1", &fake::functions(), host())
+            .await;
+        assert!(outcome.ok);
+    }
+    assert_eq!(sandbox.stats().recycled, 1);
+    let tainted = sandbox
+        .execute(
+            "result = (1).__class__.__name__",
+            &fake::functions(),
+            host(),
+        )
+        .await;
+    assert_eq!(tainted.result, json!("int"));
+    assert_eq!(sandbox.stats().recycled, 2);
+    let next = sandbox.execute(NORMAL, &fake::functions(), host()).await;
+    assert_eq!(next.result, normal_answer());
+}
+
+#[tokio::test]
+async fn hostile_snippets_beside_a_normal_one_leave_its_answer_correct() {
+    let sandbox = Sandbox::new(config(4));
+    sandbox.warm_up().await.expect("workers start");
+    let hostile = [
+        "while True:\n    pass",
+        "result = sum(range(10**12))",
+        "x = 'x' * (10**10)",
+        "while True:\n    try:\n        while True:\n            pass\n    except BaseException:\n        pass",
+    ];
+    let functions = fake::functions();
+    let mut runs = Vec::new();
+    for source in hostile {
+        let sandbox = sandbox.clone();
+        let functions = functions.clone();
+        runs.push(tokio::spawn(async move {
+            sandbox.execute(source, &functions, host()).await
+        }));
+    }
+    // The normal snippet queues behind the hostile ones for a worker and must still be right.
+    let normal = sandbox.execute(NORMAL, &functions, host()).await;
+    assert!(normal.ok, "{:?}", normal.error);
+    assert_eq!(normal.result, normal_answer());
+    for run in runs {
+        let outcome = run.await.expect("task");
+        assert!(!outcome.ok);
+    }
+    let again = sandbox.execute(NORMAL, &functions, host()).await;
+    assert_eq!(again.result, normal_answer());
+}
+
+#[tokio::test]
+async fn sessions_keep_state_while_pool_runs_do_not() {
+    let sandbox = Sandbox::new(config(1));
+    let mut session = sandbox.session().await.expect("session");
+    let functions = fake::functions();
+    let first = session
+        .execute(
+            "import json\nseen = [1]\nresult = len(seen)",
+            &functions,
+            host(),
+        )
+        .await;
+    assert_eq!(first.result, json!(1));
+    let second = session
+        .execute(
+            "seen.append(2)\nresult = json.dumps(seen)",
+            &functions,
+            host(),
+        )
+        .await;
+    assert_eq!(second.result, json!("[1, 2]"), "{:?}", second.error);
+    let pool = sandbox
+        .execute("result = 'seen' in dir()", &functions, host())
+        .await;
+    assert_eq!(pool.result, json!(false));
+}
+
+#[tokio::test]
+async fn a_limit_hit_mid_run_still_reports_the_calls_made() {
+    let sandbox = Sandbox::new(config(1));
+    let limits = Limits {
+        wall_time: Duration::from_millis(500),
+        ..Limits::default()
+    };
+    let outcome = sandbox
+        .execute_with_limits(
+            "crm.get_clients()\nwhile True:\n    pass",
+            &fake::functions(),
+            host(),
+            limits,
+        )
+        .await;
+    assert_eq!(outcome.limit(), Some(LimitKind::WallTime));
+    assert_eq!(outcome.calls.len(), 1);
+    assert!(outcome.calls[0].ok);
+}

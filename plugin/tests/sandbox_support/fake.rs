@@ -1,0 +1,241 @@
+//! Shared by the sandbox tests: a fake catalogue, a fake bus (async, for the pool) and a fake
+//! port (sync, for an in-process engine), with the same behaviour: instant answers, 50 ms
+//! answers, every kind of failure, and bus dates.
+
+#![allow(dead_code, reason = "each test crate uses a different part")]
+
+use std::{
+    sync::{
+        Arc,
+        atomic::{AtomicUsize, Ordering},
+        mpsc,
+    },
+    thread,
+    time::{Duration, Instant},
+};
+
+use async_trait::async_trait;
+use codemode::sandbox::{
+    Completion, FunctionSet, FunctionSpec, HostCall, HostCallError, HostCalls, HostErrorKind,
+    HostPort, ParamSpec, PortClosed,
+};
+use serde_json::{Value, json};
+
+/// The catalogue the tests use.
+pub(crate) fn functions() -> FunctionSet {
+    let mut get_clients = FunctionSpec::keyword_only("crm.get_clients", &["adviser", "region"]);
+    get_clients.accepts_target = true;
+    get_clients.doc = Some("Lists clients.".to_owned());
+    let get_client = FunctionSpec {
+        name: "crm.get_client".to_owned(),
+        params: vec![ParamSpec::keyword("id", true)],
+        accepts_target: false,
+        doc: None,
+    };
+    let view_chart = FunctionSpec {
+        name: "intents.view_chart".to_owned(),
+        params: vec![
+            ParamSpec::positional("context", true),
+            ParamSpec::keyword("app", false),
+            ParamSpec::keyword("instance", false),
+        ],
+        accepts_target: false,
+        doc: None,
+    };
+    let raise_intent = FunctionSpec {
+        name: "raise_intent".to_owned(),
+        params: vec![
+            ParamSpec::positional("intent", true),
+            ParamSpec::positional("context", false),
+            ParamSpec::keyword("app", false),
+        ],
+        accepts_target: false,
+        doc: None,
+    };
+    FunctionSet::new(vec![
+        get_clients,
+        get_client,
+        FunctionSpec::keyword_only("crm.slow", &["ms", "tag"]),
+        FunctionSpec::keyword_only("crm.echo", &["value", "when"]),
+        FunctionSpec::keyword_only("crm.fail", &[]),
+        FunctionSpec::keyword_only("crm.missing", &[]),
+        FunctionSpec::keyword_only("crm.timeout", &[]),
+        FunctionSpec::keyword_only("crm.disconnected", &[]),
+        FunctionSpec::keyword_only("crm.big", &["rows"]),
+        view_chart,
+        raise_intent,
+        FunctionSpec::keyword_only("find_intents", &["context_type"]),
+    ])
+}
+
+/// What the fake bus answers to `call`, and after how long.
+pub(crate) fn behave(call: &HostCall) -> (Duration, Result<Value, HostCallError>) {
+    let arguments = &call.arguments;
+    match call.function.as_str() {
+        "crm.get_clients" => {
+            let clients = json!([
+                {"name": "Ada", "adviser": "ann", "region": "EU", "aum": 120},
+                {"name": "Bob", "adviser": "ann", "region": "US", "aum": 80},
+                {"name": "Cy", "adviser": "ben", "region": "EU", "aum": 300},
+            ]);
+            let wanted = arguments.get("adviser").and_then(Value::as_str);
+            let filtered: Vec<Value> = clients
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter(|client| wanted.is_none_or(|adviser| client["adviser"] == adviser))
+                .cloned()
+                .collect();
+            (Duration::ZERO, Ok(Value::Array(filtered)))
+        }
+        "crm.get_client" => {
+            let id = arguments.get("id").cloned().unwrap_or(Value::Null);
+            (
+                Duration::ZERO,
+                Ok(json!({"id": id, "since": "#T42_DATE#1700000000000"})),
+            )
+        }
+        "crm.slow" => {
+            let ms = arguments.get("ms").and_then(Value::as_u64).unwrap_or(50);
+            let tag = arguments.get("tag").cloned().unwrap_or(Value::Null);
+            (Duration::from_millis(ms), Ok(json!({"tag": tag})))
+        }
+        "crm.echo" => (Duration::ZERO, Ok(Value::Object(arguments.clone()))),
+        "crm.fail" => (
+            Duration::ZERO,
+            Err(HostCallError {
+                kind: HostErrorKind::InvocationFailed,
+                message: "client 42 is locked".to_owned(),
+                reason_uri: Some("crm.errors.locked".to_owned()),
+                context: Some(json!({"client": 42})),
+            }),
+        ),
+        "crm.missing" => (
+            Duration::ZERO,
+            Err(HostCallError::new(
+                HostErrorKind::MethodNotFound,
+                "method `CRM.Missing` not found on the bus",
+            )),
+        ),
+        "crm.timeout" => (
+            Duration::from_millis(5),
+            Err(HostCallError::timeout(
+                "crm.timeout",
+                Duration::from_millis(5),
+            )),
+        ),
+        "crm.disconnected" => (
+            Duration::ZERO,
+            Err(HostCallError::new(
+                HostErrorKind::Disconnected,
+                "disconnected from the bus",
+            )),
+        ),
+        "crm.big" => {
+            let rows = arguments.get("rows").and_then(Value::as_u64).unwrap_or(10);
+            let data: Vec<Value> = (0..rows)
+                .map(|index| json!({"id": index, "name": format!("row{index}")}))
+                .collect();
+            (Duration::ZERO, Ok(Value::Array(data)))
+        }
+        "intents.view_chart" => (
+            Duration::ZERO,
+            Ok(json!({"handled_by": arguments.get("app").cloned().unwrap_or(json!("ChartApp"))})),
+        ),
+        "raise_intent" => (
+            Duration::ZERO,
+            Ok(json!({"intent": arguments.get("intent").cloned().unwrap_or(Value::Null)})),
+        ),
+        "find_intents" => (Duration::ZERO, Ok(json!([{"intent": "ViewChart"}]))),
+        other => (
+            Duration::ZERO,
+            Err(HostCallError::new(
+                HostErrorKind::MethodNotFound,
+                format!("no fake for {other}"),
+            )),
+        ),
+    }
+}
+
+/// The fake bus for the pool: counts calls, sleeps on tokio timers.
+#[derive(Default)]
+pub(crate) struct FakeBus {
+    pub(crate) calls: AtomicUsize,
+}
+
+impl FakeBus {
+    pub(crate) fn new() -> Arc<Self> {
+        Arc::new(Self::default())
+    }
+
+    pub(crate) fn count(&self) -> usize {
+        self.calls.load(Ordering::SeqCst)
+    }
+}
+
+#[async_trait]
+impl HostCalls for FakeBus {
+    async fn call(&self, call: HostCall) -> Result<Value, HostCallError> {
+        self.calls.fetch_add(1, Ordering::SeqCst);
+        let (delay, result) = behave(&call);
+        if !delay.is_zero() {
+            tokio::time::sleep(delay).await;
+        }
+        result
+    }
+}
+
+/// The fake port for an in-process engine: each call answers from its own thread.
+pub(crate) struct FakePort {
+    sender: mpsc::Sender<Completion>,
+    receiver: mpsc::Receiver<Completion>,
+    pub(crate) started: Arc<AtomicUsize>,
+}
+
+impl FakePort {
+    pub(crate) fn new() -> (Self, Arc<AtomicUsize>) {
+        let (sender, receiver) = mpsc::channel();
+        let started = Arc::new(AtomicUsize::new(0));
+        (
+            Self {
+                sender,
+                receiver,
+                started: Arc::clone(&started),
+            },
+            started,
+        )
+    }
+}
+
+impl HostPort for FakePort {
+    fn start(&mut self, ticket: u64, call: &HostCall) -> Result<(), PortClosed> {
+        self.started.fetch_add(1, Ordering::SeqCst);
+        let (delay, result) = behave(call);
+        let sender = self.sender.clone();
+        if delay.is_zero() {
+            let _ = sender.send(Completion {
+                ticket,
+                result,
+                received: Instant::now(),
+            });
+        } else {
+            thread::spawn(move || {
+                thread::sleep(delay);
+                let _ = sender.send(Completion {
+                    ticket,
+                    result,
+                    received: Instant::now(),
+                });
+            });
+        }
+        Ok(())
+    }
+
+    fn next_completion(&mut self, timeout: Duration) -> Result<Option<Completion>, PortClosed> {
+        match self.receiver.recv_timeout(timeout) {
+            Ok(completion) => Ok(Some(completion)),
+            Err(mpsc::RecvTimeoutError::Timeout) => Ok(None),
+            Err(mpsc::RecvTimeoutError::Disconnected) => Err(PortClosed),
+        }
+    }
+}

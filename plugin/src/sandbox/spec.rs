@@ -25,6 +25,10 @@ pub struct FunctionSpec {
     /// Whether the function also takes `target=` (which servers to call), passed to the host
     /// separately from the arguments.
     pub accepts_target: bool,
+    /// Whether keywords beyond `params` are accepted (part of the bus signature could not be
+    /// typed; they travel under their own names).
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub var_keywords: bool,
     /// A one-line description, shown by `help()`-like output and `__doc__`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub doc: Option<String>,
@@ -40,6 +44,7 @@ impl FunctionSpec {
                 .map(|param| ParamSpec::keyword(*param, false))
                 .collect(),
             accepts_target: false,
+            var_keywords: false,
             doc: None,
         }
     }
@@ -110,7 +115,8 @@ impl FunctionSpec {
             .map(|param| param.name.clone())
             .collect();
         for keyword in keywords {
-            let known = self.params.iter().any(|param| param.name == *keyword)
+            let known = self.var_keywords
+                || self.params.iter().any(|param| param.name == *keyword)
                 || (self.accepts_target && *keyword == "target");
             if !known {
                 let mut candidates: Vec<&str> = self
@@ -457,3 +463,11 @@ const PYTHON_KEYWORDS: &[&str] = &[
     "in", "is", "lambda", "nonlocal", "not", "or", "pass", "raise", "return", "try", "while",
     "with", "yield",
 ];
+
+#[expect(
+    clippy::trivially_copy_pass_by_ref,
+    reason = "serde's skip_serializing_if signature"
+)]
+fn is_false(value: &bool) -> bool {
+    !*value
+}

@@ -30,6 +30,7 @@ pub(crate) fn functions() -> FunctionSet {
         name: "crm.get_client".to_owned(),
         params: vec![ParamSpec::keyword("id", true)],
         accepts_target: false,
+        var_keywords: false,
         doc: None,
     };
     let view_chart = FunctionSpec {
@@ -40,6 +41,7 @@ pub(crate) fn functions() -> FunctionSet {
             ParamSpec::keyword("instance", false),
         ],
         accepts_target: false,
+        var_keywords: false,
         doc: None,
     };
     let raise_intent = FunctionSpec {
@@ -50,6 +52,7 @@ pub(crate) fn functions() -> FunctionSet {
             ParamSpec::keyword("app", false),
         ],
         accepts_target: false,
+        var_keywords: false,
         doc: None,
     };
     FunctionSet::new(vec![

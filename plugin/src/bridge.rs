@@ -1,0 +1,410 @@
+//! The bridge between the catalogue, the sandbox and the bus.
+//!
+//! - [`function_set`] turns the catalogue's [`CallMap`] into the sandbox's [`FunctionSet`]: the
+//!   Python namespaces a snippet sees and the signatures its calls are checked against.
+//! - [`BusHost`] performs the snippet's calls: it resolves each [`HostCall`] through the call
+//!   map, renames arguments to their wire names, drops omitted optionals, maps `target=` and
+//!   sends one correlation-tracked bus call (or raises an intent) through the adapter.
+//!
+//! [`function_set`] does no I/O; [`BusHost`] is where snippets meet the socket.
+
+use std::{
+    sync::{Arc, RwLock},
+    time::{Duration, Instant},
+};
+
+use async_trait::async_trait;
+use codemode_adapters::{Bus, CallOptions, IntentRequest, IntentTarget, ServerReply, Target};
+use serde_json::{Map, Value, json};
+
+use crate::{
+    catalogue::{CallKind, CallMap, CallSpec, Lookup, PythonCatalogue},
+    sandbox::{
+        FunctionSet, FunctionSpec, HostCall, HostCallError, HostCalls, HostErrorKind, ParamSpec,
+    },
+};
+
+/// The sandbox functions for every entry of `map`. Bus methods take keyword-only arguments;
+/// intents take their context positionally; `raise_intent` and `find_intents` take all of
+/// theirs positionally or by keyword, as their stubs show.
+pub fn function_set(map: &CallMap) -> FunctionSet {
+    FunctionSet::new(map.functions.values().map(function_spec).collect())
+}
+
+fn function_spec(spec: &CallSpec) -> FunctionSpec {
+    let positional = |name: &str| match &spec.call {
+        CallKind::Method { .. } => false,
+        CallKind::Intent { .. } => name == "context",
+        CallKind::RaiseIntent | CallKind::FindIntents => true,
+    };
+    FunctionSpec {
+        name: spec.python_name.clone(),
+        params: spec
+            .args
+            .iter()
+            .map(|arg| {
+                if positional(&arg.python) {
+                    ParamSpec::positional(arg.python.clone(), arg.required)
+                } else {
+                    ParamSpec::keyword(arg.python.clone(), arg.required)
+                }
+            })
+            .collect(),
+        accepts_target: spec.takes_target,
+        var_keywords: spec.var_kwargs,
+        doc: None,
+    }
+}
+
+/// What the host reports about each bus call as it finishes (for MCP progress, audit logs).
+#[derive(Debug, Clone)]
+pub struct CallReport {
+    /// The Python function, e.g. `crm.get_clients`.
+    pub function: String,
+    /// The wire method or intent.
+    pub wire: String,
+    /// How long it took.
+    pub elapsed: Duration,
+    /// `None` on success, else the error message.
+    pub error: Option<String>,
+    /// Size of the JSON result in bytes (0 on error).
+    pub result_bytes: usize,
+}
+
+/// Receives a [`CallReport`] per finished bus call.
+pub type CallObserver = Arc<dyn Fn(&CallReport) + Send + Sync>;
+
+/// Performs a snippet's calls on a bus, resolved through one catalogue version's call map.
+pub struct BusHost {
+    bus: Arc<dyn Bus>,
+    map: Arc<CallMap>,
+    /// The live catalogue, for `find_intents` and "no longer available" messages.
+    catalogue: Arc<RwLock<PythonCatalogue>>,
+    /// Per call.
+    options: CallOptions,
+    observer: Option<CallObserver>,
+}
+
+impl BusHost {
+    /// A host for one run.
+    pub fn new(
+        bus: Arc<dyn Bus>,
+        catalogue: Arc<RwLock<PythonCatalogue>>,
+        map: Arc<CallMap>,
+        options: CallOptions,
+    ) -> Self {
+        Self {
+            bus,
+            map,
+            catalogue,
+            options,
+            observer: None,
+        }
+    }
+
+    /// Reports every finished call to `observer`.
+    #[must_use]
+    pub fn with_observer(mut self, observer: CallObserver) -> Self {
+        self.observer = Some(observer);
+        self
+    }
+
+    fn spec(&self, function: &str) -> Result<&CallSpec, HostCallError> {
+        if let Some(spec) = self.map.functions.get(function) {
+            return Ok(spec);
+        }
+        let lookup = self.catalogue.read().map_or(
+            Lookup::Unknown {
+                suggestions: Vec::new(),
+            },
+            |catalogue| catalogue.lookup(function),
+        );
+        let message = match lookup {
+            Lookup::Departed(departed) => departed.message(),
+            Lookup::Found(_) => format!(
+                "`{function}` appeared after this run started; run the snippet again to use it"
+            ),
+            Lookup::Unknown { suggestions } if suggestions.is_empty() => {
+                format!("`{function}` is not in the catalogue")
+            }
+            Lookup::Unknown { suggestions } => format!(
+                "`{function}` is not in the catalogue; closest: {}",
+                suggestions.join(", ")
+            ),
+        };
+        Err(HostCallError::new(HostErrorKind::MethodNotFound, message))
+    }
+
+    async fn perform(&self, spec: &CallSpec, call: HostCall) -> Result<Value, HostCallError> {
+        match &spec.call {
+            CallKind::Method {
+                method,
+                servers,
+                restrict_to_servers,
+                ..
+            } => {
+                let arguments = wire_arguments(spec, call.arguments);
+                let target = method_target(call.target.as_ref())?;
+                if *restrict_to_servers {
+                    // Other servers offer the same name with another signature: call only the
+                    // ones behind this function.
+                    return self
+                        .invoke_restricted(method, arguments, &target, servers)
+                        .await;
+                }
+                if target == Target::All {
+                    let replies = self
+                        .bus
+                        .invoke(method, arguments, &target, self.options)
+                        .await?;
+                    return Ok(all_results(replies));
+                }
+                Ok(self
+                    .bus
+                    .invoke_one(method, arguments, &target, self.options)
+                    .await?)
+            }
+            CallKind::Intent { intent } => {
+                let mut arguments = call.arguments;
+                let context = arguments.remove("context").unwrap_or(Value::Null);
+                let target = IntentTarget {
+                    app: string_argument(&arguments, "app"),
+                    instance: string_argument(&arguments, "instance"),
+                };
+                self.raise(intent.clone(), context, target).await
+            }
+            CallKind::RaiseIntent => {
+                let mut arguments = call.arguments;
+                let Some(name) = string_argument(&arguments, "name") else {
+                    return Err(HostCallError::new(
+                        HostErrorKind::InvalidArguments,
+                        "raise_intent() needs the intent name as a string",
+                    ));
+                };
+                let context = arguments.remove("context").unwrap_or(Value::Null);
+                let target = match arguments.remove("target") {
+                    None | Some(Value::Null) => IntentTarget::default(),
+                    Some(Value::Object(target)) => IntentTarget {
+                        app: string_argument(&target, "app"),
+                        instance: string_argument(&target, "instance"),
+                    },
+                    Some(other) => {
+                        return Err(HostCallError::new(
+                            HostErrorKind::InvalidArguments,
+                            format!(
+                                "raise_intent() target must be {{\"app\": ...}} or {{\"instance\": ...}}, not {other}"
+                            ),
+                        ));
+                    }
+                };
+                self.raise(name, context, target).await
+            }
+            CallKind::FindIntents => {
+                let name = string_argument(&call.arguments, "name");
+                let context_type = string_argument(&call.arguments, "context_type");
+                self.catalogue
+                    .read()
+                    .map(|catalogue| {
+                        catalogue.find_intents(name.as_deref(), context_type.as_deref())
+                    })
+                    .map_err(|_| {
+                        HostCallError::new(HostErrorKind::Other, "the catalogue is unavailable")
+                    })
+            }
+        }
+    }
+
+    async fn raise(
+        &self,
+        intent: String,
+        context: Value,
+        target: IntentTarget,
+    ) -> Result<Value, HostCallError> {
+        if !context.get("type").is_some_and(Value::is_string) {
+            return Err(HostCallError::new(
+                HostErrorKind::InvalidArguments,
+                format!(
+                    "the context for {intent} must be a dict with a \"type\" key, e.g. {{\"type\": \"fdc3.instrument\", \"id\": {{\"ticker\": \"AAPL\"}}}}"
+                ),
+            ));
+        }
+        let resolution = self
+            .bus
+            .raise_intent(IntentRequest {
+                intent,
+                context,
+                target,
+                timeout: self.options.timeout,
+            })
+            .await?;
+        Ok(resolution.result)
+    }
+
+    async fn invoke_restricted(
+        &self,
+        method: &str,
+        arguments: Map<String, Value>,
+        target: &Target,
+        servers: &[crate::catalogue::ServerRef],
+    ) -> Result<Value, HostCallError> {
+        let mut replies = Vec::new();
+        let mut last_error = None;
+        for server in servers {
+            let mut filter = Map::new();
+            filter.insert("peer_id".into(), Value::String(server.peer_id.clone()));
+            let by_peer = Target::Filter(filter);
+            let wanted = match target {
+                Target::Filter(filter) => filter.iter().all(|(key, value)| {
+                    let actual = match key.as_str() {
+                        "application" => Some(server.application.as_str()),
+                        "instance" => server.instance.as_deref(),
+                        "peer_id" | "peerId" => Some(server.peer_id.as_str()),
+                        _ => None,
+                    };
+                    match (actual, value) {
+                        (Some(actual), Value::String(value)) => actual.eq_ignore_ascii_case(value),
+                        _ => false,
+                    }
+                }),
+                Target::Best | Target::All => true,
+            };
+            if !wanted {
+                continue;
+            }
+            match self
+                .bus
+                .invoke(method, arguments.clone(), &by_peer, self.options)
+                .await
+            {
+                Ok(mut reply) => {
+                    if *target != Target::All {
+                        return match reply.pop() {
+                            Some(reply) => Ok(reply.outcome?),
+                            None => Err(HostCallError::new(
+                                HostErrorKind::MethodNotFound,
+                                format!("{method}: the server left"),
+                            )),
+                        };
+                    }
+                    replies.append(&mut reply);
+                }
+                Err(error) => last_error = Some(error),
+            }
+        }
+        if *target == Target::All && !replies.is_empty() {
+            return Ok(all_results(replies));
+        }
+        Err(last_error.map_or_else(
+            || {
+                HostCallError::new(
+                    HostErrorKind::NoMatchingServer,
+                    format!("no server of {method} matches target {target}"),
+                )
+            },
+            HostCallError::from,
+        ))
+    }
+}
+
+#[async_trait]
+impl HostCalls for BusHost {
+    async fn call(&self, call: HostCall) -> Result<Value, HostCallError> {
+        let started = Instant::now();
+        let function = call.function.clone();
+        let spec = self.spec(&function)?;
+        let wire = match &spec.call {
+            CallKind::Method { method, .. } => method.clone(),
+            CallKind::Intent { intent } => intent.clone(),
+            CallKind::RaiseIntent => string_argument(&call.arguments, "name").unwrap_or_default(),
+            CallKind::FindIntents => "find_intents".to_owned(),
+        };
+        let span = tracing::info_span!("bus_call", %function, %wire);
+        let outcome = tracing::Instrument::instrument(self.perform(spec, call), span).await;
+        let report = CallReport {
+            function,
+            wire,
+            elapsed: started.elapsed(),
+            error: outcome.as_ref().err().map(ToString::to_string),
+            result_bytes: outcome.as_ref().map_or(0, |value| {
+                serde_json::to_string(value).map_or(0, |text| text.len())
+            }),
+        };
+        tracing::debug!(
+            function = %report.function,
+            wire = %report.wire,
+            ms = report.elapsed.as_secs_f64() * 1e3,
+            result_bytes = report.result_bytes,
+            error = report.error.as_deref().unwrap_or(""),
+            "bus call finished"
+        );
+        if let Some(observer) = &self.observer {
+            observer(&report);
+        }
+        outcome
+    }
+}
+
+/// The snippet's arguments under their wire names; omitted and `None` optionals are not sent.
+fn wire_arguments(spec: &CallSpec, mut arguments: Map<String, Value>) -> Map<String, Value> {
+    let mut wire = Map::new();
+    for arg in &spec.args {
+        match arguments.remove(&arg.python) {
+            None | Some(Value::Null) if !arg.required => {}
+            Some(value) => {
+                wire.insert(arg.wire.clone(), value);
+            }
+            None => {}
+        }
+    }
+    if spec.var_kwargs {
+        for (name, value) in arguments {
+            if !value.is_null() {
+                wire.insert(name, value);
+            }
+        }
+    }
+    wire
+}
+
+/// `target=` as the adapter's [`Target`]: absent or `"best"`, `"all"`, or an identity filter.
+fn method_target(target: Option<&Value>) -> Result<Target, HostCallError> {
+    match target {
+        None | Some(Value::Null) => Ok(Target::Best),
+        Some(Value::String(text)) if text == "best" => Ok(Target::Best),
+        Some(Value::String(text)) if text == "all" => Ok(Target::All),
+        Some(Value::Object(filter)) if !filter.is_empty() => Ok(Target::Filter(filter.clone())),
+        Some(other) => Err(HostCallError::new(
+            HostErrorKind::InvalidArguments,
+            format!(
+                "target must be \"best\", \"all\" or an identity filter such as {{\"application\": \"CRM\"}}, not {other}"
+            ),
+        )),
+    }
+}
+
+/// One `ServerResult` per reply: `{"server": {...}, "result": ...}` or `{"server", "error"}`.
+fn all_results(replies: Vec<ServerReply>) -> Value {
+    Value::Array(
+        replies
+            .into_iter()
+            .map(|reply| {
+                let mut server = reply.server.identity.clone();
+                server.insert(
+                    "peer_id".into(),
+                    Value::String(reply.server.peer_id.clone()),
+                );
+                match reply.outcome {
+                    Ok(result) => json!({"server": server, "result": result}),
+                    Err(error) => json!({"server": server, "error": error.to_string()}),
+                }
+            })
+            .collect(),
+    )
+}
+
+fn string_argument(arguments: &Map<String, Value>, name: &str) -> Option<String> {
+    arguments
+        .get(name)
+        .and_then(Value::as_str)
+        .map(ToOwned::to_owned)
+}

@@ -1,0 +1,223 @@
+//! Code Mode end to end on the mock bus: the catalogue built from the live bus, snippets run in
+//! worker processes, and every catalogue call performed as a real GW3 call through the
+//! io.Connect adapter.
+#![expect(clippy::expect_used, reason = "test helpers fail loudly and early")]
+
+use std::{
+    sync::{Arc, Mutex},
+    time::Duration,
+};
+
+use codemode::{
+    bridge::CallReport,
+    catalogue::ListRequest,
+    mock_bus::{MockBus, MockBusConfig, MockBusHandle},
+    sandbox::{SandboxConfig, WorkerCommand},
+    service::{CodeMode, CodeModeConfig, ExecuteOptions, render_outcome},
+};
+use codemode_adapters::ioconnect::{IoConnectBus, IoConnectConfig};
+use codemode_protocol::gw3::Authentication;
+use serde_json::json;
+
+async fn start(synthetic_apps: usize) -> (MockBusHandle, CodeMode) {
+    let bus = MockBus::start(MockBusConfig {
+        synthetic_apps,
+        ..MockBusConfig::default()
+    })
+    .await
+    .expect("mock bus starts");
+    let adapter = IoConnectBus::connect(IoConnectConfig::new(
+        bus.url(),
+        Authentication::secret("tester", "secret"),
+    ))
+    .await
+    .expect("adapter connects");
+    let mut sandbox = SandboxConfig::new(WorkerCommand::new(
+        env!("CARGO_BIN_EXE_codemode-sandbox-worker"),
+        Vec::<String>::new(),
+    ));
+    sandbox.workers = 1;
+    let mut config = CodeModeConfig::new(sandbox);
+    config.call_timeout = Duration::from_secs(5);
+    let service = CodeMode::new(Arc::new(adapter), config).expect("service starts");
+    (bus, service)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_seed_question_is_answered_by_one_snippet_over_the_bus() {
+    let (bus, service) = start(0).await;
+    let page = service.list(&ListRequest {
+        query: Some("client adviser".into()),
+        ..ListRequest::default()
+    });
+    assert!(
+        page.text.contains("crm.get_clients"),
+        "search finds the CRM: {}",
+        page.text
+    );
+    let stubs = service.get(&["crm.get_clients".to_owned()]);
+    assert!(stubs.text.contains("def get_clients("), "{}", stubs.text);
+
+    let outcome = service
+        .execute(
+            "found = crm.get_clients(name_contains='Amelia Reid')\n\
+             result = found['clients'][0]['adviser'] if isinstance(found, dict) else found[0]['adviser']",
+            ExecuteOptions::default(),
+        )
+        .await;
+    assert!(outcome.ok, "{}", render_outcome(&outcome));
+    assert_eq!(outcome.result, json!("M Carter"));
+    assert_eq!(outcome.calls.len(), 1);
+    assert_eq!(outcome.calls[0].function, "crm.get_clients");
+    assert!(render_outcome(&outcome).contains("result: M Carter"));
+    bus.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_intent_raised_from_a_snippet_reaches_its_handler_and_starts_a_declared_app() {
+    let (bus, service) = start(0).await;
+    let outcome = service
+        .execute(
+            "chart = intents.view_chart({'type': 'fdc3.instrument', 'id': {'ticker': 'AAPL'}})\n\
+             call = intents.start_call({'type': 'fdc3.contact', 'name': 'Amelia Reid', 'id': {'phone': '+44 20 7946 0000'}})\n\
+             result = {'chart': chart, 'call': call}",
+            ExecuteOptions::default(),
+        )
+        .await;
+    assert!(outcome.ok, "{}", render_outcome(&outcome));
+    assert_eq!(outcome.result["chart"]["ticker"], json!("AAPL"));
+    assert_eq!(outcome.result["call"]["status"], json!("dialing"));
+    assert_eq!(
+        bus.running_instances("Dialer").len(),
+        1,
+        "the Dialer was started on demand"
+    );
+    bus.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bus_failures_are_python_exceptions_the_snippet_can_catch() {
+    let (bus, service) = start(0).await;
+    let outcome = service
+        .execute(
+            "try:\n    crm.get_client(client_id='no-such-client')\n    result = 'no error'\n\
+             except BusError as error:\n    result = type(error).__name__",
+            ExecuteOptions::default(),
+        )
+        .await;
+    assert!(outcome.ok, "{}", render_outcome(&outcome));
+    assert_eq!(outcome.result, json!("InvocationFailedError"));
+    assert!(!outcome.calls[0].ok);
+
+    let uncaught = service
+        .execute(
+            "x = 1\ncrm.get_client(client_id='no-such-client')",
+            ExecuteOptions::default(),
+        )
+        .await;
+    assert!(!uncaught.ok);
+    let text = render_outcome(&uncaught);
+    assert!(text.contains("InvocationFailedError"), "{text}");
+    assert!(text.contains("at line 2"), "{text}");
+    bus.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_wrong_argument_fails_before_any_bus_call() {
+    let (bus, service) = start(0).await;
+    let outcome = service
+        .execute(
+            "a = crm.get_clients(adviser='M Carter')\nb = crm.get_clients(advisor='M Carter')",
+            ExecuteOptions::default(),
+        )
+        .await;
+    assert!(!outcome.ok);
+    assert!(
+        outcome.calls.is_empty(),
+        "pre-flight stops the run: {outcome:?}"
+    );
+    let text = render_outcome(&outcome);
+    assert!(text.contains("TypeError"), "{text}");
+    assert!(
+        text.contains("adviser"),
+        "names the expected argument: {text}"
+    );
+    bus.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn gather_runs_bus_calls_concurrently_and_reports_each_call() {
+    let (bus, service) = start(0).await;
+    bus.set_latency("CRM.GetClient", Duration::from_millis(200));
+    let reports: Arc<Mutex<Vec<CallReport>>> = Arc::default();
+    let sink = Arc::clone(&reports);
+    let outcome = service
+        .execute(
+            "ids = [c['id'] for c in crm.get_clients(adviser='M Carter')['clients'][:8]]\n\
+             found = gather(*[crm.get_client(client_id=i) for i in ids])\n\
+             result = len(found)",
+            ExecuteOptions {
+                observer: Some(Arc::new(move |report: &CallReport| {
+                    if let Ok(mut reports) = sink.lock() {
+                        reports.push(report.clone());
+                    }
+                })),
+                ..ExecuteOptions::default()
+            },
+        )
+        .await;
+    assert!(outcome.ok, "{}", render_outcome(&outcome));
+    assert_eq!(outcome.result, json!(8));
+    assert_eq!(reports.lock().expect("reports").len(), 9);
+    // Eight 200 ms calls one after another would take 1.6 s; concurrently about 0.2 s.
+    assert!(
+        outcome.duration_ms < 1_200.0,
+        "calls ran concurrently: {} ms",
+        outcome.duration_ms
+    );
+    bus.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_app_that_joins_later_is_listed_and_callable_on_the_next_request() {
+    let (bus, service) = start(0).await;
+    let before = service.function_count();
+    assert!(
+        service.get(&["dialer.hang_up".to_owned()]).unknown.len() == 1,
+        "the Dialer is declared but not running yet"
+    );
+    bus.start_app("Dialer").expect("the Dialer starts");
+    let mut waited = Duration::ZERO;
+    while service.get(&["dialer.hang_up".to_owned()]).found.is_empty() {
+        assert!(
+            waited < Duration::from_secs(5),
+            "the Dialer's methods appear"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        waited += Duration::from_millis(20);
+    }
+    assert!(service.function_count() > before);
+    let outcome = service
+        .execute("dialer.hang_up()", ExecuteOptions::default())
+        .await;
+    assert!(outcome.ok, "{}", render_outcome(&outcome));
+    bus.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_snippet_that_runs_too_long_is_stopped_with_a_clear_error() {
+    let (bus, service) = start(0).await;
+    let outcome = service
+        .execute(
+            "while True:\n    pass",
+            ExecuteOptions {
+                timeout: Some(Duration::from_millis(500)),
+                ..ExecuteOptions::default()
+            },
+        )
+        .await;
+    assert!(!outcome.ok);
+    let text = render_outcome(&outcome);
+    assert!(text.contains("wall time"), "{text}");
+    bus.shutdown().await;
+}

@@ -26,7 +26,7 @@
 //! - Sandbox: run [`PythonCatalogue::module_source`] once per version and install the real
 //!   `_codemode_call(name, arguments)`; resolve `name` with [`PythonCatalogue::lookup`] (or a
 //!   [`CallMap`] snapshot), rename arguments to their wire names, drop `None` optionals, map
-//!   `target`, encode `datetime`s, and raise `MethodUnavailable` with [`Departed::message`]
+//!   `target`, encode `datetime`s, and raise `MethodNotFoundError` with [`Departed::message`]
 //!   for functions whose app left. `find_intents` is answered by
 //!   [`PythonCatalogue::find_intents`] without a bus call.
 //!

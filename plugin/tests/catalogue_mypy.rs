@@ -45,7 +45,7 @@ print(risk["var"] + risk["exposure"])
 print(ref.lookup_2(code="X", market="XNAS")["market"], ref.lookup(code="X")["name"])
 try:
     crm.fail_always(reason="test")
-except MethodUnavailable as error:
+except MethodNotFoundError as error:
     print("gone", error)
 except BusError as error:
     print("failed", error)

@@ -75,15 +75,23 @@ handlers: list[IntentHandlerInfo]\n",
 
 /// The errors and the call hook; the sandbox replaces `_codemode_call`.
 const PRELUDE_RUNTIME: &str = "class BusError(Exception):\n    \
-\"\"\"A bus operation failed.\"\"\"\n\n\n\
-class MethodUnavailable(BusError):\n    \
+\"\"\"A bus operation failed; `kind` says how, `reason_uri` and `context` carry the server's details.\"\"\"\n\n\n\
+class MethodNotFoundError(BusError):\n    \
 \"\"\"No server offers the function now (its app left the bus or has not started).\"\"\"\n\n\n\
-class CallFailed(BusError):\n    \
-\"\"\"The server ran the call and reported an error.\"\"\"\n\n\n\
-class CallTimeout(BusError):\n    \
+class NoMatchingServerError(MethodNotFoundError):\n    \
+\"\"\"Servers offer the function, but none matches `target`.\"\"\"\n\n\n\
+class InvocationFailedError(BusError):\n    \
+\"\"\"The server ran the call and reported an error (see `reason_uri`, `context`).\"\"\"\n\n\n\
+class IntentNotResolvedError(BusError):\n    \
+\"\"\"No handler could take the intent.\"\"\"\n\n\n\
+class BusTimeoutError(BusError, TimeoutError):\n    \
 \"\"\"No answer in time.\"\"\"\n\n\n\
-class IntentFailed(BusError):\n    \
-\"\"\"No handler could take the intent, or the handler failed.\"\"\"\n\n\n\
+class DisconnectedError(BusError, ConnectionError):\n    \
+\"\"\"The bus connection is down.\"\"\"\n\n\n\
+class PeerLeftError(DisconnectedError):\n    \
+\"\"\"The server left while the call was pending.\"\"\"\n\n\n\
+class InvalidArgumentsError(BusError, TypeError):\n    \
+\"\"\"The arguments were refused before the call.\"\"\"\n\n\n\
 def _codemode_call(function: str, arguments: dict[str, Any]) -> Any:\n    \
 \"\"\"Performs the call-map entry `function`; the sandbox installs the real bridge.\"\"\"\n    \
 raise BusError(\"no bus bridge is installed\")\n";
@@ -501,7 +509,7 @@ impl FnView<'_> {
                 let app = f.apps.first().map_or("its app", String::as_str);
                 let _ = writeln!(
                     text,
-                    "Raises: MethodUnavailable (no server now, e.g. {} left), CallFailed (server error), CallTimeout.",
+                    "Raises: MethodNotFoundError (no server now, e.g. {} left), InvocationFailedError (server error), BusTimeoutError.",
                     one_line(app)
                 );
             }
@@ -541,7 +549,7 @@ impl FnView<'_> {
                 );
                 text.push_str(
                     "Returns: the handler's result (None when it returns nothing).\n\
-Raises: IntentFailed (no handler, or it failed), CallTimeout.\n",
+Raises: IntentNotResolvedError (no handler), InvocationFailedError (the handler failed), BusTimeoutError.\n",
                 );
             }
             Kind::RaiseIntent | Kind::FindIntents => {
@@ -551,7 +559,7 @@ Raises: IntentFailed (no handler, or it failed), CallTimeout.\n",
                 let _ = writeln!(text, "Returns: {}.", self.returns_text());
                 if matches!(f.kind, Kind::RaiseIntent) {
                     text.push_str(
-                        "Raises: IntentFailed (no handler, or it failed), CallTimeout.\n",
+                        "Raises: IntentNotResolvedError (no handler), InvocationFailedError (the handler failed), BusTimeoutError.\n",
                     );
                 }
             }

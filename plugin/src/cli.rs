@@ -1,0 +1,546 @@
+//! The subcommands that attach to a bus: `serve`, `exec` and `catalogue`, and the options they
+//! share (which bus, how to log in, sandbox limits, an optional config file).
+//!
+//! Precedence: command-line flag, then environment variable (`CODEMODE_*`), then the config
+//! file (`--config`, TOML), then the default. Secrets are read from flags or the environment
+//! only, never from the config file, so it can be shared.
+
+use std::{
+    io::Read as _,
+    net::SocketAddr,
+    path::{Path, PathBuf},
+    sync::Arc,
+    time::Duration,
+};
+
+use anyhow::{Context as _, bail};
+use clap::{Args, Subcommand, ValueEnum};
+use codemode::{
+    catalogue::ListRequest,
+    mock_bus::{MockBus, MockBusConfig, MockBusHandle},
+    on_bus::serve_on_bus,
+    sandbox::{SandboxConfig, WorkerCommand},
+    service::{CodeMode, CodeModeConfig, ExecuteOptions, render_outcome},
+};
+use codemode_adapters::{
+    Bus,
+    fdc3::{Fdc3Bus, Fdc3Config},
+    ioconnect::{IoConnectBus, IoConnectConfig},
+};
+use codemode_protocol::gw3::Authentication;
+use serde::Deserialize;
+
+/// The default io.Connect Desktop gateway.
+const DEFAULT_IOCONNECT_URL: &str = "ws://127.0.0.1:8385/gw";
+
+/// Which wire protocol the bus speaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub(crate) enum Dialect {
+    /// io.Connect Desktop's gateway (GW3 over WebSocket).
+    Ioconnect,
+    /// An FDC3 2.2 Desktop Agent (Web Connection Protocol + DACP over WebSocket).
+    Fdc3,
+}
+
+/// Which bus and how to log in.
+#[derive(Debug, Clone, Args)]
+pub(crate) struct BusArgs {
+    /// Bus WebSocket URL [env: CODEMODE_BUS_URL; default ws://127.0.0.1:8385/gw, or the URL
+    /// io.Connect Desktop hands over in _GD_STARTING_CONTEXT_].
+    #[arg(long, env = "CODEMODE_BUS_URL")]
+    pub(crate) bus: Option<String>,
+    /// Bus dialect [default: ioconnect].
+    #[arg(long, value_enum, env = "CODEMODE_DIALECT")]
+    pub(crate) dialect: Option<Dialect>,
+    /// Start the embedded mock bus (sample apps) and attach to it instead of `--bus`.
+    #[arg(long, conflicts_with = "bus")]
+    pub(crate) mock_bus: bool,
+    /// Synthetic apps on the embedded mock bus.
+    #[arg(long, default_value_t = 0, requires = "mock_bus")]
+    pub(crate) mock_apps: usize,
+    /// io.Connect login name [env: CODEMODE_USER; default: $USER].
+    #[arg(long, env = "CODEMODE_USER")]
+    pub(crate) user: Option<String>,
+    /// io.Connect secret (password) for `--user`.
+    #[arg(long, env = "CODEMODE_SECRET", hide_env_values = true)]
+    pub(crate) secret: Option<String>,
+    /// io.Connect gateway token (from `create-token` or io.Connect Desktop).
+    #[arg(long, env = "CODEMODE_GATEWAY_TOKEN", hide_env_values = true)]
+    pub(crate) gateway_token: Option<String>,
+    /// io.Connect access token (an OAuth/OIDC token the gateway validates).
+    #[arg(long, env = "CODEMODE_ACCESS_TOKEN", hide_env_values = true)]
+    pub(crate) access_token: Option<String>,
+    /// Application name codemode announces on the bus [default: codemode].
+    #[arg(long)]
+    pub(crate) application: Option<String>,
+    /// FDC3: the identity URL codemode presents to the Desktop Agent.
+    #[arg(long)]
+    pub fdc3_identity_url: Option<String>,
+    /// FDC3: an App Directory URL (or file path) for declared intents and context types.
+    #[arg(long)]
+    pub fdc3_app_directory: Option<String>,
+    /// Timeout of one bus call, in seconds [default: 30].
+    #[arg(long)]
+    pub(crate) call_timeout_seconds: Option<f64>,
+    /// Wall-time limit of one snippet, in seconds [default: 30].
+    #[arg(long)]
+    pub(crate) timeout_seconds: Option<f64>,
+    /// Memory limit of one snippet, in MiB [default: 256].
+    #[arg(long)]
+    pub(crate) memory_mib: Option<u64>,
+    /// Bus calls one snippet may make [default: 1000].
+    #[arg(long)]
+    pub(crate) max_bus_calls: Option<u32>,
+    /// Snippets that may run at once (one worker process each) [default: 2].
+    #[arg(long)]
+    pub(crate) workers: Option<usize>,
+    /// Append one JSON line per snippet (code, outcome, bus calls) to this file.
+    #[arg(long, env = "CODEMODE_AUDIT_LOG")]
+    pub(crate) audit_log: Option<PathBuf>,
+    /// A TOML config file with any of: bus, dialect, user, application, fdc3_identity_url,
+    /// fdc3_app_directory, call_timeout_seconds, timeout_seconds, memory_mib, max_bus_calls,
+    /// workers, audit_log, mcp, listen, allowed_origins.
+    #[arg(long, env = "CODEMODE_CONFIG")]
+    pub(crate) config: Option<PathBuf>,
+}
+
+/// The config file (every key optional; no secrets).
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ConfigFile {
+    bus: Option<String>,
+    dialect: Option<Dialect>,
+    user: Option<String>,
+    application: Option<String>,
+    fdc3_identity_url: Option<String>,
+    fdc3_app_directory: Option<String>,
+    call_timeout_seconds: Option<f64>,
+    timeout_seconds: Option<f64>,
+    memory_mib: Option<u64>,
+    max_bus_calls: Option<u32>,
+    workers: Option<usize>,
+    audit_log: Option<PathBuf>,
+    /// `serve`: MCP transport.
+    pub(crate) mcp: Option<McpTransport>,
+    /// `serve`: HTTP listen address.
+    pub(crate) listen: Option<SocketAddr>,
+    /// `serve`: extra allowed `Origin`s.
+    #[serde(default)]
+    pub(crate) allowed_origins: Vec<String>,
+}
+
+impl ConfigFile {
+    /// Reads `path` (TOML).
+    pub(crate) fn read(path: &Path) -> anyhow::Result<Self> {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("reading the config file {}", path.display()))?;
+        toml::from_str(&text).with_context(|| format!("parsing the config file {}", path.display()))
+    }
+}
+
+/// MCP transports of `codemode serve`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub(crate) enum McpTransport {
+    /// JSON-RPC over stdin/stdout (the assistant starts codemode).
+    Stdio,
+    /// Streamable HTTP on `--listen`.
+    Http,
+    /// No MCP: only the Code Mode methods on the bus.
+    None,
+}
+
+/// A connected bus and the service over it; keeps the embedded mock bus alive if one was
+/// started.
+pub(crate) struct Attached {
+    /// The service.
+    pub(crate) service: Arc<CodeMode>,
+    /// The embedded mock bus, if `--mock-bus`.
+    pub(crate) mock_bus: Option<MockBusHandle>,
+    /// The config file, for subcommand-specific keys.
+    pub(crate) config: ConfigFile,
+}
+
+impl Attached {
+    /// Leaves the bus and stops the embedded mock bus.
+    pub(crate) async fn close(self) {
+        self.service.bus().close().await;
+        if let Some(bus) = self.mock_bus {
+            bus.shutdown().await;
+        }
+    }
+}
+
+fn seconds(value: f64, what: &str) -> anyhow::Result<Duration> {
+    if !value.is_finite() || value <= 0.0 {
+        bail!("{what} must be a positive number of seconds, not {value}");
+    }
+    Duration::try_from_secs_f64(value).with_context(|| format!("{what} is too large"))
+}
+
+/// Connects to the bus described by `args` and builds the service over it.
+pub(crate) async fn attach(args: &BusArgs) -> anyhow::Result<Attached> {
+    let config = match &args.config {
+        Some(path) => ConfigFile::read(path)?,
+        None => ConfigFile::default(),
+    };
+    let dialect = args
+        .dialect
+        .or(config.dialect)
+        .unwrap_or(Dialect::Ioconnect);
+    let mock_bus = if args.mock_bus {
+        if dialect == Dialect::Fdc3 {
+            bail!("the embedded mock bus speaks io.Connect's GW3; drop --dialect fdc3");
+        }
+        let bus = MockBus::start(MockBusConfig {
+            synthetic_apps: args.mock_apps,
+            ..MockBusConfig::default()
+        })
+        .await
+        .context("starting the embedded mock bus")?;
+        tracing::info!(url = %bus.url(), apps = bus.apps().len(), "embedded mock bus ready");
+        Some(bus)
+    } else {
+        None
+    };
+    let url = match &mock_bus {
+        Some(bus) => Some(bus.url()),
+        None => args.bus.clone().or_else(|| config.bus.clone()),
+    };
+    let call_timeout = match args.call_timeout_seconds.or(config.call_timeout_seconds) {
+        Some(value) => seconds(value, "--call-timeout-seconds")?,
+        None => Duration::from_secs(30),
+    };
+    let bus: Arc<dyn Bus> = match dialect {
+        Dialect::Ioconnect => {
+            let user = args
+                .user
+                .clone()
+                .or_else(|| config.user.clone())
+                .or_else(|| std::env::var("USER").ok())
+                .unwrap_or_else(|| "codemode".to_owned());
+            let authentication = if let Some(token) = &args.gateway_token {
+                Authentication::gateway_token(token.clone())
+            } else if let Some(token) = &args.access_token {
+                Authentication::access_token(token.clone())
+            } else {
+                // The gateway's default authenticator takes any secret; a real deployment sets
+                // one with --secret or CODEMODE_SECRET.
+                Authentication::secret(
+                    user,
+                    args.secret.clone().unwrap_or_else(|| "codemode".to_owned()),
+                )
+            };
+            let mut adapter = IoConnectConfig::new(
+                url.clone()
+                    .unwrap_or_else(|| DEFAULT_IOCONNECT_URL.to_owned()),
+                authentication,
+            );
+            if mock_bus.is_none() {
+                let launched = adapter
+                    .apply_environment()
+                    .context("reading io.Connect Desktop's starting context")?;
+                if launched {
+                    tracing::info!(
+                        "launched by io.Connect Desktop: using its gateway URL and token"
+                    );
+                    if let Some(url) = &url {
+                        adapter.url.clone_from(url);
+                    }
+                }
+            }
+            if let Some(name) = args
+                .application
+                .clone()
+                .or_else(|| config.application.clone())
+            {
+                adapter.application = name;
+            }
+            adapter.call_timeout = call_timeout;
+            tracing::info!(url = %adapter.url, "connecting to the io.Connect gateway");
+            Arc::new(
+                IoConnectBus::connect(adapter.clone())
+                    .await
+                    .with_context(|| {
+                        format!("connecting to the io.Connect gateway at {}", adapter.url)
+                    })?,
+            )
+        }
+        Dialect::Fdc3 => {
+            let Some(url) = url else {
+                bail!("--dialect fdc3 needs --bus ws://HOST:PORT/ (the Desktop Agent's WebSocket)");
+            };
+            let identity = args
+                .fdc3_identity_url
+                .clone()
+                .or_else(|| config.fdc3_identity_url.clone())
+                .unwrap_or_else(|| "https://codemode.local/".to_owned());
+            let mut adapter = Fdc3Config::new(url.clone(), identity);
+            adapter.app_directory = args
+                .fdc3_app_directory
+                .clone()
+                .or_else(|| config.fdc3_app_directory.clone());
+            adapter.message_timeout = call_timeout.min(adapter.message_timeout);
+            tracing::info!(%url, "connecting to the FDC3 Desktop Agent");
+            Arc::new(
+                Fdc3Bus::connect(adapter)
+                    .await
+                    .with_context(|| format!("connecting to the FDC3 Desktop Agent at {url}"))?,
+            )
+        }
+    };
+    let catalogue = bus.catalogue();
+    tracing::info!(
+        dialect = bus.dialect(),
+        methods = catalogue.methods.len(),
+        intents = catalogue.intents.len(),
+        "catalogue ready"
+    );
+
+    let worker = WorkerCommand::current_exe().context("locating the codemode executable")?;
+    let mut sandbox = SandboxConfig::new(worker);
+    if let Some(workers) = args.workers.or(config.workers) {
+        sandbox.workers = workers.max(1);
+    }
+    if let Some(value) = args.timeout_seconds.or(config.timeout_seconds) {
+        sandbox.limits.wall_time = seconds(value, "--timeout-seconds")?;
+    }
+    if let Some(mib) = args.memory_mib.or(config.memory_mib) {
+        sandbox.limits.memory_bytes = mib.saturating_mul(1024 * 1024);
+    }
+    if let Some(calls) = args.max_bus_calls.or(config.max_bus_calls) {
+        sandbox.limits.max_bus_calls = calls;
+    }
+    let mut service_config = CodeModeConfig::new(sandbox);
+    service_config.call_timeout = call_timeout;
+    service_config.audit_log = args.audit_log.clone().or_else(|| config.audit_log.clone());
+    let service = CodeMode::new(bus, service_config).context("starting Code Mode")?;
+    Ok(Attached {
+        service: Arc::new(service),
+        mock_bus,
+        config,
+    })
+}
+
+/// `codemode serve`.
+#[derive(Debug, Args)]
+pub(crate) struct ServeArgs {
+    #[command(flatten)]
+    pub(crate) bus: BusArgs,
+    /// MCP transport [default: stdio].
+    #[arg(long, value_enum, env = "CODEMODE_MCP")]
+    pub(crate) mcp: Option<McpTransport>,
+    /// HTTP listen address for `--mcp http` (loopback by default).
+    #[arg(long, env = "CODEMODE_LISTEN")]
+    pub(crate) listen: Option<SocketAddr>,
+    /// Bearer token HTTP clients must send (`Authorization: Bearer …`).
+    #[arg(long, env = "CODEMODE_BEARER_TOKEN", hide_env_values = true)]
+    pub(crate) bearer_token: Option<String>,
+    /// Extra `Origin` allowed on HTTP (localhost origins always are); repeatable.
+    #[arg(long = "allowed-origin")]
+    pub(crate) allowed_origins: Vec<String>,
+    /// Do not register CodeMode.ListPythonDefinitions / GetPythonDefinitions /
+    /// ExecutePythonCode on the bus.
+    #[arg(long)]
+    pub(crate) no_bus_methods: bool,
+}
+
+/// `codemode exec`.
+#[derive(Debug, Args)]
+pub(crate) struct ExecArgs {
+    #[command(flatten)]
+    pub(crate) bus: BusArgs,
+    /// The snippet: a Python file, or `-` for stdin.
+    pub(crate) file: PathBuf,
+    /// Print the structured outcome as JSON instead of text.
+    #[arg(long)]
+    pub(crate) json: bool,
+}
+
+/// `codemode catalogue`.
+#[derive(Debug, Args)]
+pub(crate) struct CatalogueArgs {
+    #[command(flatten)]
+    pub(crate) bus: BusArgs,
+    #[command(subcommand)]
+    pub(crate) what: CatalogueCommand,
+}
+
+/// What `codemode catalogue` prints.
+#[derive(Debug, Subcommand)]
+pub(crate) enum CatalogueCommand {
+    /// One page of `list_python_definitions` (names and one-liners).
+    List {
+        /// Only this namespace (`crm`, `intents`…).
+        #[arg(long)]
+        namespace: Option<String>,
+        /// Continue from a previous page's cursor.
+        #[arg(long)]
+        cursor: Option<String>,
+    },
+    /// Relevance-ranked search over names, descriptions, arguments, intents and context types.
+    Search {
+        /// The search words.
+        query: String,
+        /// Only this namespace.
+        #[arg(long)]
+        namespace: Option<String>,
+    },
+    /// Full typed stubs (`get_python_definitions`).
+    Get {
+        /// Functions, namespaces, types or wire names.
+        #[arg(required = true)]
+        names: Vec<String>,
+    },
+    /// The whole generated Python module.
+    Module,
+}
+
+/// Runs `codemode exec`; returns whether the snippet succeeded.
+#[expect(clippy::print_stdout, reason = "the outcome is the command's output")]
+pub(crate) async fn run_exec(args: ExecArgs) -> anyhow::Result<bool> {
+    let code = if args.file.as_os_str() == "-" {
+        let mut code = String::new();
+        std::io::stdin()
+            .read_to_string(&mut code)
+            .context("reading the snippet from stdin")?;
+        code
+    } else {
+        std::fs::read_to_string(&args.file)
+            .with_context(|| format!("reading the snippet {}", args.file.display()))?
+    };
+    let attached = attach(&args.bus).await?;
+    let outcome = attached
+        .service
+        .execute(&code, ExecuteOptions::default())
+        .await;
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&outcome)?);
+    } else {
+        print!("{}", render_outcome(&outcome));
+    }
+    attached.close().await;
+    Ok(outcome.ok)
+}
+
+/// Runs `codemode catalogue`.
+#[expect(
+    clippy::print_stdout,
+    reason = "the catalogue text is the command's output"
+)]
+pub(crate) async fn run_catalogue(args: CatalogueArgs) -> anyhow::Result<()> {
+    let attached = attach(&args.bus).await?;
+    let service = &attached.service;
+    let text = match args.what {
+        CatalogueCommand::List { namespace, cursor } => {
+            let page = service.list(&ListRequest {
+                namespace,
+                cursor,
+                ..ListRequest::default()
+            });
+            page.text
+        }
+        CatalogueCommand::Search { query, namespace } => {
+            service
+                .list(&ListRequest {
+                    query: Some(query),
+                    namespace,
+                    ..ListRequest::default()
+                })
+                .text
+        }
+        CatalogueCommand::Get { names } => service.get(&names).text,
+        CatalogueCommand::Module => service.module_source(),
+    };
+    print!("{text}");
+    if !text.ends_with('\n') {
+        println!();
+    }
+    attached.close().await;
+    Ok(())
+}
+
+/// Runs `codemode serve` until Ctrl-C (or, on stdio, until the client closes stdin).
+pub(crate) async fn run_serve(args: ServeArgs) -> anyhow::Result<()> {
+    let attached = attach(&args.bus).await?;
+    let service = Arc::clone(&attached.service);
+    if let Err(error) = service.warm_up().await {
+        tracing::warn!(%error, "sandbox workers did not start ahead of time; they start on the first snippet");
+    }
+    if !args.no_bus_methods {
+        serve_on_bus(Arc::clone(&service))
+            .await
+            .context("registering the Code Mode methods on the bus")?;
+        tracing::info!("CodeMode.* methods registered on the bus");
+    }
+    let transport = args
+        .mcp
+        .or(attached.config.mcp)
+        .unwrap_or(McpTransport::Stdio);
+    match transport {
+        McpTransport::Stdio => {
+            tracing::info!("serving MCP on stdio");
+            tokio::select! {
+                served = codemode::mcp::serve_stdio(Arc::clone(&service)) => {
+                    served.context("serving MCP on stdio")?;
+                }
+                _ = tokio::signal::ctrl_c() => tracing::info!("Ctrl-C: shutting down"),
+            }
+        }
+        McpTransport::Http => {
+            let mut options = codemode::mcp::McpHttpOptions::default();
+            if let Some(listen) = args.listen.or(attached.config.listen) {
+                options.listen = listen;
+            }
+            options.bearer_token = args.bearer_token.clone();
+            options.allowed_origins = args.allowed_origins.clone();
+            options
+                .allowed_origins
+                .extend(attached.config.allowed_origins.iter().cloned());
+            serve_http_until_ctrl_c(Arc::clone(&service), options).await?;
+        }
+        McpTransport::None => {
+            tracing::info!(
+                "no MCP transport; serving the Code Mode methods on the bus until Ctrl-C"
+            );
+            tokio::signal::ctrl_c()
+                .await
+                .context("waiting for Ctrl-C")?;
+        }
+    }
+    attached.close().await;
+    Ok(())
+}
+
+/// Serves MCP over HTTP until Ctrl-C; prints the endpoint URL on stdout once it listens.
+async fn serve_http_until_ctrl_c(
+    service: Arc<CodeMode>,
+    options: codemode::mcp::McpHttpOptions,
+) -> anyhow::Result<()> {
+    let server = codemode::mcp::start_http(service, options)
+        .await
+        .context("starting the MCP HTTP server")?;
+    let url = format!("http://{}/mcp", server.local_addr());
+    tracing::info!(%url, "serving MCP over streamable HTTP");
+    print_ready_line(&url);
+    tokio::signal::ctrl_c()
+        .await
+        .context("waiting for Ctrl-C")?;
+    tracing::info!("Ctrl-C: shutting down");
+    server
+        .shutdown()
+        .await
+        .context("stopping the MCP HTTP server")?;
+    Ok(())
+}
+
+#[expect(
+    clippy::print_stdout,
+    reason = "the endpoint line on stdout is the ready signal for scripts and tests"
+)]
+fn print_ready_line(line: &str) {
+    use std::io::Write as _;
+    println!("{line}");
+    let _ = std::io::stdout().flush();
+}

@@ -164,7 +164,17 @@ impl CodeMode {
         if stale && let Ok(mut catalogue) = self.catalogue.write() {
             if catalogue.version() != snapshot.generation {
                 let stats = catalogue.update(&snapshot);
-                tracing::info!(
+                let changed = stats.added + stats.removed + stats.renamed > 0;
+                if changed {
+                    tracing::info!(
+                        version = stats.version,
+                        added = stats.added,
+                        removed = stats.removed,
+                        functions = catalogue.function_count(),
+                        "catalogue updated"
+                    );
+                }
+                tracing::debug!(
                     version = stats.version,
                     added = stats.added,
                     removed = stats.removed,

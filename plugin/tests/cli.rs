@@ -1,0 +1,186 @@
+//! The `codemode` command line on the embedded mock bus: the demo, `exec` of every example in
+//! `samples/examples`, `catalogue`, the sample config file, and clear errors for bad input.
+#![expect(clippy::expect_used, reason = "test helpers fail loudly and early")]
+
+use std::{
+    path::{Path, PathBuf},
+    process::{Command, Output},
+};
+
+use serde_json::Value;
+
+const BINARY: &str = env!("CARGO_BIN_EXE_codemode");
+
+fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("the plugin lives in the workspace")
+        .to_path_buf()
+}
+
+fn codemode(args: &[&str]) -> Output {
+    Command::new(BINARY)
+        .args(args)
+        .current_dir(repo())
+        .env("RUST_LOG", "warn")
+        .output()
+        .expect("run codemode")
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+#[test]
+fn the_demo_walks_the_three_steps_and_finds_m_carter() {
+    let output = codemode(&["demo", "--apps", "30"]);
+    let stdout = text(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{stdout}\n{}",
+        text(&output.stderr)
+    );
+    for expected in [
+        "Step 1 — list_python_definitions",
+        "crm.get_clients(",
+        "Step 2 — get_python_definitions",
+        "def get_clients(",
+        "Step 3 — execute_python_code",
+        "Answer: M Carter",
+        "Task 2",
+        "intents.view_portfolio",
+        "Tokens",
+    ] {
+        assert!(
+            stdout.contains(expected),
+            "missing {expected:?} in:\n{stdout}"
+        );
+    }
+}
+
+#[test]
+fn every_example_snippet_runs_on_the_mock_bus_with_its_expected_answer() {
+    let examples = std::fs::read_dir(repo().join("samples/examples")).expect("samples/examples");
+    let mut ran = 0;
+    for entry in examples {
+        let path = entry.expect("entry").path();
+        if path.extension().is_none_or(|ext| ext != "py") {
+            continue;
+        }
+        let source = std::fs::read_to_string(&path).expect("read example");
+        let path_text = path.to_string_lossy().into_owned();
+        let output = codemode(&["exec", "--mock-bus", "--json", &path_text]);
+        let outcome: Value = serde_json::from_slice(&output.stdout).unwrap_or_else(|error| {
+            panic!("{path_text}: not JSON ({error}): {}", text(&output.stderr))
+        });
+        assert!(output.status.success(), "{path_text}: {outcome:#}");
+        assert_eq!(outcome["ok"], Value::Bool(true), "{path_text}: {outcome:#}");
+        for line in source.lines() {
+            if let Some(expected) = line.strip_prefix("# expect: ") {
+                let expected: Value = serde_json::from_str(expected).expect("expect line is JSON");
+                assert_eq!(outcome["result"], expected, "{path_text}");
+            }
+            if let Some(key) = line.strip_prefix("# expect-key: ") {
+                assert!(
+                    outcome["result"]
+                        .get(key)
+                        .is_some_and(|value| !value.is_null()),
+                    "{path_text}: result has no {key}: {outcome:#}"
+                );
+            }
+        }
+        ran += 1;
+    }
+    assert!(ran >= 5, "only {ran} examples found");
+}
+
+#[test]
+fn exec_reads_stdin_and_exits_nonzero_with_the_line_when_the_snippet_fails() {
+    let mut child = Command::new(BINARY)
+        .args(["exec", "--mock-bus", "-"])
+        .env("RUST_LOG", "warn")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("run codemode");
+    {
+        use std::io::Write as _;
+        let mut stdin = child.stdin.take().expect("stdin");
+        stdin
+            .write_all(b"x = crm.get_clients()\ny = x['nope']\n")
+            .expect("write");
+    }
+    let output = child.wait_with_output().expect("codemode exits");
+    let stdout = text(&output.stdout);
+    assert!(!output.status.success(), "{stdout}");
+    assert!(stdout.contains("KeyError"), "{stdout}");
+    assert!(stdout.contains("at line 2"), "{stdout}");
+    assert!(stdout.contains("bus calls: 1"), "{stdout}");
+}
+
+#[test]
+fn catalogue_prints_search_results_stubs_and_honours_the_sample_config_file() {
+    let output = codemode(&[
+        "catalogue",
+        "--mock-bus",
+        "--config",
+        "samples/config/codemode.toml",
+        "search",
+        "client holdings",
+    ]);
+    let stdout = text(&output.stdout);
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    assert!(stdout.contains("portfolio.get_holdings"), "{stdout}");
+
+    let output = codemode(&["catalogue", "--mock-bus", "get", "intents.view_chart"]);
+    let stdout = text(&output.stdout);
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    assert!(stdout.contains("def view_chart("), "{stdout}");
+}
+
+#[test]
+fn bad_input_gets_a_clear_error_not_a_panic() {
+    let missing = codemode(&["exec", "--mock-bus", "no/such/snippet.py"]);
+    let stderr = text(&missing.stderr);
+    assert!(!missing.status.success());
+    assert!(stderr.contains("no/such/snippet.py"), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+
+    let dir = std::env::temp_dir().join(format!("codemode-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let bad_config = dir.join("bad.toml");
+    std::fs::write(&bad_config, "buss = \"ws://typo\"\n").expect("write config");
+    let output = codemode(&[
+        "catalogue",
+        "--mock-bus",
+        "--config",
+        &bad_config.to_string_lossy(),
+        "list",
+    ]);
+    let stderr = text(&output.stderr);
+    assert!(!output.status.success());
+    assert!(stderr.contains("buss"), "names the unknown key: {stderr}");
+
+    let unreachable = codemode(&["catalogue", "--bus", "ws://127.0.0.1:9/gw", "list"]);
+    let stderr = text(&unreachable.stderr);
+    assert!(!unreachable.status.success());
+    assert!(stderr.contains("127.0.0.1:9"), "names the bus: {stderr}");
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[test]
+fn help_lists_every_subcommand() {
+    let output = codemode(&["--help"]);
+    let stdout = text(&output.stdout);
+    for command in ["serve", "demo", "exec", "catalogue", "mock-bus", "bench"] {
+        assert!(
+            stdout.contains(command),
+            "{command} missing from --help:\n{stdout}"
+        );
+    }
+    assert!(
+        !stdout.contains("sandbox-worker"),
+        "the worker stays hidden"
+    );
+}

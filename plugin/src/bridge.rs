@@ -318,7 +318,12 @@ impl HostCalls for BusHost {
             CallKind::RaiseIntent => string_argument(&call.arguments, "name").unwrap_or_default(),
             CallKind::FindIntents => "find_intents".to_owned(),
         };
-        let span = tracing::info_span!("bus_call", %function, %wire);
+        let target = call
+            .target
+            .as_ref()
+            .map_or_else(|| "best".to_owned(), ToString::to_string);
+        let argument_bytes = serde_json::to_string(&call.arguments).map_or(0, |text| text.len());
+        let span = tracing::info_span!("bus_call", %function, %wire, %target, argument_bytes);
         let outcome = tracing::Instrument::instrument(self.perform(spec, call), span).await;
         let report = CallReport {
             function,

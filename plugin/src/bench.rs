@@ -6,13 +6,28 @@
 //!   mock bus — the raw GW3 bootstrap (hello, join, every `peer-added`/`methods-added`, the
 //!   join's `success`) against the io.Connect adapter's full connect (the same bootstrap plus
 //!   folding it into the catalogue and reading the declared apps).
+//! - [`tokens`]: scripted transcripts of four tasks in classic tool calling and in code mode,
+//!   built from real tool results of the mock bus and counted with o200k_base and cl100k_base
+//!   ([`render_tokens`], [`render_tokens_svg`]; [`seed_comparison`] for the demo).
+//! - [`perf`]: execute round trips, bus calls from snippets against the real `@interopio/core`
+//!   client, discovery on the mock bus and the real gateway, `gather` throughput, peak RSS and
+//!   the interpreter against monty ([`render_perf`]).
 
+mod chart;
 mod discovery;
+mod perf;
 mod stats;
+mod tokens;
 
 pub use self::{
-    discovery::{DiscoveryRow, discovery, render_discovery},
+    discovery::{DiscoveryRow, discovery, discovery_at, render_discovery},
+    perf::{CRUNCH_SNIPPET, PerfConfig, PerfReport, PerfRow, perf, render_perf},
     stats::Summary,
+    tokens::{
+        ArmPair, ArmTokens, BLOCK_FRAMING_TOKENS, Comparison, Encoding, PREAMBLE_TOKENS,
+        SYSTEM_PROMPT, Scenario, TokenRow, TokensConfig, code_mode_tools, compare,
+        render_comparison, render_tokens, render_tokens_svg, seed_comparison, tokens,
+    },
 };
 
 /// Why a benchmark could not run.
@@ -27,4 +42,16 @@ pub enum BenchError {
     /// The raw client failed.
     #[error("raw client: {0}")]
     Raw(String),
+    /// The Code Mode service did not start.
+    #[error("starting Code Mode: {0}")]
+    Service(#[from] crate::service::ServiceError),
+    /// The sandbox pool could not start a worker.
+    #[error("sandbox: {0}")]
+    Sandbox(#[from] crate::sandbox::SandboxError),
+    /// A helper process (the real gateway fixture, a standalone mock bus) failed.
+    #[error("helper process: {0}")]
+    Fixture(String),
+    /// A scripted scenario did not go as scripted (the bus data or catalogue changed).
+    #[error("scenario {0}")]
+    Scenario(String),
 }

@@ -4,6 +4,8 @@
 //! runs it until Ctrl-C. Logs go to stderr (`RUST_LOG`, default `info`); stdout carries only
 //! machine-readable lines (the mock bus prints its URL once it is ready).
 
+mod bench_cli;
+
 use std::{net::SocketAddr, path::PathBuf};
 
 use anyhow::Context as _;
@@ -33,6 +35,10 @@ enum Command {
 enum BenchCommand {
     /// Discovery time against catalogue size on the mock bus (raw bootstrap vs. the adapter).
     Discovery(DiscoveryArgs),
+    /// Tokens of scripted tasks: classic tool calling vs. code mode, on the mock bus.
+    Tokens(bench_cli::TokensArgs),
+    /// Speed and memory against the targets (mock bus, real gateway when node is present).
+    Perf(bench_cli::PerfArgs),
 }
 
 #[derive(Debug, Args)]
@@ -80,6 +86,8 @@ fn main() -> anyhow::Result<()> {
         match cli.command {
             Command::MockBus(args) => run_mock_bus(args).await,
             Command::Bench(BenchCommand::Discovery(args)) => run_bench_discovery(args).await,
+            Command::Bench(BenchCommand::Tokens(args)) => bench_cli::run_tokens(args).await,
+            Command::Bench(BenchCommand::Perf(args)) => bench_cli::run_perf(args).await,
         }
     })
 }

@@ -89,6 +89,9 @@ pub struct MockBusConfig {
     pub synthetic_apps: usize,
     /// The seed of the synthetic apps.
     pub synthetic_seed: u64,
+    /// How many CRM clients the sample data has (default [`data::CLIENT_COUNT`]); the data is
+    /// deterministic and a smaller count gives a prefix of a larger one.
+    pub crm_clients: usize,
     /// The owner of the in-process apps. `None`: they are service peers every user sees;
     /// `Some(user)`: only peers logged in as `user` see them.
     pub user: Option<String>,
@@ -121,6 +124,7 @@ impl Default for MockBusConfig {
             listen: None,
             synthetic_apps: 0,
             synthetic_seed: synthetic::DEFAULT_SEED,
+            crm_clients: data::CLIENT_COUNT,
             user: None,
             samples_dir: None,
             include_samples: true,
@@ -218,7 +222,7 @@ impl MockBus {
         let shutdown = CancellationToken::new();
         let runtime = Arc::new(Runtime::new(
             Arc::clone(&gateway),
-            behaviour::Store::new(data::sample_datasets()),
+            behaviour::Store::new(data::sample_datasets_with(config.crm_clients)),
             apps,
             config.user.clone(),
             config.stream_interval,

@@ -15,7 +15,10 @@ use serde_json::Value;
 use tokio_tungstenite::tungstenite::Message;
 
 use super::{BenchError, Summary};
-use crate::mock_bus::{MockBus, MockBusConfig};
+use crate::{
+    catalogue::{CatalogueConfig, PythonCatalogue},
+    mock_bus::{MockBus, MockBusConfig},
+};
 
 /// One row of the discovery table.
 #[derive(Debug, Clone)]
@@ -32,6 +35,9 @@ pub struct DiscoveryRow {
     pub raw: Summary,
     /// `IoConnectBus::connect` until the catalogue is ready.
     pub adapter: Summary,
+    /// The adapter's connect plus building the Python catalogue from its snapshot: when
+    /// Code Mode can answer `list_python_definitions`.
+    pub catalogue: Summary,
 }
 
 impl DiscoveryRow {
@@ -40,6 +46,16 @@ impl DiscoveryRow {
         let raw = self.raw.median.as_secs_f64();
         if raw > 0.0 {
             self.adapter.median.as_secs_f64() / raw
+        } else {
+            0.0
+        }
+    }
+
+    /// Catalogue-ready time over raw bootstrap time (medians); the target is ≤ 1.2.
+    pub fn catalogue_ratio(&self) -> f64 {
+        let raw = self.raw.median.as_secs_f64();
+        if raw > 0.0 {
+            self.catalogue.median.as_secs_f64() / raw
         } else {
             0.0
         }
@@ -55,47 +71,70 @@ pub async fn discovery(app_counts: &[usize], runs: usize) -> Result<Vec<Discover
             ..MockBusConfig::default()
         })
         .await?;
-        let url = bus.url();
-        // One warm-up of each, not counted.
-        raw_bootstrap(&url).await?;
-        connect_adapter(&url).await?.0.close().await;
-        let mut raw_times = Vec::new();
-        let mut adapter_times = Vec::new();
-        let mut peers = 0;
-        let mut bytes = 0;
-        let mut methods = 0;
-        for _ in 0..runs.max(1) {
-            let (elapsed, seen_peers, seen_bytes) = raw_bootstrap(&url).await?;
-            raw_times.push(elapsed);
-            peers = seen_peers;
-            bytes = seen_bytes;
-            let (adapter, elapsed) = connect_adapter(&url).await?;
-            adapter_times.push(elapsed);
-            methods = adapter.catalogue().methods.len();
-            adapter.close().await;
-        }
-        bus.shutdown().await;
-        rows.push(DiscoveryRow {
+        let row = discovery_at(
+            &bus.url(),
+            &Authentication::secret("bench", "bench"),
             apps,
-            peers,
-            methods,
-            bootstrap_bytes: bytes,
-            raw: Summary::of(&raw_times),
-            adapter: Summary::of(&adapter_times),
-        });
+            runs,
+        )
+        .await;
+        bus.shutdown().await;
+        rows.push(row?);
     }
     Ok(rows)
+}
+
+/// Measures discovery against any GW3 bus at `url` (the mock bus or the real gateway),
+/// logged in with `authentication`; `apps` only labels the row.
+pub async fn discovery_at(
+    url: &str,
+    authentication: &Authentication,
+    apps: usize,
+    runs: usize,
+) -> Result<DiscoveryRow, BenchError> {
+    // One warm-up of each, not counted.
+    raw_bootstrap(url, authentication).await?;
+    connect_adapter(url, authentication).await?.0.close().await;
+    let mut raw_times = Vec::new();
+    let mut adapter_times = Vec::new();
+    let mut catalogue_times = Vec::new();
+    let mut peers = 0;
+    let mut bytes = 0;
+    let mut methods = 0;
+    for _ in 0..runs.max(1) {
+        let (elapsed, seen_peers, seen_bytes) = raw_bootstrap(url, authentication).await?;
+        raw_times.push(elapsed);
+        peers = seen_peers;
+        bytes = seen_bytes;
+        let started = Instant::now();
+        let (adapter, elapsed) = connect_adapter(url, authentication).await?;
+        adapter_times.push(elapsed);
+        let catalogue = PythonCatalogue::build(&adapter.catalogue(), CatalogueConfig::default());
+        catalogue_times.push(started.elapsed());
+        methods = adapter.catalogue().methods.len();
+        drop(catalogue);
+        adapter.close().await;
+    }
+    Ok(DiscoveryRow {
+        apps,
+        peers,
+        methods,
+        bootstrap_bytes: bytes,
+        raw: Summary::of(&raw_times),
+        adapter: Summary::of(&adapter_times),
+        catalogue: Summary::of(&catalogue_times),
+    })
 }
 
 /// A Markdown table of the rows.
 pub fn render_discovery(rows: &[DiscoveryRow]) -> String {
     let mut table = String::from(
-        "| synthetic apps | peers | methods | bootstrap | raw bootstrap, median (min–max) | adapter ready, median (min–max) | ratio |\n|---:|---:|---:|---:|---|---|---:|\n",
+        "| synthetic apps | peers | methods | bootstrap | raw bootstrap, median (min–max) | adapter ready, median (min–max) | ratio | catalogue ready, median (min–max) | ratio |\n|---:|---:|---:|---:|---|---|---:|---|---:|\n",
     );
     for row in rows {
         let _ = writeln!(
             table,
-            "| {} | {} | {} | {} KiB | {} | {} | {:.2} |",
+            "| {} | {} | {} | {} KiB | {} | {} | {:.2} | {} | {:.2} |",
             row.apps,
             row.peers,
             row.methods,
@@ -103,28 +142,33 @@ pub fn render_discovery(rows: &[DiscoveryRow]) -> String {
             row.raw.render(),
             row.adapter.render(),
             row.ratio(),
+            row.catalogue.render(),
+            row.catalogue_ratio(),
         );
     }
     table.push_str(
         "\nraw = a plain WebSocket client doing hello + join agm until the join's success; \
          adapter = `IoConnectBus::connect` (the same, plus folding the catalogue and reading \
-         `T42.ACS.GetApplications`).\n",
+         `T42.ACS.GetApplications`); catalogue = adapter ready plus building the Python \
+         catalogue (stubs, search index) from its snapshot.\n",
     );
     table
 }
 
-async fn connect_adapter(url: &str) -> Result<(IoConnectBus, Duration), BenchError> {
+async fn connect_adapter(
+    url: &str,
+    authentication: &Authentication,
+) -> Result<(IoConnectBus, Duration), BenchError> {
     let started = Instant::now();
-    let bus = IoConnectBus::connect(IoConnectConfig::new(
-        url,
-        Authentication::secret("bench", "bench"),
-    ))
-    .await?;
+    let bus = IoConnectBus::connect(IoConnectConfig::new(url, authentication.clone())).await?;
     Ok((bus, started.elapsed()))
 }
 
 /// hello + join agm with a plain socket; returns the time, peers announced and bytes received.
-async fn raw_bootstrap(url: &str) -> Result<(Duration, usize, usize), BenchError> {
+async fn raw_bootstrap(
+    url: &str,
+    authentication: &Authentication,
+) -> Result<(Duration, usize, usize), BenchError> {
     let failed = |error: String| BenchError::Raw(error);
     let started = Instant::now();
     let (mut socket, _) = tokio_tungstenite::connect_async(url)
@@ -141,7 +185,7 @@ async fn raw_bootstrap(url: &str) -> Result<(Duration, usize, usize), BenchError
         domain: Some(Domain::Global),
         request_id: Some(hello_id.clone()),
         identity,
-        authentication: Some(Authentication::secret("bench", "bench")),
+        authentication: Some(authentication.clone()),
     });
     socket
         .send(Message::text(gw3::encode(&hello)))

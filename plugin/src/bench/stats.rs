@@ -33,7 +33,7 @@ impl Summary {
         }
     }
 
-    /// `12.3 ms (11.0–15.2)`.
+    /// `12.3 ms (11.0 ms–15.2 ms)`.
     pub fn render(&self) -> String {
         format!(
             "{} ({}–{})",
@@ -44,7 +44,14 @@ impl Summary {
     }
 }
 
-/// Milliseconds with one decimal.
+/// Milliseconds: three decimals below 1 ms, two below 10 ms, one above.
 pub(super) fn millis(duration: Duration) -> String {
-    format!("{:.1} ms", duration.as_secs_f64() * 1000.0)
+    let ms = duration.as_secs_f64() * 1000.0;
+    if ms < 1.0 {
+        format!("{ms:.3} ms")
+    } else if ms < 10.0 {
+        format!("{ms:.2} ms")
+    } else {
+        format!("{ms:.1} ms")
+    }
 }

@@ -1,0 +1,92 @@
+//! The token benchmark at a tiny size: every scenario plays in both arms on the real mock bus,
+//! and code mode costs fewer tokens than classic tool calling on the seed question, so the
+//! benchmark cannot silently rot.
+
+use std::sync::Arc;
+
+use codemode::{
+    bench::{self, Scenario, TokensConfig},
+    mock_bus::{MockBus, MockBusConfig},
+    sandbox::{SandboxConfig, WorkerCommand},
+    service::{CodeMode, CodeModeConfig},
+};
+use codemode_adapters::ioconnect::{IoConnectBus, IoConnectConfig};
+use codemode_protocol::gw3::Authentication;
+
+fn worker() -> WorkerCommand {
+    WorkerCommand::new(
+        env!("CARGO_BIN_EXE_codemode-sandbox-worker"),
+        Vec::<String>::new(),
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_scenario_plays_at_a_tiny_size_and_code_mode_wins_the_seed_question() {
+    let rows = bench::tokens(&TokensConfig {
+        apps: vec![10],
+        clients: vec![10],
+        scenarios: Scenario::ALL.to_vec(),
+        worker: worker(),
+    })
+    .await
+    .expect("the token benchmark runs");
+    assert_eq!(rows.len(), Scenario::ALL.len());
+    let seed = rows
+        .iter()
+        .find(|row| row.comparison.scenario == Scenario::Seed)
+        .expect("a seed row");
+    for pair in [seed.comparison.o200k, seed.comparison.cl100k] {
+        assert!(
+            pair.code_mode.total() < pair.classic.total(),
+            "code mode {} vs classic {}",
+            pair.code_mode.total(),
+            pair.classic.total()
+        );
+        assert!(pair.code_mode.tool_definitions <= 1_000);
+    }
+    assert_eq!(seed.comparison.answer, "Amelia Reid's adviser is M Carter.");
+    let retry = rows
+        .iter()
+        .find(|row| row.comparison.scenario == Scenario::Retry)
+        .expect("a retry row");
+    assert!(
+        retry.comparison.o200k.code_mode.requests > seed.comparison.o200k.code_mode.requests,
+        "the retry costs code mode a second snippet"
+    );
+    let table = bench::render_tokens(&rows);
+    assert!(table.contains("| seed |"), "{table}");
+    let svg = bench::render_tokens_svg(&rows);
+    assert!(svg.starts_with("<svg") && svg.trim_end().ends_with("</svg>"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_demo_comparison_runs_on_a_service() {
+    let bus = MockBus::start(MockBusConfig {
+        synthetic_apps: 10,
+        ..MockBusConfig::default()
+    })
+    .await
+    .expect("mock bus starts");
+    let adapter = IoConnectBus::connect(IoConnectConfig::new(
+        bus.url(),
+        Authentication::secret("tester", "secret"),
+    ))
+    .await
+    .expect("adapter connects");
+    let mut sandbox = SandboxConfig::new(worker());
+    sandbox.workers = 1;
+    let service =
+        CodeMode::new(Arc::new(adapter), CodeModeConfig::new(sandbox)).expect("service starts");
+    let comparison = bench::seed_comparison(&service)
+        .await
+        .expect("the seed comparison runs");
+    assert!(
+        comparison.o200k.factor() > 1.0,
+        "{}",
+        bench::render_comparison(&comparison)
+    );
+    let text = bench::render_comparison(&comparison);
+    assert!(text.contains("classic tool calling"), "{text}");
+    service.bus().close().await;
+    bus.shutdown().await;
+}

@@ -8,6 +8,7 @@
 //! - [`sandbox`]: snippets on RustPython in worker processes.
 //! - [`bridge`]: the catalogue's call map as sandbox functions, performed on the bus.
 //! - [`service`]: the three Code Mode operations over one bus, catalogue and pool.
+//! - [`mcp`]: the MCP server (rmcp) offering those operations as tools, over stdio and HTTP.
 //! - [`mock_bus`]: an embedded io.Connect-compatible GW3 gateway with realistic sample apps,
 //!   synthetic apps at scale and fault knobs. It is the default bus of `codemode demo`, the
 //!   fixture of fast tests and a way to try codemode without io.Connect Desktop.
@@ -15,6 +16,7 @@
 pub mod bench;
 pub mod bridge;
 pub mod catalogue;
+pub mod mcp;
 pub mod mock_bus;
 pub mod sandbox;
 pub mod service;

@@ -1,0 +1,143 @@
+//! The MCP server: Code Mode's three tools for assistant UIs, over stdio and streamable HTTP.
+//!
+//! Built on rmcp, the official Rust SDK; no JSON-RPC is written by hand.
+//!
+//! - [`serve_stdio`]: one client on stdin/stdout until it closes stdin. Stdout carries only MCP
+//!   frames, so everything else (tracing) must go to stderr.
+//! - [`start_http`]: streamable HTTP at `http://<listen>/mcp`; returns an [`McpHttpServer`]
+//!   with the bound address (port 0 works) and a `shutdown`. [`serve_http`] is the same thing
+//!   run until a cancellation token fires.
+//! - [`McpServer`]: the rmcp handler itself, for other transports (an in-process pipe in tests).
+//!
+//! # Tools
+//! `list_python_definitions(query?, namespace?, cursor?)` → `get_python_definitions(names)` →
+//! `execute_python_code(code, timeout_seconds?)`. Every answer is plain text, never
+//! `structuredContent`: some clients show the model the JSON instead of the text when both are
+//! present. A failing snippet is a tool error (`isError: true`) quoting the snippet line; a
+//! JSON-RPC error is kept for requests that cannot be routed at all.
+//!
+//! # HTTP security
+//! Binds 127.0.0.1 by default. A request with a foreign `Origin` gets 403 (a web page in the
+//! user's browser must not drive the bus); no `Origin` and loopback origins are allowed, plus
+//! [`McpHttpOptions::allowed_origins`]. With a bearer token every request needs
+//! `Authorization: Bearer <token>` or gets 401. rmcp also checks `Host` (DNS rebinding).
+
+mod http;
+mod tools;
+
+use std::{net::SocketAddr, sync::Arc};
+
+use rmcp::ServiceExt as _;
+use tokio_util::sync::CancellationToken;
+
+use crate::service::CodeMode;
+
+pub use http::McpHttpServer;
+pub use tools::McpServer;
+
+/// The path of the streamable HTTP endpoint.
+pub const MCP_PATH: &str = "/mcp";
+
+/// The default HTTP listen address (loopback only).
+pub const DEFAULT_HTTP_LISTEN: SocketAddr =
+    SocketAddr::new(std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST), 8765);
+
+/// How the HTTP transport listens and whom it lets in.
+#[derive(Clone, PartialEq, Eq)]
+pub struct McpHttpOptions {
+    /// Address to bind (default 127.0.0.1:8765; port 0 picks a free port).
+    pub listen: SocketAddr,
+    /// When set, every request needs `Authorization: Bearer <token>`.
+    pub bearer_token: Option<String>,
+    /// Browser origins allowed besides loopback ones, e.g. `https://assistant.example.com`.
+    pub allowed_origins: Vec<String>,
+}
+
+impl Default for McpHttpOptions {
+    fn default() -> Self {
+        Self {
+            listen: DEFAULT_HTTP_LISTEN,
+            bearer_token: None,
+            allowed_origins: Vec::new(),
+        }
+    }
+}
+
+impl std::fmt::Debug for McpHttpOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("McpHttpOptions")
+            .field("listen", &self.listen)
+            .field(
+                "bearer_token",
+                &self.bearer_token.as_ref().map(|_| "<redacted>"),
+            )
+            .field("allowed_origins", &self.allowed_origins)
+            .finish()
+    }
+}
+
+/// Why an MCP transport could not start or stopped with an error.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum McpError {
+    /// The HTTP listener could not bind its address.
+    #[error("binding the MCP HTTP listener to {addr}: {source}")]
+    Bind {
+        /// The address asked for.
+        addr: SocketAddr,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The HTTP server failed while serving.
+    #[error("serving MCP over HTTP: {0}")]
+    Http(#[source] std::io::Error),
+    /// The HTTP server task panicked or was aborted.
+    #[error("the MCP HTTP server task ended abnormally: {0}")]
+    Task(#[source] tokio::task::JoinError),
+    /// The stdio client never completed the MCP handshake.
+    #[error("starting MCP on stdio: {0}")]
+    StdioStart(#[source] Box<rmcp::service::ServerInitializeError>),
+    /// The stdio session ended with an error.
+    #[error("serving MCP on stdio: {0}")]
+    Stdio(#[source] tokio::task::JoinError),
+}
+
+/// Serves one MCP client on stdin/stdout until it closes stdin.
+///
+/// Stdout is the protocol channel: the caller must send logs to stderr and print nothing.
+pub async fn serve_stdio(service: Arc<CodeMode>) -> Result<(), McpError> {
+    let running = McpServer::new(service)
+        .serve(rmcp::transport::stdio())
+        .await
+        .map_err(|error| McpError::StdioStart(Box::new(error)))?;
+    let reason = running.waiting().await.map_err(McpError::Stdio)?;
+    tracing::info!(?reason, "MCP stdio session ended");
+    Ok(())
+}
+
+/// Starts the streamable HTTP server at `http://<bound addr>/mcp` and returns at once.
+///
+/// Use [`McpHttpServer::local_addr`] to learn the port when `listen` had port 0, and
+/// [`McpHttpServer::shutdown`] to stop it (open SSE streams are closed, then the task ends).
+pub async fn start_http(
+    service: Arc<CodeMode>,
+    options: McpHttpOptions,
+) -> Result<McpHttpServer, McpError> {
+    http::start(service, options, CancellationToken::new()).await
+}
+
+/// Serves MCP over streamable HTTP until `shutdown` is cancelled; returns the bound address.
+///
+/// Binding errors are returned before anything is served. For tests or callers that need the
+/// address while the server runs, use [`start_http`].
+pub async fn serve_http(
+    service: Arc<CodeMode>,
+    options: McpHttpOptions,
+    shutdown: CancellationToken,
+) -> Result<SocketAddr, McpError> {
+    let server = http::start(service, options, shutdown.child_token()).await?;
+    let addr = server.local_addr();
+    shutdown.cancelled().await;
+    server.shutdown().await?;
+    Ok(addr)
+}

@@ -54,7 +54,8 @@ impl FunctionSpec {
         self.name.rsplit('.').next().unwrap_or(&self.name)
     }
 
-    /// The signature as Python would print it: `crm.get_clients(*, adviser=None, region=None)`.
+    /// The signature as Python would print it: `crm.get_clients(*, adviser=None, region=None)`,
+    /// ending in `**kwargs` when [`FunctionSpec::var_keywords`] is set.
     pub fn signature(&self) -> String {
         let mut out = format!("{}(", self.name);
         let mut first = true;
@@ -83,6 +84,11 @@ impl FunctionSpec {
             }
             separator(&mut out);
             out.push_str("target=None");
+        }
+        if self.var_keywords {
+            // `**kwargs` needs no `*` before it (`f(*, **kwargs)` is not even valid Python).
+            separator(&mut out);
+            out.push_str("**kwargs");
         }
         out.push(')');
         out

@@ -705,3 +705,230 @@ fn taint_marks_the_worker_for_recycling() {
     assert_eq!(reports[3], None);
     assert!(reports[4].is_some());
 }
+
+#[test]
+fn an_explicit_result_wins_even_when_it_is_none_and_only_a_final_expression_counts() {
+    // `result = None` is an answer: the last expression does not replace it.
+    assert_eq!(ok("result = None\n42"), Value::Null);
+    // A `result` local to a function is not the snippet's answer.
+    assert_eq!(
+        ok("def f():\n    result = 1\n    return result\nf() + 1"),
+        json!(2)
+    );
+    // The last *statement* must be an expression; an earlier one is not the answer.
+    assert_eq!(ok("7\nx = 8"), Value::Null);
+    // The last expression's value, also when it is a call that prints.
+    let outcome = run("print('side effect')\n{'k': [1, 2]}");
+    assert!(outcome.ok, "{:?}", outcome.error);
+    assert_eq!(outcome.result, json!({"k": [1, 2]}));
+    assert_eq!(outcome.printed, "side effect\n");
+}
+
+#[test]
+fn every_bus_failure_kind_is_a_catchable_bus_error_subclass() {
+    let outcome = run(r#"
+calls = [
+    ("fail", lambda: crm.fail()),
+    ("missing", lambda: crm.missing()),
+    ("no_server", lambda: crm.no_server()),
+    ("unresolved", lambda: intents.view_chart({"type": "fdc3.instrument"}, app="Nobody")),
+    ("timeout", lambda: crm.timeout()),
+    ("disconnected", lambda: crm.disconnected()),
+    ("peer_left", lambda: crm.peer_left()),
+    ("refused", lambda: crm.refused()),
+]
+caught = {}
+for name, call in calls:
+    try:
+        call()
+    except BusError as error:
+        caught[name] = [type(error).__name__, error.kind, error.function, str(error)]
+hierarchy = [
+    issubclass(NoMatchingServerError, MethodNotFoundError),
+    issubclass(PeerLeftError, DisconnectedError),
+    issubclass(BusTimeoutError, TimeoutError),
+    issubclass(DisconnectedError, ConnectionError),
+    issubclass(InvalidArgumentsError, TypeError),
+    all(issubclass(cls, BusError) for cls in (MethodNotFoundError, InvocationFailedError, IntentNotResolvedError, BusTimeoutError, DisconnectedError)),
+    issubclass(LimitExceeded, Exception),
+]
+try:
+    intents.view_chart({"type": "fdc3.instrument"}, app="Nobody")
+except IntentNotResolvedError:
+    specific = "IntentNotResolvedError"
+result = {"caught": caught, "hierarchy": hierarchy, "specific": specific}
+"#);
+    assert!(outcome.ok, "{:?}", outcome.error);
+    assert_eq!(
+        outcome.result,
+        json!({
+            "caught": {
+                "fail": ["InvocationFailedError", "invocation_failed", "crm.fail", "client 42 is locked"],
+                "missing": ["MethodNotFoundError", "method_not_found", "crm.missing", "method `CRM.Missing` not found on the bus"],
+                "no_server": ["NoMatchingServerError", "no_matching_server", "crm.no_server", "no server of `CRM.NoServer` matches the target"],
+                "unresolved": ["IntentNotResolvedError", "intent_not_resolved", "intents.view_chart", "no handler `Nobody` for intent `ViewChart`"],
+                "timeout": ["BusTimeoutError", "timeout", "crm.timeout", "`crm.timeout` did not answer within 5ms"],
+                "disconnected": ["DisconnectedError", "disconnected", "crm.disconnected", "disconnected from the bus"],
+                "peer_left": ["PeerLeftError", "peer_left", "crm.peer_left", "the CRM server left while the call was pending"],
+                "refused": ["InvalidArgumentsError", "invalid_arguments", "crm.refused", "the bus refused the arguments"],
+            },
+            "hierarchy": [true, true, true, true, true, true, false],
+            "specific": "IntentNotResolvedError",
+        })
+    );
+    assert_eq!(outcome.calls.len(), 9);
+    assert!(
+        outcome
+            .calls
+            .iter()
+            .all(|call| !call.ok && call.error.is_some())
+    );
+    assert_eq!(
+        outcome.calls[3].error.as_deref(),
+        Some("IntentNotResolvedError: no handler `Nobody` for intent `ViewChart`")
+    );
+}
+
+#[test]
+fn var_keyword_functions_pass_extra_keywords_and_show_kwargs_in_their_signature() {
+    let outcome = run("result = crm.flexible(name='x', colour='red', size=3)");
+    assert!(outcome.ok, "{:?}", outcome.error);
+    assert_eq!(
+        outcome.result,
+        json!({"name": "x", "colour": "red", "size": 3})
+    );
+    let expected = "crm.flexible() missing required argument: 'name'; expected crm.flexible(*, name, **kwargs)";
+    let preflight = run("crm.flexible(colour='red')").error.expect("error");
+    assert_eq!(preflight.phase, ErrorPhase::Preflight);
+    assert_eq!(preflight.kind, "TypeError");
+    assert_eq!(preflight.message, expected);
+    // Hidden from pre-flight by `**`: the call itself raises the same TypeError.
+    let runtime = run("extra = {'colour': 'red'}\ncrm.flexible(**extra)")
+        .error
+        .expect("error");
+    assert_eq!(runtime.phase, ErrorPhase::Runtime);
+    assert_eq!(runtime.kind, "TypeError");
+    assert_eq!(runtime.message, expected);
+    assert_eq!(
+        ok("crm.flexible.__doc__"),
+        json!("crm.flexible(*, name, **kwargs)")
+    );
+}
+
+#[test]
+fn limits_have_the_documented_defaults() {
+    let limits = Limits::default();
+    assert_eq!(limits.wall_time, Duration::from_secs(30));
+    assert_eq!(limits.memory_bytes, 256 * 1024 * 1024);
+    assert_eq!(limits.max_bus_calls, 1_000);
+    assert_eq!(limits.max_source_bytes, 64 * 1024);
+    assert_eq!(limits.recursion_depth, 400);
+    assert_eq!(limits.max_output_chars, 24_000);
+    assert_eq!(limits.max_result_chars, 24_000);
+    let described: Vec<String> = [
+        LimitKind::WallTime,
+        LimitKind::Memory,
+        LimitKind::Recursion,
+        LimitKind::BusCalls,
+        LimitKind::SourceSize,
+        LimitKind::Output,
+        LimitKind::Result,
+    ]
+    .into_iter()
+    .map(|kind| format!("{kind} limit of {}", limits.describe(kind)))
+    .collect();
+    assert_eq!(
+        described,
+        [
+            "wall time limit of 30 s",
+            "memory limit of 256 MiB",
+            "recursion depth limit of 400 frames",
+            "bus call limit of 1000 calls",
+            "source size limit of 64 KiB",
+            "printed output limit of 24000 characters",
+            "result size limit of 24000 characters",
+        ]
+    );
+    // The defaults travel over the wire as they are (milliseconds for durations).
+    let wire = serde_json::to_value(&limits).expect("serialises");
+    assert_eq!(wire["wall_time"], json!(30_000));
+    let back: Limits = serde_json::from_value(json!({"wall_time": 1500})).expect("partial limits");
+    assert_eq!(back.wall_time, Duration::from_millis(1500));
+    assert_eq!(
+        back.max_bus_calls, 1_000,
+        "missing fields keep their defaults"
+    );
+}
+
+#[test]
+fn recursion_errors_name_the_limit_and_its_value() {
+    let limits = Limits {
+        recursion_depth: 120,
+        ..Limits::default()
+    };
+    let error = run_with("def f(n):\n    return f(n + 1)\nf(0)", limits)
+        .error
+        .expect("error");
+    assert_eq!(error.kind, "RecursionError");
+    assert!(
+        error
+            .message
+            .contains("(recursion depth limit of 120 frames exceeded)"),
+        "{}",
+        error.message
+    );
+    assert_eq!(
+        error.limit.map(|limit| limit.value),
+        Some("120 frames".to_owned())
+    );
+}
+
+#[test]
+fn a_limit_caught_and_turned_into_another_error_is_still_reported_as_the_limit() {
+    let limits = Limits {
+        max_bus_calls: 3,
+        ..Limits::default()
+    };
+    let error = run_with(
+        "try:\n    for i in range(10):\n        crm.echo(value=i)\nexcept BaseException as error:\n    raise ValueError('gave up')",
+        limits,
+    )
+    .error
+    .expect("error");
+    assert_eq!(error.kind, "LimitExceeded");
+    assert_eq!(
+        error.limit.map(|limit| limit.kind),
+        Some(LimitKind::BusCalls)
+    );
+    assert_eq!(
+        error.message,
+        "bus call limit of 3 calls exceeded (the snippet then failed with ValueError: gave up)"
+    );
+
+    let outcome = with_engine(|engine, _| {
+        let interrupter = engine.interrupter();
+        let stopper = thread::spawn(move || {
+            for _ in 0..500 {
+                thread::sleep(Duration::from_millis(10));
+                interrupter.interrupt(3);
+            }
+        });
+        let source = "try:\n    while True:\n        pass\nexcept BaseException:\n    raise KeyError('swallowed')";
+        let outcome = engine.run(&request(3, source, Limits::default())).outcome;
+        drop(stopper);
+        outcome
+    });
+    let error = outcome.error.expect("error");
+    assert_eq!(error.kind, "LimitExceeded");
+    assert_eq!(
+        error.limit.map(|limit| limit.kind),
+        Some(LimitKind::WallTime)
+    );
+    assert!(
+        error
+            .message
+            .starts_with("wall time limit of 30 s exceeded (the snippet then failed with KeyError"),
+        "{}",
+        error.message
+    );
+}

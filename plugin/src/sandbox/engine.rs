@@ -404,14 +404,8 @@ impl Engine {
                         limits,
                     ));
                 }
-                if let (Some(kind), Some(error)) = (run.limit_hit, report.outcome.error.as_mut())
-                    && error.kind == "LimitExceeded"
-                {
-                    let limited = SnippetError::limit(ErrorPhase::Runtime, kind, limits, "");
-                    error.limit = limited.limit;
-                    if !error.message.contains("limit of") {
-                        error.message = limited.message;
-                    }
+                if let (Some(kind), Some(error)) = (run.limit_hit, report.outcome.error.as_mut()) {
+                    name_the_limit(error, kind, limits);
                 }
             }
             None => {
@@ -429,13 +423,41 @@ impl Engine {
     }
 }
 
+/// Makes a failed run that hit limit `kind` say so, naming the limit and its value.
+///
+/// The limit's exception is usually what ends the run. A snippet can also catch it (it is a
+/// `BaseException`) and fail some other way, or trusted code can turn it into another error
+/// while unwinding (`_thread`'s dummy `start_new_thread` reports it through a missing
+/// `traceback`): the limit is still why the run failed, so the error names it and keeps the
+/// exception that came out last in its message.
+fn name_the_limit(error: &mut SnippetError, kind: LimitKind, limits: &Limits) {
+    let limited = SnippetError::limit(ErrorPhase::Runtime, kind, limits, "");
+    if error.kind == limited.kind {
+        if error.limit.is_none() {
+            error.limit = limited.limit;
+        }
+        if !error.message.contains("limit of") {
+            error.message = limited.message;
+        }
+        return;
+    }
+    if error.limit.is_some() {
+        // Already names a limit of its own (e.g. recursion).
+        return;
+    }
+    error.message = format!(
+        "{} (the snippet then failed with {}: {})",
+        limited.message, error.kind, error.message
+    );
+    error.kind = limited.kind;
+    error.limit = limited.limit;
+}
+
 fn setup(vm: &VirtualMachine, options: &EngineOptions) -> PyResult<Objects> {
     let sys = vm.sys_module.clone();
-    let empty_list: PyObjectRef = vm.ctx.new_list(Vec::new()).into();
     for name in ["argv", "orig_argv", "path", "warnoptions"] {
         sys.set_attr(name, vm.ctx.new_list(Vec::new()), vm)?;
     }
-    let _ = empty_list;
     for name in [
         "executable",
         "_base_executable",
@@ -783,14 +805,8 @@ fn exception_to_error(
     }
     let mut error = SnippetError::new(phase, kind.clone(), message).at_line(line, source);
     match kind.as_str() {
-        "MemoryError" => {
-            let limits = natives_limits();
-            error.limit = SnippetError::limit(phase, LimitKind::Memory, &limits, "").limit;
-        }
-        "RecursionError" => {
-            let limits = natives_limits();
-            error.limit = SnippetError::limit(phase, LimitKind::Recursion, &limits, "").limit;
-        }
+        "MemoryError" => attach_limit(&mut error, LimitKind::Memory, phase),
+        "RecursionError" => attach_limit(&mut error, LimitKind::Recursion, phase),
         _ => {}
     }
     if object.get_attr("kind", vm).is_ok() && object.get_attr("reason_uri", vm).is_ok() {
@@ -801,6 +817,22 @@ fn exception_to_error(
 
 fn natives_limits() -> Limits {
     natives::current_limits().unwrap_or_default()
+}
+
+/// Marks a Python `MemoryError` or `RecursionError` as the limit `kind`, and makes its message
+/// name the limit and its value when the interpreter's own text does not ("maximum recursion
+/// depth exceeded" → "… (recursion depth limit of 400 frames exceeded)").
+fn attach_limit(error: &mut SnippetError, kind: LimitKind, phase: ErrorPhase) {
+    let limited = SnippetError::limit(phase, kind, &natives_limits(), "");
+    if !error.message.contains("limit of") {
+        let own = error.message.trim();
+        error.message = if own.is_empty() {
+            limited.message
+        } else {
+            format!("{own} ({})", limited.message)
+        };
+    }
+    error.limit = limited.limit;
 }
 
 fn bus_error_details(

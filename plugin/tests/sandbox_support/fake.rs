@@ -55,8 +55,13 @@ pub(crate) fn functions() -> FunctionSet {
         var_keywords: false,
         doc: None,
     };
+    // Part of the bus signature could not be typed: extra keywords travel under their own names.
+    let mut flexible = FunctionSpec::keyword_only("crm.flexible", &[]);
+    flexible.params = vec![ParamSpec::keyword("name", true)];
+    flexible.var_keywords = true;
     FunctionSet::new(vec![
         get_clients,
+        flexible,
         get_client,
         FunctionSpec::keyword_only("crm.slow", &["ms", "tag"]),
         FunctionSpec::keyword_only("crm.echo", &["value", "when"]),
@@ -64,6 +69,9 @@ pub(crate) fn functions() -> FunctionSet {
         FunctionSpec::keyword_only("crm.missing", &[]),
         FunctionSpec::keyword_only("crm.timeout", &[]),
         FunctionSpec::keyword_only("crm.disconnected", &[]),
+        FunctionSpec::keyword_only("crm.no_server", &[]),
+        FunctionSpec::keyword_only("crm.peer_left", &[]),
+        FunctionSpec::keyword_only("crm.refused", &[]),
         FunctionSpec::keyword_only("crm.big", &["rows"]),
         view_chart,
         raise_intent,
@@ -103,7 +111,7 @@ pub(crate) fn behave(call: &HostCall) -> (Duration, Result<Value, HostCallError>
             let tag = arguments.get("tag").cloned().unwrap_or(Value::Null);
             (Duration::from_millis(ms), Ok(json!({"tag": tag})))
         }
-        "crm.echo" => (Duration::ZERO, Ok(Value::Object(arguments.clone()))),
+        "crm.echo" | "crm.flexible" => (Duration::ZERO, Ok(Value::Object(arguments.clone()))),
         "crm.fail" => (
             Duration::ZERO,
             Err(HostCallError {
@@ -132,6 +140,34 @@ pub(crate) fn behave(call: &HostCall) -> (Duration, Result<Value, HostCallError>
             Err(HostCallError::new(
                 HostErrorKind::Disconnected,
                 "disconnected from the bus",
+            )),
+        ),
+        "crm.no_server" => (
+            Duration::ZERO,
+            Err(HostCallError::new(
+                HostErrorKind::NoMatchingServer,
+                "no server of `CRM.NoServer` matches the target",
+            )),
+        ),
+        "crm.peer_left" => (
+            Duration::ZERO,
+            Err(HostCallError::new(
+                HostErrorKind::PeerLeft,
+                "the CRM server left while the call was pending",
+            )),
+        ),
+        "crm.refused" => (
+            Duration::ZERO,
+            Err(HostCallError::new(
+                HostErrorKind::InvalidArguments,
+                "the bus refused the arguments",
+            )),
+        ),
+        "intents.view_chart" if arguments.get("app") == Some(&json!("Nobody")) => (
+            Duration::ZERO,
+            Err(HostCallError::new(
+                HostErrorKind::IntentNotResolved,
+                "no handler `Nobody` for intent `ViewChart`",
             )),
         ),
         "crm.big" => {

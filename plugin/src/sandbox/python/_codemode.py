@@ -70,8 +70,13 @@ class PeerLeftError(DisconnectedError):
     kind = "peer_left"
 
 
-class InvalidArgumentsError(BusError, TypeError):
-    """The bus refused the arguments."""
+class InvalidArgumentsError(TypeError, BusError):
+    """The bus refused the arguments.
+
+    `TypeError` comes first: RustPython refuses `TypeError.__new__` for a class whose first
+    base is a plain `Exception` subclass ("is not safe"), which made this error impossible to
+    raise. `BusError.__init__` still runs (`TypeError` has no `__init__` of its own).
+    """
 
     kind = "invalid_arguments"
 

@@ -511,7 +511,8 @@ async fn the_codemode_binary_serves_rmcp_clients_on_stdio() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_stdio_binary_writes_only_json_rpc_frames_and_exits_when_stdin_closes() {
+async fn the_stdio_binary_writes_only_json_rpc_frames_sends_progress_only_with_a_token_and_exits_on_eof()
+ {
     let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_codemode"))
         .args(["serve", "--mock-bus", "--mcp", "stdio"])
         .env("RUST_LOG", "debug")
@@ -521,58 +522,74 @@ async fn the_stdio_binary_writes_only_json_rpc_frames_and_exits_when_stdin_close
         .kill_on_drop(true)
         .spawn()
         .expect("codemode serve starts");
-    let mut stdin = child.stdin.take().expect("stdin");
-    let stdout = child.stdout.take().expect("stdout");
     let stderr = StderrTail::collect(child.stderr.take().expect("stderr"));
-
-    let requests = [
-        json!({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
-            "protocolVersion": "2025-11-25", "capabilities": {},
-            "clientInfo": {"name": "raw", "version": "0"}}}),
-        json!({"jsonrpc": "2.0", "method": "notifications/initialized"}),
-        json!({"jsonrpc": "2.0", "id": 2, "method": "tools/call", "params": {
-            "name": "execute_python_code",
-            "arguments": {"code": format!("print('hello from the snippet')\n{ADVISER_SNIPPET}")}}}),
-    ];
-    for request in &requests {
-        stdin
-            .write_all(format!("{request}\n").as_bytes())
-            .await
-            .expect("write a frame");
-    }
-    let mut lines = BufReader::new(stdout).lines();
-    let mut frames = Vec::new();
-    let read_until_answer = async {
-        while let Some(line) = lines.next_line().await.expect("read stdout") {
-            let frame: Value = serde_json::from_str(&line)
-                .unwrap_or_else(|error| panic!("stdout line is not JSON ({error}): {line}"));
-            assert_eq!(frame["jsonrpc"], "2.0", "not a JSON-RPC frame: {line}");
-            let answered = frame["id"] == 2;
-            frames.push(frame);
-            if answered {
-                break;
-            }
-        }
+    let mut wire = RawStdio {
+        stdin: child.stdin.take().expect("stdin"),
+        stdout: BufReader::new(child.stdout.take().expect("stdout")).lines(),
+        stderr: stderr.clone(),
     };
-    tokio::time::timeout(Duration::from_mins(1), read_until_answer)
-        .await
-        .unwrap_or_else(|_| panic!("the snippet is answered within a minute{stderr}"));
-    let answer = frames
-        .last()
-        .unwrap_or_else(|| panic!("stdout closed before the answer{stderr}"));
+
+    wire.send(
+        json!({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
+        "protocolVersion": "2025-11-25", "capabilities": {},
+        "clientInfo": {"name": "raw", "version": "0"}}}),
+    )
+    .await;
+    wire.read_until(1).await;
+    wire.send(json!({"jsonrpc": "2.0", "method": "notifications/initialized"}))
+        .await;
+
+    // No progress token: no progress notifications, even though the snippet calls the bus.
+    wire.send(
+        json!({"jsonrpc": "2.0", "id": 2, "method": "tools/call", "params": {
+        "name": "execute_python_code",
+        "arguments": {"code": format!("print('hello from the snippet')\n{ADVISER_SNIPPET}")}}}),
+    )
+    .await;
+    let frames = wire.read_until(2).await;
+    let answer = frames.last().expect("the answer");
     let body = answer["result"]["content"][0]["text"]
         .as_str()
         .unwrap_or_default();
     assert!(body.contains("result: M Carter"), "{answer}");
-    assert!(body.contains("hello from the snippet"), "{answer}");
+    assert!(
+        body.contains("printed:\nhello from the snippet"),
+        "{answer}"
+    );
+    assert!(
+        frames[..frames.len() - 1].is_empty(),
+        "nothing but the answer without a progress token: {frames:?}"
+    );
 
-    drop(stdin);
+    // With a token: one notification per bus call, all before the answer.
+    wire.send(
+        json!({"jsonrpc": "2.0", "id": 3, "method": "tools/call", "params": {
+        "_meta": {"progressToken": "snippet-3"},
+        "name": "execute_python_code",
+        "arguments": {"code": THREE_CALLS_SNIPPET}}}),
+    )
+    .await;
+    let frames = wire.read_until(3).await;
+    let (answer, before) = frames.split_last().expect("the answer");
+    assert_eq!(answer["result"]["isError"], json!(false), "{answer}");
+    assert_eq!(before.len(), 3, "three notifications first: {before:?}");
+    for (step, frame) in (1_u32..).zip(before) {
+        assert_eq!(frame["method"], "notifications/progress", "{frame}");
+        assert_eq!(frame["params"]["progressToken"], "snippet-3", "{frame}");
+        assert_eq!(
+            frame["params"]["progress"],
+            json!(f64::from(step)),
+            "{frame}"
+        );
+    }
+
+    drop(wire.stdin);
     let status = tokio::time::timeout(Duration::from_secs(20), child.wait())
         .await
         .unwrap_or_else(|_| panic!("exits once stdin closes{stderr}"))
         .expect("exit status");
-    assert!(status.success(), "{status}");
-    while let Some(line) = lines.next_line().await.expect("read stdout") {
+    assert!(status.success(), "{status}{stderr}");
+    while let Some(line) = wire.stdout.next_line().await.expect("read stdout") {
         let frame: Value = serde_json::from_str(&line)
             .unwrap_or_else(|error| panic!("stdout line is not JSON ({error}): {line}"));
         assert_eq!(frame["jsonrpc"], "2.0", "{line}");
@@ -582,6 +599,47 @@ async fn the_stdio_binary_writes_only_json_rpc_frames_and_exits_when_stdin_close
         stderr.text().contains("MCP stdio session ended"),
         "the logs went to stderr{stderr}"
     );
+}
+
+/// Newline-delimited JSON-RPC over a child's stdin/stdout, checking every stdout line.
+struct RawStdio {
+    stdin: tokio::process::ChildStdin,
+    stdout: tokio::io::Lines<BufReader<tokio::process::ChildStdout>>,
+    stderr: StderrTail,
+}
+
+impl RawStdio {
+    async fn send(&mut self, frame: Value) {
+        self.stdin
+            .write_all(format!("{frame}\n").as_bytes())
+            .await
+            .unwrap_or_else(|error| panic!("write a frame: {error}{}", self.stderr));
+    }
+
+    /// Every frame up to and including the response with `id`; each must be JSON-RPC.
+    async fn read_until(&mut self, id: u64) -> Vec<Value> {
+        let mut frames = Vec::new();
+        let read = async {
+            while let Some(line) = self.stdout.next_line().await.expect("read stdout") {
+                let frame: Value = serde_json::from_str(&line)
+                    .unwrap_or_else(|error| panic!("stdout line is not JSON ({error}): {line}"));
+                assert_eq!(frame["jsonrpc"], "2.0", "not a JSON-RPC frame: {line}");
+                let done = frame["id"] == id;
+                frames.push(frame);
+                if done {
+                    return true;
+                }
+            }
+            false
+        };
+        let answered = tokio::time::timeout(Duration::from_mins(1), read).await;
+        assert!(
+            matches!(answered, Ok(true)),
+            "no response {id} within a minute ({answered:?}){}",
+            self.stderr
+        );
+        frames
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -1,0 +1,91 @@
+"""Drives codemode's MCP server with the official MCP Python SDK and reports what it saw.
+
+Run by plugin/tests/mcp_python.rs, which makes the assertions:
+
+    python client.py --plan PLAN.json (--stdio COMMAND [ARG ...] | --http URL) [--mode auto|legacy]
+
+PLAN.json holds the snippets. The report is one JSON object on stdout; anything else the SDK
+or the server logs goes to stderr.
+"""
+
+import argparse
+import asyncio
+import json
+import sys
+import time
+
+from mcp import Client, StdioServerParameters
+
+
+def texts(result):
+    return "\n".join(block.text for block in result.content if getattr(block, "type", "") == "text")
+
+
+def outcome(result):
+    return {"text": texts(result), "is_error": bool(result.is_error),
+            "structured": result.structured_content is not None}
+
+
+async def scenario(client, plan):
+    report = {
+        "protocol_version": client.protocol_version,
+        "server_name": client.server_info.name if client.server_info else None,
+        "instructions": client.instructions,
+    }
+    tools = await client.list_tools()
+    report["tools"] = [
+        {"name": tool.name, "description": tool.description, "input_schema": tool.input_schema}
+        for tool in tools.tools
+    ]
+    report["listing"] = outcome(await client.call_tool("list_python_definitions", {}))
+    report["search"] = outcome(
+        await client.call_tool("list_python_definitions", {"query": "client adviser"}))
+    report["stubs"] = outcome(
+        await client.call_tool("get_python_definitions", {"names": ["crm.get_clients"]}))
+    report["answer"] = outcome(
+        await client.call_tool("execute_python_code", {"code": plan["adviser"]}))
+    report["failure"] = outcome(
+        await client.call_tool("execute_python_code", {"code": plan["failing"]}))
+
+    started = time.monotonic()
+    report["timeout"] = outcome(await client.call_tool(
+        "execute_python_code", {"code": plan["endless"], "timeout_seconds": 0.5}))
+    report["timeout"]["seconds"] = time.monotonic() - started
+
+    progress = []
+
+    async def on_progress(value, total, message):
+        progress.append({"progress": value, "total": total, "message": message})
+
+    report["three_calls"] = outcome(await client.call_tool(
+        "execute_python_code", {"code": plan["three_calls"]}, progress_callback=on_progress))
+    # Notifications precede the response on the wire; give the dispatcher a moment anyway.
+    await asyncio.sleep(0.2)
+    report["progress"] = progress
+    return report
+
+
+async def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--plan", required=True)
+    parser.add_argument("--mode", default="auto")
+    target = parser.add_mutually_exclusive_group(required=True)
+    target.add_argument("--http")
+    target.add_argument("--stdio", nargs=argparse.REMAINDER)
+    args = parser.parse_args()
+    with open(args.plan, encoding="utf-8") as file:
+        plan = json.load(file)
+
+    if args.http:
+        server = args.http
+    else:
+        command, *rest = args.stdio
+        server = StdioServerParameters(command=command, args=rest)
+    async with Client(server, mode=args.mode, read_timeout_seconds=120) as client:
+        report = await scenario(client, plan)
+    json.dump(report, sys.stdout)
+    sys.stdout.write("\n")
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

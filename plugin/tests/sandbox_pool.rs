@@ -176,21 +176,38 @@ async fn gradual_memory_growth_is_contained_by_the_memory_limit() {
     assert_eq!(next.result, normal_answer());
 }
 
+/// A 300,000-term sum: the parser/compiler recurse once per term and overflow even the
+/// interpreter thread's 256 MiB stack, which aborts the worker process. The default 64 KiB source
+/// limit refuses such a snippet before it is parsed, so the crash needs a larger limit.
+fn compiler_crash() -> (String, Limits) {
+    let limits = Limits {
+        max_source_bytes: 1024 * 1024,
+        ..Limits::default()
+    };
+    (format!("x = {}1", "1+".repeat(300_000)), limits)
+}
+
 #[tokio::test]
 async fn a_compiler_crashing_expression_costs_only_its_worker() {
     let sandbox = Sandbox::new(config(1));
-    // Deep nesting that the parser or compiler may not survive; whatever happens, it must be
-    // reported as an error and the pool must keep serving.
-    let depth = 20_000;
-    let source = format!(
-        "x = {}1{}",
-        "(-".repeat(depth).replace('(', "["),
-        "]".repeat(depth)
+    let (source, limits) = compiler_crash();
+    let outcome = sandbox
+        .execute_with_limits(&source, &fake::functions(), host(), limits)
+        .await;
+    let error = outcome.error.expect("error");
+    assert_eq!(error.phase, ErrorPhase::Worker, "{error:?}");
+    assert_eq!(error.kind, "WorkerCrashed", "{error:?}");
+    assert!(
+        error.message.contains("overflowed its stack"),
+        "{}",
+        error.message
     );
-    let outcome = sandbox.execute(&source, &fake::functions(), host()).await;
-    assert!(!outcome.ok);
+    assert_eq!(sandbox.stats().crashed, 1);
     let next = sandbox.execute(NORMAL, &fake::functions(), host()).await;
     assert_eq!(next.result, normal_answer());
+    // Within the default source limit the same kind of snippet is refused before parsing.
+    let refused = sandbox.execute(&source, &fake::functions(), host()).await;
+    assert_eq!(refused.limit(), Some(LimitKind::SourceSize));
 }
 
 #[tokio::test]
@@ -220,21 +237,29 @@ async fn workers_are_recycled_after_n_runs_and_after_tainted_runs() {
 
 #[tokio::test]
 async fn hostile_snippets_beside_a_normal_one_leave_its_answer_correct() {
-    let sandbox = Sandbox::new(config(4));
+    let sandbox = Sandbox::new(config(5));
     sandbox.warm_up().await.expect("workers start");
-    let hostile = [
+    let defaults = sandbox.config().limits.clone();
+    let mut hostile: Vec<(String, Limits)> = [
         "while True:\n    pass",
         "result = sum(range(10**12))",
         "x = 'x' * (10**10)",
         "while True:\n    try:\n        while True:\n            pass\n    except BaseException:\n        pass",
-    ];
+    ]
+    .into_iter()
+    .map(|source| (source.to_owned(), defaults.clone()))
+    .collect();
+    let (crash, crash_limits) = compiler_crash();
+    hostile.push((crash, crash_limits));
     let functions = fake::functions();
     let mut runs = Vec::new();
-    for source in hostile {
+    for (source, limits) in hostile {
         let sandbox = sandbox.clone();
         let functions = functions.clone();
         runs.push(tokio::spawn(async move {
-            sandbox.execute(source, &functions, host()).await
+            sandbox
+                .execute_with_limits(&source, &functions, host(), limits)
+                .await
         }));
     }
     // The normal snippet queues behind the hostile ones for a worker and must still be right.
@@ -294,4 +319,29 @@ async fn a_limit_hit_mid_run_still_reports_the_calls_made() {
     assert_eq!(outcome.limit(), Some(LimitKind::WallTime));
     assert_eq!(outcome.calls.len(), 1);
     assert!(outcome.calls[0].ok);
+}
+
+#[tokio::test]
+async fn what_one_session_does_to_its_worker_changes_nothing_for_other_sessions_or_the_pool() {
+    let sandbox = Sandbox::new(config(1));
+    let functions = fake::functions();
+    let mut poisoner = sandbox.session().await.expect("session");
+    let mut neighbour = sandbox.session().await.expect("session");
+    // Through the escape hatch: the real builtins module and `sys.modules` of this worker.
+    let poison = "importer = [c for c in ().__class__.__base__.__subclasses__() if 'BuiltinImporter' in repr(c)][0]\nsys = importer.load_module('sys')\nsys.modules['json'] = type(sys)('json')\nimport collections\ncollections.Counter.most_common = lambda self, n=None: 'pwned'\nreal = crm.get_clients.__globals__['__builtins__']\nif isinstance(real, dict):\n    real['len'] = lambda value: -2\nelse:\n    real.len = lambda value: -2\nsecret = 'kept'\nresult = 'poisoned'";
+    let poisoned = poisoner.execute(poison, &functions, host()).await;
+    assert_eq!(poisoned.result, json!("poisoned"), "{:?}", poisoned.error);
+    let check = "import collections, json\nresult = [len([1, 2]), json.dumps([1]), collections.Counter('aab').most_common(1), 'secret' in dir()]";
+    // A session is one trust domain: its own later runs see what it did.
+    let own = poisoner.execute(check, &functions, host()).await;
+    assert_eq!(own.result[2], json!("pwned"), "{:?}", own.error);
+    assert_eq!(own.result[3], json!(true), "{:?}", own.error);
+    // Nobody else does.
+    let other = neighbour.execute(check, &functions, host()).await;
+    let clean = json!([2, "[1]", [["a", 2]], false]);
+    assert_eq!(other.result, clean, "{:?}", other.error);
+    let pool = sandbox.execute(check, &functions, host()).await;
+    assert_eq!(pool.result, clean, "{:?}", pool.error);
+    let normal = sandbox.execute(NORMAL, &functions, host()).await;
+    assert_eq!(normal.result, normal_answer());
 }

@@ -15,6 +15,8 @@ pub(crate) enum Expect {
     OkTruncated,
     Error(String),
     Limit(LimitKind),
+    /// The run must fail, in any way (e.g. a crash the interpreter may report differently).
+    Fails,
     Contained,
 }
 
@@ -26,6 +28,8 @@ pub(crate) struct Case {
     pub(crate) expect: Expect,
     pub(crate) message: Option<String>,
     pub(crate) printed: Option<String>,
+    /// Text the printed output must contain (e.g. a truncation marker).
+    pub(crate) printed_contains: Option<String>,
     pub(crate) limits: Limits,
 }
 
@@ -59,6 +63,7 @@ fn parse(name: String, source: String, base: &Limits) -> Case {
     let mut expect = None;
     let mut message = None;
     let mut printed = None;
+    let mut printed_contains = None;
     let mut limits = base.clone();
     for line in source.lines().take_while(|line| line.starts_with('#')) {
         let line = line.trim_start_matches('#').trim();
@@ -66,6 +71,8 @@ fn parse(name: String, source: String, base: &Limits) -> Case {
             expect = Some(parse_expect(rest.trim(), &name));
         } else if let Some(rest) = line.strip_prefix("message:") {
             message = Some(rest.trim().to_owned());
+        } else if let Some(rest) = line.strip_prefix("printed_contains:") {
+            printed_contains = Some(rest.trim().to_owned());
         } else if let Some(rest) = line.strip_prefix("printed:") {
             printed = Some(rest.trim().to_owned());
         } else if let Some(rest) = line.strip_prefix("limits:") {
@@ -86,6 +93,7 @@ fn parse(name: String, source: String, base: &Limits) -> Case {
         source,
         message,
         printed,
+        printed_contains,
         limits,
     }
 }
@@ -103,6 +111,7 @@ fn parse_expect(text: &str, name: &str) -> Expect {
             serde_json::from_value(Value::String(rest.trim().to_owned()))
                 .unwrap_or_else(|_| panic!("{name}: unknown limit {rest}")),
         ),
+        "fails" => Expect::Fails,
         "contained" => Expect::Contained,
         other => panic!("{name}: unknown expectation {other}"),
     }
@@ -133,6 +142,11 @@ pub(crate) fn check(case: &Case, outcome: &Outcome) -> Result<(), String> {
                 return Err(format!("expected limit {kind:?}, got {}", describe()));
             }
         }
+        Expect::Fails => {
+            if outcome.ok {
+                return Err(format!("expected the run to fail, got {}", describe()));
+            }
+        }
         Expect::Contained => {}
     }
     if let Some(message) = &case.message {
@@ -146,6 +160,14 @@ pub(crate) fn check(case: &Case, outcome: &Outcome) -> Result<(), String> {
                 describe()
             ));
         }
+    }
+    if let Some(wanted) = &case.printed_contains
+        && !outcome.printed.contains(wanted.as_str())
+    {
+        return Err(format!(
+            "expected printed output containing {wanted:?}, got {}",
+            describe()
+        ));
     }
     if let Some(printed) = &case.printed
         && outcome.printed.trim_end() != printed

@@ -1,5 +1,5 @@
 # redteam: catch the deadline's exception forever
-# expect: contained
+# expect: fails
 while True:
     try:
         while True:

@@ -1,5 +1,5 @@
 # redteam: restart the loop from finally blocks
-# expect: contained
+# expect: fails
 def spin():
     try:
         while True:

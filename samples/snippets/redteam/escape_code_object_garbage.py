@@ -1,5 +1,5 @@
 # redteam: replace a function's bytecode with garbage and call it
-# expect: contained
+# expect: fails
 def f():
     return 1
 f.__code__ = f.__code__.replace(co_code=b"\xff\xff\xff\xff" * 8)

@@ -1,5 +1,5 @@
 # redteam: use the real _io module to open a file
-# expect: contained
+# expect: fails
 importer = [c for c in ().__class__.__base__.__subclasses__() if "BuiltinImporter" in repr(c)][0]
 io = importer.load_module("_io")
 result = io.open("/etc/passwd").read()

@@ -1,5 +1,6 @@
 # redteam: repr of a 100,000-deep nested list
-# expect: contained
+# expect: limit recursion
+# message: recursion depth limit of 400 frames exceeded
 nested = []
 for _ in range(100_000):
     nested = [nested]

@@ -126,7 +126,16 @@ impl Guard {
             allowed_origins: options
                 .allowed_origins
                 .iter()
-                .map(|origin| normalize_origin(origin).unwrap_or_else(|| origin.to_lowercase()))
+                .filter_map(|origin| {
+                    let normalized = normalize_origin(origin);
+                    if normalized.is_none() {
+                        tracing::warn!(
+                            origin,
+                            "ignoring an allowed origin that is not scheme://host[:port]"
+                        );
+                    }
+                    normalized
+                })
                 .collect(),
         }
     }

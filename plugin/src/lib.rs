@@ -18,5 +18,6 @@ pub mod bridge;
 pub mod catalogue;
 pub mod mcp;
 pub mod mock_bus;
+pub mod on_bus;
 pub mod sandbox;
 pub mod service;

@@ -5,8 +5,10 @@
 //! machine-readable lines (the mock bus prints its URL once it is ready).
 
 mod bench_cli;
+mod cli;
+mod demo;
 
-use std::{net::SocketAddr, path::PathBuf};
+use std::{net::SocketAddr, path::PathBuf, process::ExitCode};
 
 use anyhow::Context as _;
 use clap::{Args, Parser, Subcommand};
@@ -24,8 +26,19 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Serve Code Mode: MCP (stdio or streamable HTTP) and the CodeMode.* methods on the bus.
+    Serve(cli::ServeArgs),
+    /// Run the one-command demo on the embedded mock bus (samples + 300 synthetic apps).
+    Demo(demo::DemoArgs),
+    /// Run one snippet against the bus and print its outcome.
+    Exec(cli::ExecArgs),
+    /// Print the Python API: list, search, get stubs, or the whole module.
+    Catalogue(cli::CatalogueArgs),
     /// Run the mock bus standalone: an io.Connect-compatible gateway with sample apps.
     MockBus(MockBusArgs),
+    /// The sandbox worker process (started by codemode itself; speaks line-JSON on stdio).
+    #[command(hide = true)]
+    SandboxWorker,
     /// Run a benchmark and print its table.
     #[command(subcommand)]
     Bench(BenchCommand),
@@ -70,8 +83,12 @@ struct MockBusArgs {
     samples: Option<PathBuf>,
 }
 
-fn main() -> anyhow::Result<()> {
+fn main() -> anyhow::Result<ExitCode> {
     let cli = Cli::parse();
+    if matches!(cli.command, Command::SandboxWorker) {
+        // The worker owns its process: no runtime, no logging on its protocol pipes.
+        return Ok(codemode::sandbox::worker::run_worker_stdio());
+    }
     tracing_subscriber::fmt()
         .with_env_filter(
             EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
@@ -84,10 +101,27 @@ fn main() -> anyhow::Result<()> {
         .context("starting the async runtime")?;
     runtime.block_on(async {
         match cli.command {
-            Command::MockBus(args) => run_mock_bus(args).await,
-            Command::Bench(BenchCommand::Discovery(args)) => run_bench_discovery(args).await,
-            Command::Bench(BenchCommand::Tokens(args)) => bench_cli::run_tokens(args).await,
-            Command::Bench(BenchCommand::Perf(args)) => bench_cli::run_perf(args).await,
+            Command::Serve(args) => cli::run_serve(args).await.map(|()| ExitCode::SUCCESS),
+            Command::Demo(args) => demo::run_demo(args).await.map(|()| ExitCode::SUCCESS),
+            Command::Exec(args) => cli::run_exec(args).await.map(|ok| {
+                if ok {
+                    ExitCode::SUCCESS
+                } else {
+                    ExitCode::FAILURE
+                }
+            }),
+            Command::Catalogue(args) => cli::run_catalogue(args).await.map(|()| ExitCode::SUCCESS),
+            Command::SandboxWorker => Ok(ExitCode::SUCCESS),
+            Command::MockBus(args) => run_mock_bus(args).await.map(|()| ExitCode::SUCCESS),
+            Command::Bench(BenchCommand::Discovery(args)) => {
+                run_bench_discovery(args).await.map(|()| ExitCode::SUCCESS)
+            }
+            Command::Bench(BenchCommand::Tokens(args)) => bench_cli::run_tokens(args)
+                .await
+                .map(|()| ExitCode::SUCCESS),
+            Command::Bench(BenchCommand::Perf(args)) => bench_cli::run_perf(args)
+                .await
+                .map(|()| ExitCode::SUCCESS),
         }
     })
 }

@@ -617,7 +617,7 @@ fn printed_output_and_result_are_capped_with_a_visible_marker() {
     assert!(
         outcome
             .printed
-            .contains("[output truncated: printed output limit of 100 characters reached"),
+            .contains("[output truncated: printed output limit of 6000 tokens or 100 characters reached; 100 of"),
         "{}",
         outcome.printed
     );
@@ -823,8 +823,10 @@ fn limits_have_the_documented_defaults() {
     assert_eq!(limits.max_bus_calls, 1_000);
     assert_eq!(limits.max_source_bytes, 64 * 1024);
     assert_eq!(limits.recursion_depth, 400);
-    assert_eq!(limits.max_output_chars, 24_000);
-    assert_eq!(limits.max_result_chars, 24_000);
+    assert_eq!(limits.max_output_tokens, 6_000);
+    assert_eq!(limits.max_result_tokens, 6_000);
+    assert_eq!(limits.max_output_chars, 48_000);
+    assert_eq!(limits.max_result_chars, 48_000);
     let described: Vec<String> = [
         LimitKind::WallTime,
         LimitKind::Memory,
@@ -845,8 +847,8 @@ fn limits_have_the_documented_defaults() {
             "recursion depth limit of 400 frames",
             "bus call limit of 1000 calls",
             "source size limit of 64 KiB",
-            "printed output limit of 24000 characters",
-            "result size limit of 24000 characters",
+            "printed output limit of 6000 tokens or 48000 characters",
+            "result size limit of 6000 tokens or 48000 characters",
         ]
     );
     // The defaults travel over the wire as they are (milliseconds for durations).

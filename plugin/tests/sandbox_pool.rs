@@ -345,3 +345,42 @@ async fn what_one_session_does_to_its_worker_changes_nothing_for_other_sessions_
     let normal = sandbox.execute(NORMAL, &functions, host()).await;
     assert_eq!(normal.result, normal_answer());
 }
+
+#[tokio::test]
+async fn printed_output_and_results_are_capped_at_six_thousand_tokens() {
+    use codemode::catalogue::{O200k, TokenCounter};
+    let sandbox = Sandbox::new(config(1));
+    // Numbers: ~1.6 characters per token, so a character cap alone would let ~15,000 through.
+    let outcome = sandbox
+        .execute(
+            "for i in range(5000):\n    print(f'{i}: {i * 1.37:.2f}')\nresult = [{'id': f'c-{i}', 'aum': i * 1234} for i in range(3000)]",
+            &fake::functions(),
+            host(),
+        )
+        .await;
+    assert!(outcome.ok, "{:?}", outcome.error);
+    let printed = O200k.count(&outcome.printed);
+    assert!(
+        (5_000..=6_000).contains(&printed),
+        "{printed} tokens printed"
+    );
+    assert!(outcome.printed_truncated);
+    assert!(
+        outcome.printed.contains(
+            "[output truncated: printed output limit of 6000 tokens or 48000 characters reached;"
+        ),
+        "{}",
+        &outcome.printed[outcome.printed.len() - 200..]
+    );
+    let result = O200k.count(&outcome.result.to_string());
+    assert!(result <= 6_000, "{result} tokens of result");
+    assert!(outcome.result_truncated);
+    assert!(
+        outcome
+            .result
+            .to_string()
+            .contains("result size limit of 6000 tokens"),
+        "{}",
+        outcome.result
+    );
+}

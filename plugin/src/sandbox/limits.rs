@@ -24,9 +24,21 @@ pub struct Limits {
     pub max_bus_calls: u32,
     /// Snippet source size in bytes. Default 64 KiB.
     pub max_source_bytes: usize,
-    /// Printed output kept, in characters (about 6,000 tokens). Default 24,000.
+    /// Printed output kept, in o200k_base tokens. Default 6,000. Applied by the [`Sandbox`]
+    /// pool, where the tokenizer is loaded; a run inside an [`Engine`] alone only gets the
+    /// character cap below.
+    ///
+    /// [`Sandbox`]: super::Sandbox
+    /// [`Engine`]: super::Engine
+    pub max_output_tokens: usize,
+    /// Result size kept, in o200k_base tokens of its JSON. Default 6,000. Applied like
+    /// [`Limits::max_output_tokens`].
+    pub max_result_tokens: usize,
+    /// Printed output the worker keeps, in characters: a memory guard that only binds before
+    /// the token cap for text of more than 8 characters per token. Default 48,000.
     pub max_output_chars: usize,
-    /// Result size kept, in characters of JSON (about 6,000 tokens). Default 24,000.
+    /// Result size the worker keeps, in characters of JSON (a guard like
+    /// [`Limits::max_output_chars`]). Default 48,000.
     pub max_result_chars: usize,
 }
 
@@ -38,8 +50,10 @@ impl Default for Limits {
             recursion_depth: 400,
             max_bus_calls: 1_000,
             max_source_bytes: 64 * 1024,
-            max_output_chars: 24_000,
-            max_result_chars: 24_000,
+            max_output_tokens: 6_000,
+            max_result_tokens: 6_000,
+            max_output_chars: 48_000,
+            max_result_chars: 48_000,
         }
     }
 }
@@ -53,8 +67,14 @@ impl Limits {
             LimitKind::Recursion => format!("{} frames", self.recursion_depth),
             LimitKind::BusCalls => format!("{} calls", self.max_bus_calls),
             LimitKind::SourceSize => format_bytes(self.max_source_bytes as u64),
-            LimitKind::Output => format!("{} characters", self.max_output_chars),
-            LimitKind::Result => format!("{} characters", self.max_result_chars),
+            LimitKind::Output => format!(
+                "{} tokens or {} characters",
+                self.max_output_tokens, self.max_output_chars
+            ),
+            LimitKind::Result => format!(
+                "{} tokens or {} characters",
+                self.max_result_tokens, self.max_result_chars
+            ),
         }
     }
 }
@@ -73,9 +93,9 @@ pub enum LimitKind {
     BusCalls,
     /// [`Limits::max_source_bytes`].
     SourceSize,
-    /// [`Limits::max_output_chars`].
+    /// [`Limits::max_output_tokens`] and [`Limits::max_output_chars`].
     Output,
-    /// [`Limits::max_result_chars`].
+    /// [`Limits::max_result_tokens`] and [`Limits::max_result_chars`].
     Result,
 }
 

@@ -190,32 +190,145 @@ pub fn shape_result(value: Value, max_chars: usize) -> (Value, bool) {
     if size <= max_chars {
         return (value, false);
     }
+    let note = format!(
+        "result truncated: result size limit of {max_chars} characters; the full result has {size} characters of JSON"
+    );
+    (shape_noted(&value, max_chars, &note), true)
+}
+
+/// Shrinks `value` until its JSON fits `max_chars`, marking it with `note`.
+fn shape_noted(value: &Value, max_chars: usize, note: &str) -> Value {
     let mut items = 1024usize;
     let mut chars = 4096usize;
     loop {
-        let shaped = shrink(&value, items, chars, 0);
+        let shaped = shrink(value, items, chars, 0);
         if json_len(&shaped) <= max_chars.saturating_sub(120) || (items <= 1 && chars <= 16) {
             let shaped = if json_len(&shaped) <= max_chars {
                 shaped
             } else {
-                let text = serde_json::to_string(&value).unwrap_or_default();
+                let text = serde_json::to_string(value).unwrap_or_default();
                 let (kept, _) = cap_chars(&text, max_chars.saturating_sub(120));
                 Value::String(kept)
             };
-            return (wrap_marker(shaped, size, max_chars), true);
+            return wrap_marker(shaped, note);
         }
         items = (items / 2).max(1);
         chars = (chars / 2).max(16);
     }
 }
 
-fn wrap_marker(shaped: Value, size: usize, max_chars: usize) -> Value {
+/// Caps `printed` and `result` at [`Limits::max_output_tokens`] and
+/// [`Limits::max_result_tokens`], with `count` counting tokens (o200k_base in the plugin).
+///
+/// The worker only caps characters (a memory guard): how many tokens a character is worth
+/// varies 4× between prose and numbers, so the token caps are applied here, where the
+/// tokenizer is. Text of fewer bytes than the cap is never counted (a token is at least a byte).
+pub fn cap_tokens(outcome: &mut Outcome, limits: &Limits, count: &dyn Fn(&str) -> usize) {
+    cap_printed_tokens(outcome, limits, count);
+    cap_result_tokens(outcome, limits, count);
+}
+
+/// Tokens kept free for the truncation marker.
+const MARKER_TOKENS: usize = 64;
+
+/// How the worker's output marker starts (see [`output_marker`]).
+const OUTPUT_MARKER_START: &str = "\n… [output truncated: ";
+
+fn cap_printed_tokens(outcome: &mut Outcome, limits: &Limits, count: &dyn Fn(&str) -> usize) {
+    let max = limits.max_output_tokens;
+    if outcome.printed.len() <= max {
+        return;
+    }
+    // The worker's marker (if any) is last; the text before it is what the snippet printed.
+    let (body, total) = match outcome
+        .printed
+        .rfind(OUTPUT_MARKER_START)
+        .filter(|_| outcome.printed_truncated)
+    {
+        Some(at) => {
+            let body = &outcome.printed[..at];
+            (
+                body,
+                marker_total(&outcome.printed[at..]).unwrap_or_else(|| body.chars().count()),
+            )
+        }
+        None => (outcome.printed.as_str(), outcome.printed.chars().count()),
+    };
+    let budget = max.saturating_sub(MARKER_TOKENS).max(1);
+    if count(&outcome.printed) <= max {
+        return;
+    }
+    let kept = prefix_within(body, budget, count);
+    let marker = output_marker(kept.chars().count(), total, limits);
+    outcome.printed = kept + &marker;
+    outcome.printed_truncated = true;
+}
+
+/// The total from a marker's "…; {kept} of {total} characters shown]".
+fn marker_total(marker: &str) -> Option<usize> {
+    let (_, tail) = marker.rsplit_once(" of ")?;
+    tail.strip_suffix(" characters shown]")?.parse().ok()
+}
+
+/// The longest prefix of `text` (by a few proportional cuts) that `count`s within `budget`.
+fn prefix_within(text: &str, budget: usize, count: &dyn Fn(&str) -> usize) -> String {
+    let mut keep = text.chars().count();
+    let mut tokens = count(text);
+    let mut kept = text.to_owned();
+    for _ in 0..16 {
+        if tokens <= budget {
+            return kept;
+        }
+        let proportional = keep.saturating_mul(budget) / tokens.max(1);
+        keep = (proportional.saturating_mul(19) / 20).min(keep.saturating_sub(1));
+        kept = cap_chars(text, keep).0;
+        tokens = count(&kept);
+    }
+    if tokens <= budget {
+        kept
+    } else {
+        cap_chars(text, budget / 4).0
+    }
+}
+
+fn cap_result_tokens(outcome: &mut Outcome, limits: &Limits, count: &dyn Fn(&str) -> usize) {
+    let max = limits.max_result_tokens;
+    let Ok(text) = serde_json::to_string(&outcome.result) else {
+        return;
+    };
+    if text.len() <= max {
+        return;
+    }
+    let tokens = count(&text);
+    if tokens <= max {
+        return;
+    }
     let note = format!(
-        "result truncated: result size limit of {max_chars} characters; the full result has {size} characters of JSON"
+        "result truncated: result size limit of {max} tokens; the result had {tokens} tokens of JSON"
     );
+    let budget = max.saturating_sub(MARKER_TOKENS).max(1);
+    let mut chars = text.chars().count();
+    let mut chars_tokens = tokens;
+    for _ in 0..16 {
+        let proportional = chars.saturating_mul(budget) / chars_tokens.max(1);
+        chars = (proportional.saturating_mul(19) / 20)
+            .min(chars.saturating_sub(1))
+            .max(160);
+        let shaped = shape_noted(&outcome.result, chars, &note);
+        let shaped_tokens = serde_json::to_string(&shaped).map_or(usize::MAX, |json| count(&json));
+        if shaped_tokens <= max || chars <= 160 {
+            outcome.result = shaped;
+            outcome.result_truncated = true;
+            return;
+        }
+        chars_tokens = shaped_tokens;
+    }
+}
+
+fn wrap_marker(shaped: Value, note: &str) -> Value {
     match shaped {
         Value::Object(mut map) => {
-            map.insert("…".to_owned(), Value::String(note));
+            map.insert("…".to_owned(), Value::String(note.to_owned()));
             Value::Object(map)
         }
         Value::Array(mut items) => {
@@ -224,7 +337,7 @@ fn wrap_marker(shaped: Value, size: usize, max_chars: usize) -> Value {
         }
         Value::String(mut text) => {
             text.push_str("… [");
-            text.push_str(&note);
+            text.push_str(note);
             text.push(']');
             Value::String(text)
         }

@@ -5,7 +5,8 @@
 //! grace period; then it kills the worker. A worker that crashed, was killed, reported taint
 //! or a hit limit, or served [`SandboxConfig::recycle_after_runs`] runs is replaced by a fresh
 //! one in the background. Concurrent runs use different workers, so a hostile snippet costs
-//! only its own worker.
+//! only its own worker. The printed output and the result are capped at their token limits
+//! here (o200k_base), after the worker's character caps.
 
 use std::{
     collections::VecDeque,
@@ -29,10 +30,11 @@ use tokio::{
 use super::{
     host::{HostCall, HostCallError, HostCalls},
     limits::{LimitKind, Limits, deadline_after},
-    outcome::{CallRecord, ErrorPhase, Outcome, SnippetError},
+    outcome::{self, CallRecord, ErrorPhase, Outcome, SnippetError},
     spec::FunctionSet,
     wire::{self, CallResult, FrameError, FromWorker, MAX_FRAME_BYTES, ToWorker},
 };
+use crate::catalogue::{O200k, TokenCounter};
 
 /// How the sandbox runs.
 #[derive(Debug, Clone)]
@@ -434,6 +436,7 @@ impl Inner {
                         }
                         worker.runs += 1;
                         let mut outcome = *outcome;
+                        outcome::cap_tokens(&mut outcome, limits, &|text| O200k.count(text));
                         outcome.duration_ms = started.elapsed().as_secs_f64() * 1000.0;
                         let worn_out = worker.runs >= self.config.recycle_after_runs;
                         if recycle.is_some() || (worn_out && !keep_state) {

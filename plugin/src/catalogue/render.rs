@@ -776,16 +776,82 @@ fn example_value(ty: &PyType, depth: usize) -> String {
             format!("{{{}}}", items.join(", "))
         }
         PyType::Named(name) => match fdc3::by_class(name) {
-            Some(block) => match (block.example, block.context_type) {
-                (Some(example), _) if example.len() <= EXAMPLE_CHARS => example.to_owned(),
-                (_, Some(context_type)) => format!("{{\"type\": {}}}", py_str(context_type)),
-                _ => "{}".to_owned(),
-            },
+            Some(block) => fdc3_example(block, depth),
             None => "{\"type\": \"fdc3.instrument\", \"id\": {\"ticker\": \"MSFT\"}}".to_owned(),
         },
         PyType::Union(items) => items
             .first()
             .map_or_else(|| "None".to_owned(), |item| example_value(item, depth)),
+    }
+}
+
+/// An example value of an FDC3 context class: the schema's own example when it is short enough,
+/// else one with just the required fields (a bare `{"type": …}` misses required keys such as
+/// `fdc3.order`'s `id` or `fdc3.portfolio`'s `positions`, and type checkers reject it).
+fn fdc3_example(block: &fdc3::Block, depth: usize) -> String {
+    if let Some(example) = block
+        .example
+        .filter(|example| example.len() <= EXAMPLE_CHARS)
+    {
+        return example.to_owned();
+    }
+    let header = block.code.lines().next().unwrap_or("");
+    if depth >= 4 || !header.starts_with("class ") || header.contains("total=False") {
+        return "{}".to_owned();
+    }
+    let items: Vec<String> = block
+        .code
+        .lines()
+        .skip(1)
+        .filter_map(|line| {
+            let field = line.strip_prefix("    ")?;
+            if field.starts_with(['"', '#', ' ']) {
+                return None;
+            }
+            let (key, ty) = field.split_once(": ")?;
+            if ty.starts_with("NotRequired[") {
+                return None;
+            }
+            Some(format!(
+                "{}: {}",
+                py_str(key),
+                fdc3_type_example(ty, depth + 1)
+            ))
+        })
+        .collect();
+    format!("{{{}}}", items.join(", "))
+}
+
+/// An example value for a field type of the FDC3 contexts file (`Literal["fdc3.x"]`, `str`,
+/// `list[Position]`, `Instrument`, …).
+fn fdc3_type_example(ty: &str, depth: usize) -> String {
+    let ty = ty.trim();
+    if let Some(literals) = ty.strip_prefix("Literal[") {
+        return literals
+            .split([',', ']'])
+            .next()
+            .unwrap_or("None")
+            .trim()
+            .to_owned();
+    }
+    if ty.starts_with("list[") {
+        return "[]".to_owned();
+    }
+    if ty.starts_with("dict[") || ty.starts_with("Mapping[") {
+        return "{}".to_owned();
+    }
+    if let Some((first, _)) = ty.split_once(" | ") {
+        return fdc3_type_example(first, depth);
+    }
+    match ty {
+        "str" => "\"...\"".to_owned(),
+        "int" => "1".to_owned(),
+        "float" => "1.5".to_owned(),
+        "bool" => "True".to_owned(),
+        "datetime" => "datetime(2025, 1, 31, 9, 30)".to_owned(),
+        "Context" => "{\"type\": \"fdc3.nothing\"}".to_owned(),
+        name => fdc3::by_class(name)
+            .map_or_else(|| "None".to_owned(), |block| fdc3_example(block, depth)),
     }
 }
 

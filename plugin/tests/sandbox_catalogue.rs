@@ -3,8 +3,6 @@
 //! `target=`, `**kwargs`), and every exception the stubs say a function raises is a `BusError`
 //! class a snippet can catch.
 
-#![expect(clippy::expect_used, reason = "test helpers fail loudly")]
-
 pub mod catalogue_common;
 
 use std::{
@@ -105,9 +103,9 @@ fn every_stub_example_runs_in_the_sandbox_and_every_named_exception_is_a_bus_err
             "try:\n    {call}\n    made += 1\nexcept BusError:\n    pass\n"
         );
     }
-    let _ = write!(
+    let _ = writeln!(
         source,
-        "result = {{'made': made, 'bus_errors': [issubclass(cls, BusError) for cls in ({},)]}}\n",
+        "result = {{'made': made, 'bus_errors': [issubclass(cls, BusError) for cls in ({},)]}}",
         names.iter().cloned().collect::<Vec<_>>().join(", ")
     );
     assert!(source.len() < Limits::default().max_source_bytes);

@@ -934,3 +934,44 @@ fn a_limit_caught_and_turned_into_another_error_is_still_reported_as_the_limit()
         error.message
     );
 }
+
+#[test]
+fn an_argument_the_bus_cannot_carry_raises_an_error_naming_function_argument_and_signature() {
+    let error = run("class Row:\n    pass\ncrm.echo(value=Row())")
+        .error
+        .expect("error");
+    assert_eq!(error.kind, "TypeError");
+    assert_eq!(error.phase, ErrorPhase::Runtime);
+    assert!(
+        error.message.starts_with(
+            "crm.echo() argument 'value': a Row cannot be passed to a bus call; use str, int, float, bool, None, list, dict or datetime"
+        ),
+        "{}",
+        error.message
+    );
+    assert!(
+        error
+            .message
+            .ends_with("; expected crm.echo(*, value=None, when=None)"),
+        "{}",
+        error.message
+    );
+    let positional = run("intents.view_chart(object())").error.expect("error");
+    assert!(
+        positional
+            .message
+            .starts_with("intents.view_chart() argument 'context': a object cannot be passed"),
+        "{}",
+        positional.message
+    );
+    // Other classes keep their class: a float the bus cannot carry is a ValueError.
+    let nan = run("crm.echo(value=float('nan'))").error.expect("error");
+    assert_eq!(nan.kind, "ValueError");
+    assert!(
+        nan.message
+            .starts_with("crm.echo() argument 'value': NaN is not a valid JSON number"),
+        "{nan:?}"
+    );
+    // Sets travel as lists.
+    assert_eq!(ok("crm.echo(value={2, 1})['value']"), json!([1, 2]));
+}

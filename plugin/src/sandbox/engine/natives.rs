@@ -550,12 +550,16 @@ fn call(path: &str, args: &PyTuple, kwargs: &PyDict, vm: &VirtualMachine) -> PyR
     let mut target = None;
     with_runtime(vm, |runtime| {
         let helpers = helpers(runtime);
+        let argument = |name: &str, value: &PyObjectRef| {
+            convert::to_json(vm, &helpers, value, Direction::Argument)
+                .map_err(|error| name_the_argument(vm, &spec, name, &error))
+        };
         for (name, value) in positional_names.iter().zip(args.as_slice()) {
-            let json = convert::to_json(vm, &helpers, value, Direction::Argument)?;
+            let json = argument(name, value)?;
             arguments.insert(name.clone(), json);
         }
         for (name, value) in &keyword_pairs {
-            let json = convert::to_json(vm, &helpers, value, Direction::Argument)?;
+            let json = argument(name, value)?;
             if spec.accepts_target && name == "target" {
                 target = Some(json);
             } else {
@@ -591,6 +595,30 @@ fn call(path: &str, args: &PyTuple, kwargs: &PyDict, vm: &VirtualMachine) -> PyR
             };
         }
     }
+}
+
+/// The same exception class with a message that names the function, the argument and the
+/// signature: "crm.echo() argument 'value': a set cannot be passed to a bus call…; expected …".
+fn name_the_argument(
+    vm: &VirtualMachine,
+    spec: &crate::sandbox::spec::FunctionSpec,
+    name: &str,
+    error: &PyRef<PyBaseException>,
+) -> PyRef<PyBaseException> {
+    let object: PyObjectRef = error.clone().into();
+    let message = object
+        .str(vm)
+        .map(|text| text.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    vm.new_exception_msg(
+        error.class().to_owned(),
+        format!(
+            "{}() argument '{name}': {message}; expected {}",
+            spec.name,
+            spec.signature()
+        )
+        .into(),
+    )
 }
 
 fn wait(

@@ -348,21 +348,30 @@ fn start_call(vm: &VirtualMachine, call: &HostCall) -> PyResult<u64> {
     }
 }
 
-/// Blocks until one of `tickets` completes, the timeout passes, or the deadline.
+/// Completions taken from the port in one go once one has arrived (so a burst of replies is
+/// settled in one turn of the snippet's event loop, not one turn each).
+const DRAIN_BATCH: usize = 1024;
+
+/// Blocks until one of the `waiting` tickets (`count` of them) completes, the timeout passes,
+/// or the deadline. Looks only at completed calls, so a wait costs O(completed), not
+/// O(waiting): `gather` of N calls would otherwise be O(N²).
 fn wait_any(
     vm: &VirtualMachine,
-    tickets: &[u64],
+    waiting: &dyn Fn(u64) -> bool,
+    count: usize,
     timeout: Option<Duration>,
 ) -> PyResult<Vec<(u64, Result<Value, HostCallError>)>> {
     let started = Instant::now();
     let result = with_run(vm, |run| {
         loop {
-            let ready: Vec<u64> = tickets
-                .iter()
+            let mut ready: Vec<u64> = run
+                .completed
+                .keys()
                 .copied()
-                .filter(|ticket| run.completed.contains_key(ticket))
+                .filter(|ticket| waiting(*ticket))
                 .collect();
             if !ready.is_empty() {
+                ready.sort_unstable();
                 return Ok(Ok(ready
                     .into_iter()
                     .filter_map(|ticket| run.completed.remove(&ticket).map(|done| (ticket, done)))
@@ -385,7 +394,19 @@ fn wait_any(
                 continue;
             }
             match run.port.next_completion(budget) {
-                Ok(Some(completion)) => run.record(completion),
+                Ok(Some(completion)) => {
+                    run.record(completion);
+                    for _ in 0..DRAIN_BATCH {
+                        match run.port.next_completion(Duration::ZERO) {
+                            Ok(Some(completion)) => run.record(completion),
+                            Ok(None) => break,
+                            Err(_) => {
+                                run.fail_pending();
+                                break;
+                            }
+                        }
+                    }
+                }
                 Ok(None) => {}
                 Err(_) => run.fail_pending(),
             }
@@ -393,9 +414,8 @@ fn wait_any(
     })?;
     result.map_err(|()| {
         let detail = format!(
-            "still waiting for {} bus call{}",
-            tickets.len(),
-            if tickets.len() == 1 { "" } else { "s" }
+            "still waiting for {count} bus call{}",
+            if count == 1 { "" } else { "s" }
         );
         limit_error(vm, LimitKind::WallTime, &detail)
     })
@@ -460,7 +480,7 @@ pub(crate) mod _codemode_native {
 
     use rustpython_vm::{
         PyObjectRef, PyResult, VirtualMachine,
-        builtins::{PyDictRef, PyListRef, PyStrRef, PyTupleRef},
+        builtins::{PyDictRef, PyStrRef, PyTupleRef},
         function::FuncArgs,
     };
 
@@ -471,11 +491,11 @@ pub(crate) mod _codemode_native {
         super::call(&path.to_string_lossy(), &args, &kwargs, vm)
     }
 
-    /// Waits until one of `tickets` completes (or `timeout` seconds pass); returns
-    /// `[(ticket, ok, value_or_error_args)]`.
+    /// Waits until one of the calls in `waiting` (a dict keyed by ticket) completes, or
+    /// `timeout` seconds pass; returns `[(ticket, ok, value_or_error_args)]`.
     #[pyfunction]
-    fn wait(tickets: PyListRef, timeout: Option<f64>, vm: &VirtualMachine) -> PyResult {
-        super::wait(&tickets, timeout, vm)
+    fn wait(waiting: PyDictRef, timeout: Option<f64>, vm: &VirtualMachine) -> PyResult {
+        super::wait(&waiting, timeout, vm)
     }
 
     /// Calls `thunk()` with the bus calls written directly inside it deferred.
@@ -585,7 +605,7 @@ fn call(path: &str, args: &PyTuple, kwargs: &PyDict, vm: &VirtualMachine) -> PyR
         return class.call((vm.ctx.new_int(ticket), vm.ctx.new_str(function)), vm);
     }
     loop {
-        let mut done = wait_any(vm, &[ticket], None)?;
+        let mut done = wait_any(vm, &|done| done == ticket, 1, None)?;
         if let Some((_, result)) = done.pop() {
             return match settle(vm, &function, result)? {
                 Ok(value) => Ok(value),
@@ -621,22 +641,19 @@ fn name_the_argument(
     )
 }
 
-fn wait(
-    tickets: &rustpython_vm::builtins::PyList,
-    timeout: Option<f64>,
-    vm: &VirtualMachine,
-) -> PyResult {
-    let mut wanted = Vec::new();
-    for item in tickets.borrow_vec().iter() {
-        wanted.push(item.try_to_value::<u64>(vm)?);
-    }
+fn wait(waiting: &PyDict, timeout: Option<f64>, vm: &VirtualMachine) -> PyResult {
     let timeout = timeout.map(|seconds| {
         Duration::try_from_secs_f64(seconds.clamp(0.0, 86_400.0)).unwrap_or(Duration::ZERO)
     });
+    let is_waiting = |ticket: u64| {
+        let key: PyObjectRef = vm.ctx.new_int(ticket).into();
+        waiting.contains_key(&*key, vm)
+    };
+    let done = wait_any(vm, &is_waiting, waiting.__len__(), timeout)?;
     let functions = with_run(vm, |run| {
-        Ok(wanted
+        Ok(done
             .iter()
-            .map(|ticket| {
+            .map(|(ticket, _)| {
                 usize::try_from(*ticket)
                     .ok()
                     .and_then(|index| run.calls.get(index))
@@ -645,15 +662,8 @@ fn wait(
             })
             .collect::<Vec<_>>())
     })?;
-    let done = wait_any(vm, &wanted, timeout)?;
     let mut items = Vec::with_capacity(done.len());
-    for (ticket, result) in done {
-        let function = wanted
-            .iter()
-            .position(|wanted_ticket| *wanted_ticket == ticket)
-            .and_then(|index| functions.get(index))
-            .cloned()
-            .unwrap_or_default();
+    for ((ticket, result), function) in done.into_iter().zip(functions) {
         let entry = match settle(vm, &function, result)? {
             Ok(value) => vm.ctx.new_tuple(vec![
                 vm.ctx.new_int(ticket).into(),

@@ -338,15 +338,26 @@ class _GatherFuture:
     def __await__(self):
         return (yield _Join(self.items, self.return_exceptions))
 
+    def _misuse(self, *args, **kwargs):
+        raise TypeError(
+            "inside `async def`, gather(...) returns an awaitable: write `await gather(...)`"
+        )
+
+    __getitem__ = __iter__ = __len__ = _misuse
+
 
 class _Joiner:
-    __slots__ = ("task", "children", "return_exceptions", "resolved")
+    """A task waiting for `children`. Counts the unfinished ones, so each child's finish costs
+    O(1): rescanning every child on every finish made `gather` of N calls O(N²)."""
+
+    __slots__ = ("task", "children", "return_exceptions", "resolved", "remaining")
 
     def __init__(self, task, children, return_exceptions):
         self.task = task
         self.children = children
         self.return_exceptions = return_exceptions
         self.resolved = False
+        self.remaining = sum(1 for child in children if not child.done)
 
 
 _LOOPS = []
@@ -405,13 +416,14 @@ class _Loop:
             for task, error in batch:
                 self.step(task, error)
             return
-        tickets = list(self.waiting)
         timeout = None
         if self.sleepers:
             timeout = max(0.0, min(until for until, _ in self.sleepers) - _native.monotonic())
-        if not tickets and timeout is None:
+        if not self.waiting and timeout is None:
             raise RuntimeError("deadlock: every task is waiting and no bus call is pending")
-        for ticket, ok, payload in _native.wait(tickets, timeout):
+        # The dict itself, not a list of its keys: the native side only looks up the calls
+        # that completed, so a turn costs O(completed), not O(pending).
+        for ticket, ok, payload in _native.wait(self.waiting, timeout):
             call = self.calls.pop(ticket, None)
             if call is not None:
                 call._settle(ok, payload)
@@ -453,15 +465,23 @@ class _Loop:
             children = [self.spawn(item) for item in yielded.items]
             joiner = _Joiner(task, children, yielded.return_exceptions)
             for child in children:
-                child.joiners.append(joiner)
-            self.check(joiner)
+                if not child.done:
+                    child.joiners.append(joiner)
+            if not joiner.return_exceptions:
+                # A child that already failed fails the gather at once.
+                for child in children:
+                    if child.done and not child.ok:
+                        self.check(joiner, child)
+                        return
+            self.check(joiner, None)
         elif type(yielded) is Task:
             if yielded._loop is None:
                 self.spawn(yielded)
             joiner = _Joiner(task, [yielded], True)
             joiner.return_exceptions = None
-            yielded.joiners.append(joiner)
-            self.check(joiner)
+            if not yielded.done:
+                yielded.joiners.append(joiner)
+            self.check(joiner, None)
         elif type(yielded) is _Sleep:
             self.sleepers.append((_native.monotonic() + max(0.0, yielded.seconds), task))
         elif yielded is None:
@@ -475,25 +495,27 @@ class _Loop:
         task.done = True
         task.ok = ok
         task.value = value
-        for joiner in task.joiners:
-            self.check(joiner)
+        joiners, task.joiners = task.joiners, []
+        for joiner in joiners:
+            joiner.remaining -= 1
+            self.check(joiner, task)
 
-    def check(self, joiner):
+    def check(self, joiner, finished):
+        """Resumes the joiner's task if it can go on; `finished` is the child that just
+        finished (or already had, when the join started), if any."""
         if joiner.resolved:
             return
         if joiner.return_exceptions is None:
             # A plain `await task`: Task.__await__ reads the result itself.
-            if joiner.children[0].done:
+            if joiner.remaining <= 0:
                 joiner.resolved = True
                 self.ready.append((joiner.task, None))
             return
-        if not joiner.return_exceptions:
-            for child in joiner.children:
-                if child.done and not child.ok:
-                    joiner.resolved = True
-                    self.ready.append((joiner.task, child.value))
-                    return
-        if all(child.done for child in joiner.children):
+        if not joiner.return_exceptions and finished is not None and not finished.ok:
+            joiner.resolved = True
+            self.ready.append((joiner.task, finished.value))
+            return
+        if joiner.remaining <= 0:
             joiner.resolved = True
             results = [child.value for child in joiner.children]
             self.resume_with(joiner.task, results)

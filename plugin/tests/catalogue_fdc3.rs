@@ -40,16 +40,14 @@ const STANDARD: &[(&str, &str)] = &[
 #[test]
 fn committed_contexts_match_the_generator() {
     let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/fdc3-context");
-    if !fixture
-        .join("node_modules/@finos/fdc3-context/package.json")
-        .exists()
-    {
-        eprintln!(
-            "SKIPPED: {}/node_modules is missing; run `bash tests/fixtures/fdc3-context/install.sh`",
-            fixture.display()
-        );
-        return;
-    }
+    assert!(
+        fixture
+            .join("node_modules/@finos/fdc3-context/package.json")
+            .exists(),
+        "{}/node_modules is missing; run `bash tests/fixtures/fdc3-context/install.sh` \
+         (tests/run-all.sh does)",
+        fixture.display()
+    );
     let out = Path::new(env!("CARGO_TARGET_TMPDIR")).join("fdc3_contexts.py");
     let status = Command::new("node")
         .current_dir(&fixture)

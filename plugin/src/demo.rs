@@ -181,7 +181,11 @@ fn excerpt(text: &str, lines: usize) -> String {
     out
 }
 
-/// The seed scenario's token comparison at demo size (filled in from the token benchmark).
-async fn token_table(_service: &CodeMode) -> String {
-    "(see `codemode bench tokens`)\n".to_owned()
+/// The seed scenario's token comparison at demo size, measured now from the live catalogue and
+/// the real tool results (the same transcripts as `codemode bench tokens`).
+async fn token_table(service: &CodeMode) -> String {
+    match codemode::bench::seed_comparison(service).await {
+        Ok(comparison) => codemode::bench::render_comparison(&comparison),
+        Err(error) => format!("(token comparison unavailable: {error})\n"),
+    }
 }

@@ -119,9 +119,9 @@ fn main() -> anyhow::Result<ExitCode> {
             Command::Bench(BenchCommand::Tokens(args)) => bench_cli::run_tokens(args)
                 .await
                 .map(|()| ExitCode::SUCCESS),
-            Command::Bench(BenchCommand::Perf(args)) => bench_cli::run_perf(args)
-                .await
-                .map(|()| ExitCode::SUCCESS),
+            Command::Bench(BenchCommand::Perf(args)) => {
+                bench_cli::run_perf(args).await.map(|()| ExitCode::SUCCESS)
+            }
         }
     })
 }

@@ -103,14 +103,17 @@ impl IoConnectBus {
 
     fn spawn_resync_on_reconnect(&self) {
         let mut events = self.shared.events.subscribe();
-        let commands = self.commands.clone();
+        // Weak, so that dropping every handle of the bus closes the command channel and ends
+        // the socket task (a strong sender here kept the connection open forever).
+        let commands = self.commands.downgrade();
         let shared = Arc::downgrade(&self.shared);
         let config = Arc::clone(&self.config);
         tokio::spawn(async move {
             loop {
                 match events.recv().await {
                     Ok(BusEvent::Reconnected { .. }) => {
-                        let Some(shared) = shared.upgrade() else {
+                        let (Some(shared), Some(commands)) = (shared.upgrade(), commands.upgrade())
+                        else {
                             return;
                         };
                         refresh_declared_apps(&commands, &shared, &config).await;
@@ -118,7 +121,7 @@ impl IoConnectBus {
                     Ok(_) | Err(broadcast::error::RecvError::Lagged(_)) => {}
                     Err(broadcast::error::RecvError::Closed) => return,
                 }
-                if commands.is_closed() {
+                if commands.strong_count() == 0 {
                     return;
                 }
             }
@@ -132,7 +135,7 @@ impl IoConnectBus {
         target: &Target,
         wait: Duration,
     ) -> Result<Vec<Endpoint>, BusError> {
-        let deadline = Instant::now() + wait;
+        let deadline = far_deadline(wait);
         let mut generations = self.shared.generation.subscribe();
         loop {
             let offered = self
@@ -171,6 +174,13 @@ impl IoConnectBus {
             }
         }
     }
+}
+
+/// The deadline `wait` from now, saturating at a century instead of overflowing.
+fn far_deadline(wait: Duration) -> Instant {
+    let now = Instant::now();
+    now.checked_add(wait.min(Duration::from_secs(100 * 365 * 24 * 60 * 60)))
+        .unwrap_or(now + Duration::from_secs(24 * 60 * 60))
 }
 
 fn best(mut endpoints: Vec<Endpoint>) -> Option<Endpoint> {

@@ -11,8 +11,10 @@
 //!   ([`render_tokens`], [`render_tokens_svg`]; [`seed_comparison`] for the demo).
 //! - [`perf`]: execute round trips, bus calls from snippets against the real `@interopio/core`
 //!   client, discovery on the mock bus and the real gateway, `gather` throughput, peak RSS and
-//!   the interpreter against monty ([`render_perf`]).
+//!   the interpreter against monty, the sandbox's per-call cost, the catalogue's build and
+//!   one-app update ([`render_perf`]).
 
+mod catalogue_speed;
 mod chart;
 mod discovery;
 mod perf;
@@ -24,8 +26,8 @@ pub use self::{
     perf::{CRUNCH_SNIPPET, PerfConfig, PerfReport, PerfRow, perf, render_perf},
     stats::Summary,
     tokens::{
-        ArmPair, ArmTokens, BLOCK_FRAMING_TOKENS, Comparison, Encoding, PREAMBLE_TOKENS,
-        SYSTEM_PROMPT, Scenario, TokenRow, TokensConfig, code_mode_tools, compare,
+        ArmPair, ArmTokens, BLOCK_FRAMING_TOKENS, CODE_MODE_INSTRUCTIONS, Comparison, Encoding,
+        PREAMBLE_TOKENS, SYSTEM_PROMPT, Scenario, TokenRow, TokensConfig, code_mode_tools, compare,
         render_comparison, render_tokens, render_tokens_svg, seed_comparison, tokens,
     },
 };

@@ -90,3 +90,57 @@ async fn the_demo_comparison_runs_on_a_service() {
     service.bus().close().await;
     bus.shutdown().await;
 }
+
+/// The code-mode arm counts the tool definitions the MCP server really sends: the benchmark's
+/// copy must match `tools/list` (names, descriptions, input schemas).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_code_mode_tool_definitions_match_the_mcp_server() {
+    use rmcp::ServiceExt as _;
+
+    let bus = MockBus::start(MockBusConfig::default())
+        .await
+        .expect("mock bus starts");
+    let adapter = IoConnectBus::connect(IoConnectConfig::new(
+        bus.url(),
+        Authentication::secret("tester", "secret"),
+    ))
+    .await
+    .expect("adapter connects");
+    let mut sandbox = SandboxConfig::new(worker());
+    sandbox.workers = 1;
+    let service = Arc::new(
+        CodeMode::new(Arc::new(adapter), CodeModeConfig::new(sandbox)).expect("service starts"),
+    );
+    let (server_end, client_end) = tokio::io::duplex(64 * 1024);
+    let server = codemode::mcp::McpServer::new(Arc::clone(&service));
+    tokio::spawn(async move {
+        let running = server.serve(server_end).await.expect("server handshake");
+        let _ = running.waiting().await;
+    });
+    let client = ().serve(client_end).await.expect("client handshake");
+    let listed = client.list_tools(None).await.expect("tools/list");
+    let real: Vec<serde_json::Value> = listed
+        .tools
+        .iter()
+        .map(|tool| {
+            let mut schema = serde_json::Value::Object((*tool.input_schema).clone());
+            if let Some(map) = schema.as_object_mut() {
+                map.remove("$schema");
+                map.remove("title");
+            }
+            serde_json::json!({
+                "name": tool.name,
+                "description": tool.description,
+                "input_schema": schema,
+            })
+        })
+        .collect();
+    assert_eq!(serde_json::Value::Array(real), bench::code_mode_tools());
+    let instructions = client
+        .peer_info()
+        .and_then(|info| info.instructions.clone())
+        .unwrap_or_default();
+    assert_eq!(instructions, bench::CODE_MODE_INSTRUCTIONS);
+    let _ = client.cancel().await;
+    bus.shutdown().await;
+}

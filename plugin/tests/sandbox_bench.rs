@@ -39,7 +39,9 @@ async fn sandbox_speed() {
     };
     let sandbox = Sandbox::new(config);
     sandbox.warm_up().await.expect("worker starts");
-    let report = bench::measure(&sandbox, 200).await;
+    let report = bench::measure(&sandbox, 200)
+        .await
+        .expect("every benchmark snippet succeeds");
     println!("{report:#?}");
 
     let functions = FunctionSet::new(vec![FunctionSpec::keyword_only("bench.echo", &["value"])]);

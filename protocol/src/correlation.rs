@@ -109,7 +109,7 @@ impl<T> PendingTable<T> {
         if self.entries.contains_key(&id) {
             return Err(ProtocolError::DuplicateRequest(id));
         }
-        let deadline = now.checked_add(timeout).unwrap_or(now);
+        let deadline = saturating_deadline(now, timeout);
         let deadline_key = (deadline, self.next_sequence);
         self.next_sequence = self.next_sequence.wrapping_add(1);
         self.deadlines.insert(deadline_key, id.clone());
@@ -229,4 +229,15 @@ impl<T> PendingTable<T> {
         self.expired_lookup.insert(id.clone());
         self.expired_recently.push_back(id);
     }
+}
+
+/// The longest wait a deadline stands for; a longer timeout (say `Duration::MAX` from a
+/// config file) means "wait this long", never "already expired".
+const LONGEST_WAIT: Duration = Duration::from_secs(100 * 365 * 24 * 60 * 60);
+
+/// `now + timeout`, saturating at [`LONGEST_WAIT`] instead of overflowing.
+fn saturating_deadline(now: Instant, timeout: Duration) -> Instant {
+    now.checked_add(timeout.min(LONGEST_WAIT))
+        .or_else(|| now.checked_add(Duration::from_secs(24 * 60 * 60)))
+        .unwrap_or(now)
 }

@@ -26,7 +26,9 @@ pub struct IoConnectConfig {
     pub application: String,
     /// Our instance id; a unique one is generated when `None`.
     pub instance: Option<String>,
-    /// Default timeout of a call.
+    /// Timeout of the adapter's own platform calls (`T42.ACS.GetApplications`,
+    /// `T42.ACS.StartApplication`); [`Bus::invoke`](crate::Bus::invoke) calls carry theirs in
+    /// [`CallOptions`](crate::CallOptions).
     pub call_timeout: Duration,
     /// Timeout of the connect + hello + catalogue bootstrap.
     pub connect_timeout: Duration,

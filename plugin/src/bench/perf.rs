@@ -13,6 +13,7 @@
 
 use std::{
     fmt::Write as _,
+    net::{Ipv4Addr, SocketAddr},
     path::{Path, PathBuf},
     process::Stdio,
     sync::Arc,
@@ -24,6 +25,9 @@ use codemode_adapters::{
     ioconnect::{IoConnectBus, IoConnectConfig},
 };
 use codemode_protocol::gw3::Authentication;
+use rmcp::{
+    ServiceExt as _, model::CallToolRequestParams, transport::StreamableHttpClientTransport,
+};
 use serde_json::{Map, Value, json};
 use tokio::{
     io::{AsyncBufReadExt, BufReader},
@@ -33,6 +37,7 @@ use tokio::{
 use super::{BenchError, DiscoveryRow, Summary, discovery, discovery_at, render_discovery};
 use crate::{
     catalogue::ListRequest,
+    mcp::{McpHttpOptions, start_http},
     mock_bus::{MockBus, MockBusConfig},
     sandbox::{Limits, SandboxConfig, WorkerCommand},
     service::{CodeMode, CodeModeConfig, ExecuteOptions, render_outcome},
@@ -118,6 +123,10 @@ pub async fn perf(config: &PerfConfig) -> Result<PerfReport, BenchError> {
             &why,
         )),
     }
+    report
+        .rows
+        .extend(super::catalogue_speed::catalogue_speed(config.rss_methods, runs).await?);
+    report.rows.push(call_overhead(config, runs).await);
     report.rows.extend(interpreter(config, runs).await);
     Ok(report)
 }
@@ -320,7 +329,13 @@ fn mebibytes(bytes: u64) -> String {
 // Mock bus timings
 
 async fn mock_bus_timings(config: &PerfConfig, runs: usize) -> Result<Vec<PerfRow>, BenchError> {
-    let bus = MockBus::start(MockBusConfig::default()).await?;
+    // 10,000 calls in flight at once are more replies than the default per-connection queue
+    // (1,024 batches) holds before the bus drops the reader as a slow consumer.
+    let bus = MockBus::start(MockBusConfig {
+        outbound_queue: 16_384,
+        ..MockBusConfig::default()
+    })
+    .await?;
     let adapter = IoConnectBus::connect(IoConnectConfig::new(
         bus.url(),
         Authentication::secret("bench", "bench"),
@@ -338,7 +353,7 @@ async fn mock_bus_timings(config: &PerfConfig, runs: usize) -> Result<Vec<PerfRo
     service.warm_up().await?;
     let mut rows = Vec::new();
 
-    let trivial = timed(runs.max(200), 20, || async {
+    let trivial = timed("result = 1 + 1", runs.max(200), 20, || async {
         let outcome = service
             .execute("result = 1 + 1", ExecuteOptions::default())
             .await;
@@ -362,7 +377,7 @@ async fn mock_bus_timings(config: &PerfConfig, runs: usize) -> Result<Vec<PerfRo
             "found = gather(*[crm.get_client(client_id='c-001') for i in range({calls})])\n\
              result = len(found)"
         );
-        let summary = timed(runs, 1, || async {
+        let summary = timed(&snippet, runs, 1, || async {
             let outcome = service.execute(&snippet, ExecuteOptions::default()).await;
             outcome.ok && outcome.result == json!(calls)
         })
@@ -381,7 +396,10 @@ async fn mock_bus_timings(config: &PerfConfig, runs: usize) -> Result<Vec<PerfRo
             ),
             target: "≥ 10,000 calls/s".into(),
             met: Some(calls_per_second(calls, summary.median) >= 10_000.0),
-            note: "`CRM.GetClient` through the adapter and the in-process mock bus".into(),
+            note: "`CRM.GetClient` through the adapter and the in-process mock bus (outbound \
+                   queue raised to 16,384 batches: with the default 1,024 a gather of 10,000 \
+                   overflows it and the bus drops the client as a slow consumer)"
+                .into(),
         });
     }
     service.bus().close().await;
@@ -389,17 +407,53 @@ async fn mock_bus_timings(config: &PerfConfig, runs: usize) -> Result<Vec<PerfRo
     Ok(rows)
 }
 
-/// Warm execute over MCP streamable HTTP: not measured in this build.
-#[expect(
-    clippy::unused_async,
-    reason = "measured over HTTP once a client is wired in"
-)]
-async fn mcp_http_row(_service: &Arc<CodeMode>, _runs: usize) -> PerfRow {
-    skipped(
-        "warm execute round trip over MCP HTTP",
-        "≤ 2 ms p50",
-        "not measured yet: needs an MCP HTTP client in the library",
-    )
+/// Warm execute over MCP streamable HTTP, measured with rmcp's own client (reqwest) against
+/// the real server on a loopback port.
+async fn mcp_http_row(service: &Arc<CodeMode>, runs: usize) -> PerfRow {
+    const MEASUREMENT: &str = "warm execute round trip over MCP HTTP (`result = 1 + 1`)";
+    const TARGET: &str = "≤ 2 ms p50";
+    let options = McpHttpOptions {
+        listen: SocketAddr::from((Ipv4Addr::LOCALHOST, 0)),
+        ..McpHttpOptions::default()
+    };
+    let server = match start_http(Arc::clone(service), options).await {
+        Ok(server) => server,
+        Err(error) => return skipped(MEASUREMENT, TARGET, &error.to_string()),
+    };
+    let client = match ().serve(StreamableHttpClientTransport::from_uri(server.url())).await {
+        Ok(client) => client,
+        Err(error) => {
+            let _ = server.shutdown().await;
+            return skipped(MEASUREMENT, TARGET, &format!("MCP client: {error}"));
+        }
+    };
+    let mut arguments = Map::new();
+    arguments.insert("code".into(), json!("result = 1 + 1"));
+    let measured = timed(MEASUREMENT, runs, 20, || async {
+        client
+            .call_tool(
+                CallToolRequestParams::new("execute_python_code").with_arguments(arguments.clone()),
+            )
+            .await
+            .is_ok_and(|result| result.is_error != Some(true))
+    })
+    .await;
+    let _ = client.cancel().await;
+    let _ = server.shutdown().await;
+    match measured {
+        Ok(summary) => PerfRow {
+            measurement: MEASUREMENT.into(),
+            result: summary.render(),
+            target: TARGET.into(),
+            met: Some(summary.median <= Duration::from_millis(2)),
+            note: format!(
+                "`tools/call` from rmcp's streamable HTTP client (reqwest) to `codemode::mcp` on \
+                 127.0.0.1, one session, {} calls",
+                summary.runs
+            ),
+        },
+        Err(error) => skipped(MEASUREMENT, TARGET, &error.to_string()),
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -524,7 +578,7 @@ async fn real_gateway_at(
             render_outcome(&warm)
         ));
     }
-    let snippet = timed(runs, 0, || async {
+    let snippet = timed("a snippet of sequential calls", runs, 0, || async {
         service
             .execute(&sequential, ExecuteOptions::default())
             .await
@@ -538,7 +592,7 @@ async fn real_gateway_at(
     let bus = Arc::clone(service.bus());
     let mut arguments = Map::new();
     arguments.insert("clientId".into(), json!("c-001"));
-    let adapter_only = timed(runs, 1, || async {
+    let adapter_only = timed("adapter calls", runs, 1, || async {
         for _ in 0..CALLS {
             if bus
                 .invoke_one(
@@ -593,7 +647,7 @@ async fn real_gateway_at(
     let gathered = format!(
         "found = gather(*[crm.get_client(client_id='c-001') for i in range({GATHERED})])\nresult = len(found)"
     );
-    let snippet_gather = timed(runs, 1, || async {
+    let snippet_gather = timed("a gather on the real gateway", runs, 1, || async {
         service
             .execute(&gathered, ExecuteOptions::default())
             .await
@@ -713,6 +767,10 @@ async fn interpreter(config: &PerfConfig, runs: usize) -> Vec<PerfRow> {
     let runs = runs.max(20);
     let mut rows = Vec::new();
     let engine = tokio::task::spawn_blocking(move || rustpython_in_process(runs)).await;
+    let rustpython = match &engine {
+        Ok(Ok(summary)) => Some(*summary),
+        _ => None,
+    };
     match engine {
         Ok(Ok(summary)) => rows.push(PerfRow {
             measurement: "interpreter: RustPython in-process, crunch snippet".into(),
@@ -734,7 +792,7 @@ async fn interpreter(config: &PerfConfig, runs: usize) -> Vec<PerfRow> {
     if pool.warm_up().await.is_ok() {
         let functions = crate::sandbox::FunctionSet::empty();
         let host: Arc<dyn crate::sandbox::HostCalls> = Arc::new(NoHost);
-        if let Ok(summary) = timed(runs, 3, || async {
+        if let Ok(summary) = timed("the crunch snippet", runs, 3, || async {
             pool.execute(CRUNCH_SNIPPET, &functions, Arc::clone(&host))
                 .await
                 .ok
@@ -750,8 +808,52 @@ async fn interpreter(config: &PerfConfig, runs: usize) -> Vec<PerfRow> {
             });
         }
     }
-    rows.push(monty_row(runs).await);
+    let (monty, monty_summary) = monty_row(runs).await;
+    rows.push(monty);
+    rows.push(match (rustpython, monty_summary) {
+        (Some(rustpython), Some(monty)) => {
+            let ratio = rustpython.median.as_secs_f64() / monty.median.as_secs_f64().max(1e-9);
+            PerfRow {
+                measurement: "interpreter: RustPython over monty, crunch snippet".into(),
+                result: format!("{ratio:.2}×"),
+                target: "≤ 1.5×".into(),
+                met: Some(ratio <= 1.5),
+                note: "ratio of the in-process medians above, same source, same run".into(),
+            }
+        }
+        _ => skipped(
+            "interpreter: RustPython over monty, crunch snippet",
+            "≤ 1.5×",
+            "needs both interpreters' timings (see the rows above)",
+        ),
+    });
     rows
+}
+
+/// The cost of one bus call inside a snippet beyond the bus round trip: a snippet making 100
+/// calls to a host that answers at once, against the same loop without calls.
+async fn call_overhead(config: &PerfConfig, runs: usize) -> PerfRow {
+    const MEASUREMENT: &str = "one bus call inside a snippet, beyond the bus round trip";
+    const TARGET: &str = "≤ 50 µs";
+    let mut sandbox = SandboxConfig::new(config.worker.clone());
+    sandbox.workers = 1;
+    let pool = crate::sandbox::Sandbox::new(sandbox);
+    if let Err(error) = pool.warm_up().await {
+        return skipped(MEASUREMENT, TARGET, &error.to_string());
+    }
+    match crate::sandbox::bench::measure(&pool, runs.max(50)).await {
+        Ok(report) => PerfRow {
+            measurement: MEASUREMENT.into(),
+            result: format!("{:.1} µs", report.call_overhead_us),
+            target: TARGET.into(),
+            met: Some(report.call_overhead_us <= 50.0),
+            note: format!(
+                "(median of 100 calls to an instant host − median of the same loop without                  calls) / 100, through the warm pool, {} runs each; trivial round trip on the                  same pool {:.0} µs p50",
+                report.iterations, report.trivial_p50_us
+            ),
+        },
+        Err(why) => skipped(MEASUREMENT, TARGET, &why),
+    }
 }
 
 /// A host that has no functions (the crunch snippet calls none).
@@ -818,17 +920,20 @@ fn rustpython_in_process(runs: usize) -> Result<Summary, String> {
 }
 
 #[cfg(feature = "monty")]
-async fn monty_row(runs: usize) -> PerfRow {
+async fn monty_row(runs: usize) -> (PerfRow, Option<Summary>) {
     match tokio::task::spawn_blocking(move || monty_crunch(runs)).await {
-        Ok(Ok(summary)) => PerfRow {
-            measurement: "interpreter: monty 0.0.23 in-process, crunch snippet".into(),
-            result: summary.render(),
-            target: "–".into(),
-            met: None,
-            note: "`MontyRun::new` (parse) + `run`, no limits, the same source".into(),
-        },
-        Ok(Err(why)) => skipped("interpreter: monty", "–", &why),
-        Err(error) => skipped("interpreter: monty", "–", &error.to_string()),
+        Ok(Ok(summary)) => (
+            PerfRow {
+                measurement: "interpreter: monty 0.0.23 in-process, crunch snippet".into(),
+                result: summary.render(),
+                target: "–".into(),
+                met: None,
+                note: "`MontyRun::new` (parse) + `run`, no limits, the same source".into(),
+            },
+            Some(summary),
+        ),
+        Ok(Err(why)) => (skipped("interpreter: monty", "–", &why), None),
+        Err(error) => (skipped("interpreter: monty", "–", &error.to_string()), None),
     }
 }
 
@@ -838,13 +943,9 @@ fn monty_crunch(runs: usize) -> Result<Summary, String> {
     let mut samples = Vec::with_capacity(runs);
     for run in 0..runs + 3 {
         let started = Instant::now();
-        let program = monty::MontyRun::new(
-            source.clone(),
-            "crunch.py",
-            Vec::new(),
-            monty::CompileOptions::default(),
-        )
-        .map_err(|error| format!("monty rejected the snippet: {error:?}"))?;
+        let program =
+            monty::MontyRun::new(source.clone(), "crunch.py", Vec::new(), Default::default())
+                .map_err(|error| format!("monty rejected the snippet: {error:?}"))?;
         program
             .run_no_limits(Vec::new())
             .map_err(|error| format!("monty failed: {error:?}"))?;
@@ -857,12 +958,15 @@ fn monty_crunch(runs: usize) -> Result<Summary, String> {
 
 #[cfg(not(feature = "monty"))]
 #[expect(clippy::unused_async, reason = "the same signature as the monty build")]
-async fn monty_row(_runs: usize) -> PerfRow {
-    skipped(
-        "interpreter: monty, crunch snippet",
-        "–",
-        "not compiled in: build with `--features monty` (monty 0.0.23 is the last release that \
-         builds on rustc 1.95; 1.x needs 1.96)",
+async fn monty_row(_runs: usize) -> (PerfRow, Option<Summary>) {
+    (
+        skipped(
+            "interpreter: monty, crunch snippet",
+            "–",
+            "not compiled in: build with `--features monty` (monty 0.0.23 is the last release \
+             that builds on rustc 1.95; 1.x needs 1.96)",
+        ),
+        None,
     )
 }
 
@@ -883,14 +987,21 @@ impl Summary {
 }
 
 /// Times `runs` calls of `run` after `warm_up` untimed ones; fails if any run reports false.
-async fn timed<F, Fut>(runs: usize, warm_up: usize, mut run: F) -> Result<Summary, BenchError>
+async fn timed<F, Fut>(
+    what: &str,
+    runs: usize,
+    warm_up: usize,
+    mut run: F,
+) -> Result<Summary, BenchError>
 where
     F: FnMut() -> Fut,
     Fut: std::future::Future<Output = bool>,
 {
     for _ in 0..warm_up {
         if !run().await {
-            return Err(BenchError::Scenario("a timed run failed".into()));
+            return Err(BenchError::Scenario(format!(
+                "a warm-up run of `{what}` failed"
+            )));
         }
     }
     let mut samples = Vec::with_capacity(runs);
@@ -899,7 +1010,9 @@ where
         let ok = run().await;
         samples.push(started.elapsed());
         if !ok {
-            return Err(BenchError::Scenario("a timed run failed".into()));
+            return Err(BenchError::Scenario(format!(
+                "a timed run of `{what}` failed"
+            )));
         }
     }
     Ok(Summary::of(&samples))

@@ -423,6 +423,8 @@ struct Transcript {
     tools: usize,
     /// Their serialized definitions.
     definitions: String,
+    /// Server instructions added to the system prompt (code mode's MCP server sends some).
+    instructions: String,
     /// The user's question.
     user: String,
     /// The turns, the last one being the answer.
@@ -434,6 +436,7 @@ impl Transcript {
         Self {
             tools,
             definitions,
+            instructions: String::new(),
             user: scenario.question(),
             turns: Vec::new(),
         }
@@ -462,6 +465,7 @@ impl Transcript {
         let tool_definitions = encoding.count(&self.definitions);
         let fixed = PREAMBLE_TOKENS
             + encoding.count(SYSTEM_PROMPT)
+            + encoding.count(&self.instructions)
             + tool_definitions
             + encoding.count(&self.user)
             + BLOCK_FRAMING_TOKENS;
@@ -728,11 +732,13 @@ async fn fan_out(service: &CodeMode, tools: &ClassicTools) -> Result<Played, Ben
 
 fn code_transcript(scenario: Scenario) -> Transcript {
     let definitions = code_mode_tools();
-    Transcript::new(
+    let mut transcript = Transcript::new(
         definitions.as_array().map_or(0, Vec::len),
         definitions.to_string(),
         scenario,
-    )
+    );
+    transcript.instructions = CODE_MODE_INSTRUCTIONS.to_owned();
+    transcript
 }
 
 fn list(service: &CodeMode, query: &str) -> (Block, String) {
@@ -792,46 +798,55 @@ fn expect_result(
     }
 }
 
-/// The three Code Mode tools as a client sees them: name, description, input schema.
+/// The three Code Mode tools as the MCP server lists them (name, description, input schema;
+/// `$schema` and `title` stripped). A test compares this copy with the server's `tools/list`.
 pub fn code_mode_tools() -> Value {
     json!([
         {
             "name": "list_python_definitions",
-            "description": "Lists the Python functions that reach the desktop's apps (bus methods and intents) as one line each, grouped by namespace. Search with `query`, narrow with `namespace`, page with `cursor`. Then fetch the typed stubs of the ones you need with get_python_definitions.",
+            "description": "List the Python functions for desktop apps, one line each. Search with query, filter by namespace, page with cursor.",
             "input_schema": {
                 "type": "object",
                 "properties": {
-                    "query": {"type": "string", "description": "Search words, e.g. \"client adviser\"."},
-                    "namespace": {"type": "string", "description": "Only this namespace, e.g. \"crm\"."},
-                    "cursor": {"type": "string", "description": "The next_cursor of a previous page."}
+                    "query": {"description": "Search words, e.g. \"client adviser\".", "type": ["string", "null"], "default": null},
+                    "namespace": {"description": "Only this namespace, e.g. \"crm\".", "type": ["string", "null"], "default": null},
+                    "cursor": {"description": "next_cursor of the previous page.", "type": ["string", "null"], "default": null}
                 }
             }
         },
         {
             "name": "get_python_definitions",
-            "description": "Returns typed Python stubs (signatures, TypedDicts, docstrings) of the named functions, e.g. [\"crm.get_clients\"].",
+            "description": "Get typed Python stubs (signatures, docs, result types) for functions by qualified name.",
             "input_schema": {
                 "type": "object",
+                "required": ["names"],
                 "properties": {
-                    "names": {"type": "array", "items": {"type": "string"}, "description": "Dotted function names from the listing."}
-                },
-                "required": ["names"]
+                    "names": {"description": "Qualified names, e.g. crm.get_clients.", "type": "array", "items": {"type": "string"}}
+                }
             }
         },
         {
             "name": "execute_python_code",
-            "description": "Runs a Python snippet on the device. Catalogue functions are plain synchronous calls; gather(*calls) runs calls concurrently; BusError and its subclasses are catchable. Assign the answer to `result` or print it: only that comes back, so filter and aggregate in the snippet.",
+            "description": "Run a Python snippet on the device with those functions. Returns `result`, printed output and a summary of bus calls.",
             "input_schema": {
                 "type": "object",
+                "required": ["code"],
                 "properties": {
-                    "code": {"type": "string", "description": "The Python source."},
-                    "timeout_ms": {"type": "integer", "description": "Wall-time limit (default 30000)."}
-                },
-                "required": ["code"]
+                    "code": {"description": "Python source.", "type": "string"},
+                    "timeout_seconds": {"description": "Wall-time limit (default 30).", "type": ["number", "null"], "format": "double", "default": null}
+                }
             }
         }
     ])
 }
+
+/// The instructions the MCP server sends at initialization, which clients add to the system
+/// prompt: counted in every code-mode request. A test compares this copy with the server's.
+pub const CODE_MODE_INSTRUCTIONS: &str = "Desktop apps' methods and intents are Python functions. \
+1) list_python_definitions finds them (query= searches). \
+2) get_python_definitions gives typed stubs for the names you will call. \
+3) execute_python_code runs one snippet on the device: do every call and filter there, \
+then assign `result` or print(); only that comes back.";
 
 // ---------------------------------------------------------------------------------------------
 // Classic side

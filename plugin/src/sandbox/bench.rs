@@ -51,32 +51,34 @@ pub struct BenchReport {
     pub crunch_p50_ms: f64,
 }
 
-/// Measures the three numbers over `iterations` runs each (after a short warm-up).
-pub async fn measure(sandbox: &Sandbox, iterations: usize) -> BenchReport {
+/// Measures the three numbers over `iterations` runs each (after a short warm-up). Fails,
+/// naming the snippet and its error, if any run does not succeed: a failing snippet is not
+/// timed as if it had worked.
+pub async fn measure(sandbox: &Sandbox, iterations: usize) -> Result<BenchReport, String> {
     let iterations = iterations.max(1);
     let functions = FunctionSet::new(vec![FunctionSpec::keyword_only("bench.echo", &["value"])]);
     let host: Arc<dyn HostCalls> = Arc::new(InstantHost);
 
-    let trivial = timings(sandbox, "result = 1 + 1", &functions, &host, iterations).await;
+    let trivial = timings(sandbox, "result = 1 + 1", &functions, &host, iterations).await?;
     let calls_source = format!(
         "total = 0\nfor i in range({CALLS_PER_RUN}):\n    total += bench.echo(value=i)[\"value\"]\nresult = total\n"
     );
     let loop_source = format!(
         "total = 0\nfor i in range({CALLS_PER_RUN}):\n    total += {{\"value\": i}}[\"value\"]\nresult = total\n"
     );
-    let with_calls = timings(sandbox, &calls_source, &functions, &host, iterations).await;
-    let without_calls = timings(sandbox, &loop_source, &functions, &host, iterations).await;
-    let crunch = timings(sandbox, CRUNCH_SNIPPET, &functions, &host, iterations).await;
+    let with_calls = timings(sandbox, &calls_source, &functions, &host, iterations).await?;
+    let without_calls = timings(sandbox, &loop_source, &functions, &host, iterations).await?;
+    let crunch = timings(sandbox, CRUNCH_SNIPPET, &functions, &host, iterations).await?;
 
     let overhead =
         (percentile(&with_calls, 0.5) - percentile(&without_calls, 0.5)) / f64::from(CALLS_PER_RUN);
-    BenchReport {
+    Ok(BenchReport {
         iterations,
         trivial_p50_us: percentile(&trivial, 0.5),
         trivial_p90_us: percentile(&trivial, 0.9),
         call_overhead_us: overhead.max(0.0),
         crunch_p50_ms: percentile(&crunch, 0.5) / 1000.0,
-    }
+    })
 }
 
 async fn timings(
@@ -85,17 +87,30 @@ async fn timings(
     functions: &FunctionSet,
     host: &Arc<dyn HostCalls>,
     iterations: usize,
-) -> Vec<f64> {
+) -> Result<Vec<f64>, String> {
+    let failed = |outcome: &super::outcome::Outcome| {
+        let first_line = source.lines().next().unwrap_or_default();
+        format!(
+            "the benchmark snippet `{first_line}…` failed: {:?}",
+            outcome.error
+        )
+    };
     for _ in 0..3 {
-        let _ = sandbox.execute(source, functions, Arc::clone(host)).await;
+        let outcome = sandbox.execute(source, functions, Arc::clone(host)).await;
+        if !outcome.ok {
+            return Err(failed(&outcome));
+        }
     }
     let mut samples = Vec::with_capacity(iterations);
     for _ in 0..iterations {
         let started = Instant::now();
-        let _ = sandbox.execute(source, functions, Arc::clone(host)).await;
+        let outcome = sandbox.execute(source, functions, Arc::clone(host)).await;
         samples.push(micros(started.elapsed()));
+        if !outcome.ok {
+            return Err(failed(&outcome));
+        }
     }
-    samples
+    Ok(samples)
 }
 
 fn micros(duration: Duration) -> f64 {

@@ -28,13 +28,23 @@
 //!
 //! # Known differences from the real gateway
 //! - Only the `global` and `agm` domains are implemented. `join`/`leave` of `context`, `bus`,
-//!   `activity` and `metrics` succeed; their other messages get `unhandled_message` errors.
+//!   `activity` and `metrics` succeed; their other messages get
+//!   `<domain>.errors.unhandled_message` errors (the real gateway serves them).
 //! - Visibility `restrictions` on `join` and on methods are accepted and ignored.
 //! - Tokens are opaque strings, not JWTs. Gateway tokens are one-shot and expire after
 //!   [`MockBusConfig::token_ttl`]; access tokens live six times as long.
-//! - Registering a method id twice is refused with `agm.errors.registration.failure` (the real
-//!   gateway silently overwrites the definition).
+//! - A method with an empty name is refused with `agm.errors.registration.failure` (the real
+//!   gateway accepts and announces it; no client can call it by name).
+//! - Error `reason` texts match the real gateway's where clients read them; where the real
+//!   gateway prints its internal message map, the mock says the type and domain instead. The
+//!   `global.errors.failure` for a message to an unknown domain does not echo that domain.
 //! - In-process app peers get no announcements (they would ignore them).
+//!
+//! Checked against the real gateway by the contract suite (`tests/it/contract.rs`): registering
+//! a method id again replaces its definition (announced again as sent; later bootstraps show
+//! only the last one); a `peer_id` of another connection fails with `global.errors.failure`
+//! and no domain; a missing or unknown `peer_id` fails with the message domain's `failure`; a
+//! `hello` without `application` is welcomed.
 //!
 //! # Layout
 //! - `gateway`: connections, peers, authentication, the `global` domain and the outbox.

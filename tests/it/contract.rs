@@ -10,7 +10,7 @@ use codemode_adapters::{
     Bus, CallOptions, IntentRequest, IntentTarget, Target, ioconnect::IoConnectBus,
 };
 use codemode_protocol::{
-    MethodId, RequestId,
+    MethodId, PeerId, RequestId,
     gw3::{
         Authentication, Call, CreateToken, Domain, ErrorMessage, Gw3Message, Identity, Publish,
         Subscribe, Unregister, Yield, reasons,
@@ -96,6 +96,13 @@ contract!(
     streams_deliver_published_data_to_subscribers,
     t42_dates_pass_through_untouched,
     the_adapter_discovers_and_invokes_a_raw_server,
+    registering_a_method_id_again_replaces_its_definition,
+    unknown_message_types_are_unhandled_in_their_own_domain,
+    a_peer_id_of_another_connection_is_a_global_failure_without_a_domain,
+    missing_and_unknown_peer_ids_fail_in_the_message_domain,
+    a_second_hello_with_the_same_identity_is_already_seen,
+    a_hello_without_an_application_is_welcomed,
+    access_tokens_from_the_welcome_log_in_again_as_the_same_user,
 );
 
 async fn peer(bus: &ContractBus, user: &str, application: &str) -> RawPeer {
@@ -116,12 +123,23 @@ fn agm_call(
     method_id: &str,
     arguments: Value,
 ) -> (RequestId, Gw3Message) {
+    let server_id = server.peer_id.clone().expect("server logged in");
+    agm_call_to(caller.peer_id.clone(), server_id, method_id, arguments)
+}
+
+/// A `call` from `caller` (any peer id, or none) to the server `server_id`.
+fn agm_call_to(
+    caller: Option<PeerId>,
+    server_id: PeerId,
+    method_id: &str,
+    arguments: Value,
+) -> (RequestId, Gw3Message) {
     let request_id = RequestId::random();
     let call = Gw3Message::Call(Call {
         domain: Some(Domain::Agm),
         request_id: Some(request_id.clone()),
-        peer_id: caller.peer_id.clone(),
-        server_id: server.peer_id.clone().expect("server logged in"),
+        peer_id: caller,
+        server_id,
         method_id: MethodId::new(Value::String(method_id.to_owned())),
         arguments_kv: match arguments {
             Value::Object(object) => Some(object),
@@ -481,9 +499,26 @@ async fn other_users_cannot_see_each_others_peers(bus: &ContractBus) {
     let reply = stranger
         .expect("error", |m| m.request_id() == Some(&request_id))
         .await;
+    let Gw3Message::Error(error) = reply else {
+        panic!("calling an invisible server must fail: {reply:?}")
+    };
+    assert_eq!(error.domain, Some(Domain::Agm), "{error:?}");
+    assert_eq!(
+        error.reason_uri.as_deref(),
+        Some(reasons::INVOCATION_FAILURE),
+        "{error:?}"
+    );
+    assert_eq!(
+        error.reason.as_deref(),
+        Some("Unable to invoke methods across different users")
+    );
     assert!(
-        matches!(reply, Gw3Message::Error(_)),
-        "calling an invisible server must fail: {reply:?}"
+        server
+            .drain(Duration::from_millis(200))
+            .await
+            .iter()
+            .all(|m| !matches!(m, Gw3Message::Invoke(_))),
+        "the server must not be invoked"
     );
 }
 
@@ -688,6 +723,423 @@ async fn the_adapter_discovers_and_invokes_a_raw_server(bus: &ContractBus) {
     adapter.close().await;
 }
 
+async fn registering_a_method_id_again_replaces_its_definition(bus: &ContractBus) {
+    let user = ContractBus::fresh_user();
+    let mut watcher = joined(bus, &user, "ContractWatcher").await;
+    let mut server = joined(bus, &user, "ContractServer").await;
+    let server_id = server.peer_id.clone().expect("server id");
+    let announced_by_server = |m: &Gw3Message| matches!(m, Gw3Message::MethodsAdded(added) if added.server_id == server_id);
+    server
+        .register(vec![method("0", "Contract.First", "String a", "String b")])
+        .await;
+    watcher
+        .expect("the first methods-added", announced_by_server)
+        .await;
+    // The same id again: accepted, and announced again with the new definition.
+    server
+        .register(vec![method("0", "Contract.Second", "Int n", "Int m")])
+        .await;
+    let Gw3Message::MethodsAdded(again) = watcher
+        .expect("the second methods-added", announced_by_server)
+        .await
+    else {
+        unreachable!()
+    };
+    let names: Vec<&str> = again.methods.iter().map(|m| m.name.as_str()).collect();
+    assert_eq!(names, ["Contract.Second"]);
+    assert_eq!(again.methods[0].id.as_value(), &json!("0"));
+
+    // A newcomer sees only the last definition of the id.
+    let mut late = peer(bus, &user, "ContractLate").await;
+    let bootstrap = late.join_agm().await;
+    let methods: Vec<(Value, String, Option<String>)> = bootstrap
+        .iter()
+        .filter_map(|m| match m {
+            Gw3Message::MethodsAdded(added) if added.server_id == server_id => Some(added),
+            _ => None,
+        })
+        .flat_map(|added| added.methods.iter())
+        .map(|m| {
+            (
+                m.id.as_value().clone(),
+                m.name.clone(),
+                m.input_signature.clone(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        methods,
+        vec![(
+            json!("0"),
+            "Contract.Second".to_owned(),
+            Some("Int n".to_owned())
+        )],
+        "the second registration replaced the first"
+    );
+
+    // One unregister removes it; there is no first definition left behind.
+    for expect_success in [true, false] {
+        let request_id = RequestId::random();
+        server
+            .send(&Gw3Message::Unregister(Unregister {
+                domain: Some(Domain::Agm),
+                request_id: Some(request_id.clone()),
+                peer_id: server.peer_id.clone(),
+                methods: vec![MethodId::new(json!("0"))],
+            }))
+            .await;
+        let reply = server
+            .expect("the unregister reply", |m| {
+                m.request_id() == Some(&request_id)
+            })
+            .await;
+        if expect_success {
+            assert!(matches!(reply, Gw3Message::Success(_)), "{reply:?}");
+        } else {
+            let Gw3Message::Error(error) = reply else {
+                panic!("a second unregister must fail: {reply:?}")
+            };
+            assert_eq!(
+                error.reason_uri.as_deref(),
+                Some(reasons::UNREGISTRATION_FAILURE)
+            );
+        }
+    }
+}
+
+async fn unknown_message_types_are_unhandled_in_their_own_domain(bus: &ContractBus) {
+    let mut client = joined(bus, &ContractBus::fresh_user(), "ContractClient").await;
+    let peer_id = client.peer_id.clone().expect("peer id");
+    let cases = [
+        (
+            Some("agm"),
+            Some(Domain::Agm),
+            "agm.errors.unhandled_message",
+        ),
+        (
+            Some("global"),
+            Some(Domain::Global),
+            reasons::UNHANDLED_MESSAGE,
+        ),
+        (None, Some(Domain::Global), reasons::UNHANDLED_MESSAGE),
+        (
+            Some("context"),
+            Some(Domain::Context),
+            "context.errors.unhandled_message",
+        ),
+    ];
+    for (domain, reply_domain, reason_uri) in cases {
+        let request_id = RequestId::random();
+        let mut frame = json!({"type": "teleport", "request_id": request_id, "peer_id": peer_id});
+        if let Some(domain) = domain {
+            frame["domain"] = json!(domain);
+        }
+        client.send_text(&frame.to_string()).await;
+        let reply = client
+            .expect("the error reply", |m| m.request_id() == Some(&request_id))
+            .await;
+        let Gw3Message::Error(error) = reply else {
+            panic!("expected an error for {frame}, got {reply:?}")
+        };
+        assert_eq!(error.domain, reply_domain, "{frame}: {error:?}");
+        assert_eq!(
+            error.reason_uri.as_deref(),
+            Some(reason_uri),
+            "{frame}: {error:?}"
+        );
+        assert!(
+            error
+                .reason
+                .as_deref()
+                .unwrap_or("")
+                .starts_with("Unhandled message"),
+            "{error:?}"
+        );
+    }
+    // A domain the gateway does not have is a global failure.
+    let request_id = RequestId::random();
+    client
+        .send_text(
+            &json!({"domain": "nowhere", "type": "teleport", "request_id": request_id, "peer_id": peer_id})
+                .to_string(),
+        )
+        .await;
+    let reply = client
+        .expect("the error reply", |m| m.request_id() == Some(&request_id))
+        .await;
+    let Gw3Message::Error(error) = reply else {
+        panic!("expected an error, got {reply:?}")
+    };
+    assert_eq!(
+        error.reason_uri.as_deref(),
+        Some(reasons::FAILURE),
+        "{error:?}"
+    );
+    assert!(
+        error
+            .reason
+            .as_deref()
+            .unwrap_or("")
+            .starts_with("Unable to find domain for message"),
+        "{error:?}"
+    );
+    // The connection is still usable.
+    client
+        .register(vec![method("0", "Contract.StillHere", "", "")])
+        .await;
+}
+
+async fn a_peer_id_of_another_connection_is_a_global_failure_without_a_domain(bus: &ContractBus) {
+    let user = ContractBus::fresh_user();
+    let victim = joined(bus, &user, "ContractVictim").await;
+    let victim_id = victim.peer_id.clone().expect("victim id");
+    let mut intruder = joined(bus, &user, "ContractIntruder").await;
+    let intruder_id = intruder.peer_id.clone().expect("intruder id");
+    let register_id = RequestId::random();
+    let token_id = RequestId::random();
+    let (call_id, call) = agm_call_to(Some(victim_id.clone()), intruder_id.clone(), "0", json!({}));
+    for message in [
+        Gw3Message::Register(codemode_protocol::gw3::Register {
+            domain: Some(Domain::Agm),
+            request_id: Some(register_id.clone()),
+            peer_id: Some(victim_id.clone()),
+            methods: vec![method("0", "Contract.Evil", "", "")],
+        }),
+        Gw3Message::CreateToken(CreateToken {
+            domain: Some(Domain::Global),
+            request_id: Some(token_id.clone()),
+            peer_id: Some(victim_id.clone()),
+        }),
+        call,
+    ] {
+        intruder.send(&message).await;
+    }
+    for request_id in [register_id, token_id, call_id] {
+        let reply = intruder
+            .expect("the error reply", |m| m.request_id() == Some(&request_id))
+            .await;
+        let Gw3Message::Error(error) = reply else {
+            panic!("using another connection's peer id must fail: {reply:?}")
+        };
+        assert_eq!(error.domain, None, "{error:?}");
+        assert_eq!(
+            error.reason_uri.as_deref(),
+            Some(reasons::FAILURE),
+            "{error:?}"
+        );
+        assert_eq!(
+            error.reason,
+            Some(format!(
+                "The original source of peer {victim_id} doesnt match the current source"
+            ))
+        );
+        assert_eq!(error.peer_id.as_ref(), Some(&victim_id));
+    }
+    // Nothing was registered for the victim.
+    let mut late = peer(bus, &user, "ContractLate").await;
+    let bootstrap = late.join_agm().await;
+    assert!(
+        bootstrap.iter().all(|m| match m {
+            Gw3Message::MethodsAdded(added) => added.server_id != victim_id,
+            _ => true,
+        }),
+        "the forged register reached the bus: {bootstrap:?}"
+    );
+    assert!(
+        bootstrap
+            .iter()
+            .any(|m| matches!(m, Gw3Message::PeerAdded(added) if added.new_peer_id == intruder_id))
+    );
+}
+
+async fn missing_and_unknown_peer_ids_fail_in_the_message_domain(bus: &ContractBus) {
+    let user = ContractBus::fresh_user();
+    let mut client = joined(bus, &user, "ContractClient").await;
+    let unknown = PeerId::new("p-contract-unknown-1");
+    let register = |request_id: &RequestId, peer_id: Option<PeerId>| {
+        Gw3Message::Register(codemode_protocol::gw3::Register {
+            domain: Some(Domain::Agm),
+            request_id: Some(request_id.clone()),
+            peer_id,
+            methods: vec![method("0", "Contract.Nobody", "", "")],
+        })
+    };
+    let create_token = |request_id: &RequestId, peer_id: Option<PeerId>| {
+        Gw3Message::CreateToken(CreateToken {
+            domain: Some(Domain::Global),
+            request_id: Some(request_id.clone()),
+            peer_id,
+        })
+    };
+    let unknown_reason = format!("Unable to find peer with id {unknown}");
+    let cases: [(Gw3Message, RequestId, Domain, &str, &str); 4] = {
+        let ids: [RequestId; 4] = std::array::from_fn(|_| RequestId::random());
+        [
+            (
+                register(&ids[0], None),
+                ids[0].clone(),
+                Domain::Agm,
+                reasons::AGM_FAILURE,
+                "Peer id is missing",
+            ),
+            (
+                register(&ids[1], Some(unknown.clone())),
+                ids[1].clone(),
+                Domain::Agm,
+                reasons::AGM_FAILURE,
+                &unknown_reason,
+            ),
+            (
+                create_token(&ids[2], None),
+                ids[2].clone(),
+                Domain::Global,
+                reasons::FAILURE,
+                "Peer id is missing",
+            ),
+            (
+                create_token(&ids[3], Some(unknown.clone())),
+                ids[3].clone(),
+                Domain::Global,
+                reasons::FAILURE,
+                &unknown_reason,
+            ),
+        ]
+    };
+    for (message, request_id, domain, reason_uri, reason) in cases {
+        client.send(&message).await;
+        let reply = client
+            .expect("the error reply", |m| m.request_id() == Some(&request_id))
+            .await;
+        let Gw3Message::Error(error) = reply else {
+            panic!("expected an error for {message:?}, got {reply:?}")
+        };
+        assert_eq!(error.domain, Some(domain), "{error:?}");
+        assert_eq!(error.reason_uri.as_deref(), Some(reason_uri), "{error:?}");
+        assert_eq!(error.reason.as_deref(), Some(reason), "{error:?}");
+    }
+    // Calling a server that does not exist.
+    let (request_id, call) = agm_call_to(client.peer_id.clone(), unknown.clone(), "0", json!({}));
+    client.send(&call).await;
+    let reply = client
+        .expect("the call's error", |m| m.request_id() == Some(&request_id))
+        .await;
+    let Gw3Message::Error(error) = reply else {
+        panic!("calling an unknown server must fail: {reply:?}")
+    };
+    assert_eq!(
+        error.reason_uri.as_deref(),
+        Some(reasons::AGM_FAILURE),
+        "{error:?}"
+    );
+    assert!(
+        error
+            .reason
+            .as_deref()
+            .unwrap_or("")
+            .starts_with(&unknown_reason),
+        "{error:?}"
+    );
+}
+
+async fn a_second_hello_with_the_same_identity_is_already_seen(bus: &ContractBus) {
+    let user = ContractBus::fresh_user();
+    let mut twin = Identity::new();
+    twin.insert("application".into(), json!("ContractTwin"));
+    twin.insert(
+        "instance".into(),
+        json!(format!("twin-{}", uuid::Uuid::new_v4().simple())),
+    );
+    let mut first = RawPeer::connect(&bus.url).await;
+    let reply = first
+        .hello(twin.clone(), Authentication::secret(&user, "secret"))
+        .await;
+    assert!(matches!(reply, Gw3Message::Welcome(_)), "{reply:?}");
+
+    // The same identity again, on another connection and on the same one.
+    let mut second = RawPeer::connect(&bus.url).await;
+    for client in [&mut second, &mut first] {
+        let reply = client
+            .hello(twin.clone(), Authentication::secret(&user, "secret"))
+            .await;
+        let Gw3Message::Error(error) = reply else {
+            panic!("expected already_seen, got {reply:?}")
+        };
+        assert_eq!(error.reason_uri.as_deref(), Some(reasons::ALREADY_SEEN));
+        assert_eq!(error.reason.as_deref(), Some("Hello already received once"));
+        assert_eq!(error.peer_id, None);
+    }
+
+    // Another user makes it another identity.
+    let reply = second
+        .hello(
+            twin,
+            Authentication::secret(ContractBus::fresh_user(), "secret"),
+        )
+        .await;
+    assert!(
+        matches!(reply, Gw3Message::Welcome(_)),
+        "the user is part of the identity: {reply:?}"
+    );
+}
+
+async fn a_hello_without_an_application_is_welcomed(bus: &ContractBus) {
+    let user = ContractBus::fresh_user();
+    let mut client = RawPeer::connect(&bus.url).await;
+    let mut identity = Identity::new();
+    let instance = format!("nameless-{}", uuid::Uuid::new_v4().simple());
+    identity.insert("instance".into(), json!(instance));
+    let reply = client
+        .hello(identity, Authentication::secret(&user, "secret"))
+        .await;
+    let Gw3Message::Welcome(welcome) = reply else {
+        panic!("a hello without application is accepted: {reply:?}")
+    };
+    assert_eq!(welcome.resolved_identity.get("application"), None);
+    assert_eq!(welcome.resolved_identity["instance"], json!(instance));
+    assert_eq!(welcome.resolved_identity["user"], json!(user));
+    client.join_agm().await;
+}
+
+async fn access_tokens_from_the_welcome_log_in_again_as_the_same_user(bus: &ContractBus) {
+    let user = ContractBus::fresh_user();
+    let mut first = RawPeer::connect(&bus.url).await;
+    let welcome = first.login(&user, "ContractFirst").await;
+    let access_token = welcome
+        .options
+        .as_ref()
+        .and_then(|options| options["access_token"].as_str())
+        .expect("the welcome carries an access token")
+        .to_owned();
+    // The token is not one-shot: two more logins with it.
+    for application in ["ContractAgain", "ContractThird"] {
+        let mut client = RawPeer::connect(&bus.url).await;
+        let mut identity = Identity::new();
+        identity.insert("application".into(), json!(application));
+        let reply = client
+            .hello(identity, Authentication::access_token(&access_token))
+            .await;
+        let Gw3Message::Welcome(again) = reply else {
+            panic!("access-token login failed: {reply:?}")
+        };
+        assert_eq!(again.resolved_identity["user"], json!(user));
+        assert_eq!(again.resolved_identity["application"], json!(application));
+    }
+    let mut forger = RawPeer::connect(&bus.url).await;
+    let mut identity = Identity::new();
+    identity.insert("application".into(), json!("ContractForger"));
+    let reply = forger
+        .hello(identity, Authentication::access_token("forged"))
+        .await;
+    let Gw3Message::Error(error) = reply else {
+        panic!("a forged access token must fail: {reply:?}")
+    };
+    assert_eq!(
+        error.reason_uri.as_deref(),
+        Some(reasons::AUTHENTICATION_FAILURE)
+    );
+    assert_eq!(error.peer_id, None);
+}
+
 // Real client libraries against the mock bus.
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -788,9 +1240,18 @@ async fn a_real_interopio_desktop_client_discovers_invokes_and_raises_on_the_moc
         clients["returned"]["clients"][0]["adviser"], "M Carter",
         "{clients}"
     );
-    assert!(
-        raised.get("result").is_some() || raised["ok"] == true,
-        "io.intents.raise failed: {raised}"
+    assert_eq!(raised["ok"], true, "io.intents.raise failed: {raised}");
+    assert_eq!(raised["handler"]["applicationName"], "Charts", "{raised}");
+    assert_eq!(raised["handler"]["type"], "instance", "{raised}");
+    assert_eq!(
+        raised["handler"]["instanceId"].as_str(),
+        bus.running_instances("Charts").first().map(String::as_str),
+        "the running Charts instance answered: {raised}"
+    );
+    assert_eq!(
+        raised["result"],
+        json!({"shown": true, "ticker": "AAPL"}),
+        "{raised}"
     );
     bus.shutdown().await;
 

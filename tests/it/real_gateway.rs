@@ -10,7 +10,9 @@ use codemode_adapters::{
     MethodHandler, ServedMethod, Target, applications, ioconnect::IoConnectBus,
 };
 use codemode_protocol::{dates::parse_t42_date, gw3::Authentication};
-use codemode_tests::{GatewayOptions, RealGateway, init_tracing, probe, shared_gateway};
+use codemode_tests::{
+    GatewayOptions, RealGateway, init_tracing, probe, shared_gateway, shared_gateway_lock,
+};
 use serde_json::{Map, Value, json};
 
 fn args(value: Value) -> Map<String, Value> {
@@ -48,6 +50,9 @@ fn user_methods(value: &Value) -> BTreeSet<(String, String, String)> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn discovery_matches_what_the_real_desktop_client_reports() {
+    // Our catalogue and the probe's are taken at different moments: no test may register on
+    // the shared gateway in between.
+    let _exclusive = shared_gateway_lock().await;
     let gateway = shared_gateway();
     let bus = connect(gateway).await;
     let catalogue = bus.catalogue();
@@ -611,6 +616,8 @@ impl MethodHandler for Greeter {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn served_methods_are_invoked_by_the_real_client() {
+    // Registers a method on the shared gateway: discovery comparisons must not see it.
+    let _exclusive = shared_gateway_lock().await;
     let gateway = shared_gateway();
     let bus = connect(gateway).await;
     let method = ServedMethod {
@@ -638,6 +645,26 @@ async fn served_methods_are_invoked_by_the_real_client() {
     // We never list our own methods.
     assert!(bus.catalogue().methods_named(&method.name).next().is_none());
     bus.close().await;
+    // Leave the shared gateway as we found it before releasing the lock.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let observer = connect(gateway).await;
+        let gone = observer
+            .catalogue()
+            .methods_named(&method.name)
+            .next()
+            .is_none();
+        observer.close().await;
+        if gone {
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "{} stayed registered after its server closed",
+            method.name
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -16,7 +16,7 @@ use std::{
     io::{BufRead, BufReader},
     path::{Path, PathBuf},
     process::{Child, ChildStdin, Command, Stdio},
-    sync::{Mutex, OnceLock, mpsc},
+    sync::{OnceLock, mpsc},
     time::Duration,
 };
 
@@ -152,11 +152,13 @@ pub fn shared_gateway() -> &'static RealGateway {
     SHARED.get_or_init(|| RealGateway::start(&GatewayOptions::default()))
 }
 
-/// Serialises tests that use the shared gateway in ways other tests could observe.
-pub fn shared_gateway_lock() -> std::sync::MutexGuard<'static, ()> {
-    static LOCK: Mutex<()> = Mutex::new(());
-    LOCK.lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
+/// Serialises tests that change what [`shared_gateway`] shows (registering methods) with
+/// tests that compare two views of it taken at different moments. Hold the guard for the
+/// whole test; it is an async lock, so holding it across `.await` blocks no runtime thread,
+/// and a test that panics releases it.
+pub async fn shared_gateway_lock() -> tokio::sync::MutexGuard<'static, ()> {
+    static LOCK: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+    LOCK.lock().await
 }
 
 /// Runs the real `@interopio/desktop` probe client against `gateway` and returns its JSON

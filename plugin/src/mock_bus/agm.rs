@@ -3,7 +3,7 @@
 //! stream subscriptions. Behaviour and reason texts follow the open-source gateway
 //! (gateway-modules `agm-domain`) and the frames captured from it (doc §5).
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 
 use serde_json::{Map, Value};
 
@@ -226,41 +226,45 @@ impl Gateway {
         }
     }
 
+    /// Adds `register.methods` to `peer`'s methods. Like the real gateway, a method id that is
+    /// already registered (earlier or in the same message) is **replaced** by the new
+    /// definition, and every definition is announced as sent.
     fn register(&mut self, conn: ConnId, peer: &PeerId, register: Register) {
-        let refuse = |this: &mut Self, reason: String| {
-            this.push(
+        if let Some(method) = register
+            .methods
+            .iter()
+            .find(|method| method.name.trim().is_empty())
+        {
+            self.push(
                 conn,
                 error_message(
                     Domain::Agm,
                     register.request_id.clone(),
                     Some(peer.clone()),
                     reasons::REGISTRATION_FAILURE,
-                    reason,
+                    format!("Method with id {} has no name", method.id),
                 ),
             );
-        };
-        let existing: BTreeSet<String> = self
-            .peers
-            .get(peer)
-            .map(|state| state.methods.iter().map(|method| method.id.key()).collect())
-            .unwrap_or_default();
-        let mut seen = BTreeSet::new();
-        for method in &register.methods {
-            if method.name.trim().is_empty() {
-                refuse(self, format!("Method with id {} has no name", method.id));
-                return;
-            }
-            let key = method.id.key();
-            if existing.contains(&key) || !seen.insert(key) {
-                refuse(
-                    self,
-                    format!("Method with id {} is already registered", method.id),
-                );
-                return;
-            }
+            return;
         }
         if let Some(state) = self.peers.get_mut(peer) {
-            state.methods.extend(register.methods.iter().cloned());
+            let mut position: HashMap<String, usize> = state
+                .methods
+                .iter()
+                .enumerate()
+                .map(|(index, method)| (method.id.key(), index))
+                .collect();
+            for method in &register.methods {
+                if let Some(existing) = position
+                    .get(&method.id.key())
+                    .and_then(|index| state.methods.get_mut(*index))
+                {
+                    *existing = method.clone();
+                } else {
+                    position.insert(method.id.key(), state.methods.len());
+                    state.methods.push(method.clone());
+                }
+            }
         }
         if !register.methods.is_empty() {
             let members: Vec<PeerId> = self.agm_listeners.values().cloned().collect();

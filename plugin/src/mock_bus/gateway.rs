@@ -451,50 +451,82 @@ impl Gateway {
             message_type = message.message_type(),
             "unhandled message"
         );
-        let (reply_domain, uri) = match domain {
-            "agm" => (Domain::Agm, reasons::AGM_UNHANDLED_MESSAGE),
-            _ => (Domain::Global, reasons::UNHANDLED_MESSAGE),
-        };
-        self.push(
-            conn,
-            error_message(
-                reply_domain,
-                envelope.request_id.clone(),
-                peer,
-                uri,
+        // The real gateway answers in the message's own domain
+        // (`context.errors.unhandled_message` for a `context` message) and fails a message for a
+        // domain it does not have with `global.errors.failure`.
+        let (reply_domain, uri, reason) = match known_domain(domain) {
+            Some(known) => (
+                Some(known),
+                format!("{domain}.errors.unhandled_message"),
                 format!(
                     "Unhandled message of type `{}` in domain `{domain}`",
                     message.message_type()
                 ),
             ),
+            None => (
+                None,
+                reasons::FAILURE.to_owned(),
+                format!(
+                    "Unable to find domain for message of type `{}`",
+                    message.message_type()
+                ),
+            ),
+        };
+        self.push(
+            conn,
+            Gw3Message::Error(ErrorMessage {
+                domain: reply_domain,
+                request_id: envelope.request_id.clone(),
+                peer_id: peer,
+                reason_uri: Some(uri),
+                reason: Some(reason),
+                context: None,
+            }),
         );
     }
 
     /// Resolves the peer a message comes from, replying with an error when the `peer_id` is
-    /// missing, unknown, or belongs to another connection.
+    /// missing, unknown, or belongs to another connection. As in the real gateway, the first
+    /// two are a `failure` of the message's domain and the last a `global.errors.failure` with
+    /// no domain (the source is checked before the message reaches a domain).
     fn source_peer(&mut self, conn: ConnId, envelope: &Envelope) -> Option<PeerId> {
-        let failure = match &envelope.peer_id {
-            None => (reasons::FAILURE, "Peer id is missing".to_owned()),
+        let domain_failure = match envelope.error_domain() {
+            Domain::Agm => reasons::AGM_FAILURE,
+            _ => reasons::FAILURE,
+        };
+        let (domain, uri, reason) = match &envelope.peer_id {
+            None => (
+                Some(envelope.error_domain()),
+                domain_failure,
+                "Peer id is missing".to_owned(),
+            ),
             Some(peer_id) => match self.peers.get(peer_id) {
                 Some(peer) if peer.conn == conn => return Some(peer_id.clone()),
                 Some(_) => (
-                    reasons::BAD_SOURCE,
+                    None,
+                    reasons::FAILURE,
                     format!(
                         "The original source of peer {peer_id} doesnt match the current source"
                     ),
                 ),
                 None => (
-                    reasons::INVALID_PEER,
+                    Some(envelope.error_domain()),
+                    domain_failure,
                     format!("Unable to find peer with id {peer_id}"),
                 ),
             },
         };
-        let (uri, reason) = failure;
-        let uri = match (envelope.error_domain(), uri) {
-            (Domain::Agm, reasons::FAILURE | reasons::INVALID_PEER) => "agm.errors.failure",
-            _ => uri,
-        };
-        self.reply_error(conn, envelope, envelope.peer_id.clone(), uri, reason);
+        self.push(
+            conn,
+            Gw3Message::Error(ErrorMessage {
+                domain,
+                request_id: envelope.request_id.clone(),
+                peer_id: envelope.peer_id.clone(),
+                reason_uri: Some(uri.to_owned()),
+                reason: Some(reason),
+                context: None,
+            }),
+        );
         None
     }
 
@@ -575,7 +607,7 @@ impl Gateway {
                     Some(Grant::Access { principal, expires }) if *expires > now => {
                         Ok(principal.clone())
                     }
-                    _ => Err("Invalid or expired access token".into()),
+                    _ => Err("Invalid or expired token: invalid token".into()),
                 }
             }
             "gateway-token" => {
@@ -634,15 +666,6 @@ impl Gateway {
         });
         if duplicate {
             return Err((reasons::ALREADY_SEEN, "Hello already received once".into()));
-        }
-        if identity.get("application").is_none_or(Value::is_null) {
-            return Err((
-                reasons::FAILURE,
-                format!(
-                    "Identity {} is missing a required key: application",
-                    Value::Object(identity)
-                ),
-            ));
         }
         self.next_peer += 1;
         let peer_id = PeerId::new(format!("p-{}-{}", self.node, self.next_peer));

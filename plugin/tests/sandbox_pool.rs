@@ -8,6 +8,8 @@ mod fake;
 
 use std::{sync::Arc, time::Duration};
 
+use tokio::sync::Barrier;
+
 use codemode::sandbox::{
     ErrorPhase, HostCalls, LimitKind, Limits, Sandbox, SandboxConfig, WorkerCommand,
 };
@@ -118,12 +120,23 @@ async fn catching_base_exception_forever_costs_only_its_worker() {
     let sandbox = Sandbox::new(config(1));
     let source = "while True:\n    try:\n        while True:\n            pass\n    except BaseException:\n        continue";
     let outcome = sandbox.execute(source, &fake::functions(), host()).await;
-    // Usually the hard kill at the deadline; RustPython may also give up on its own first
-    // (e.g. an internal error while unwinding). Either way the run fails and only this worker
-    // is lost.
+    // The in-worker interrupt is caught every time, so only the kill at deadline + grace ends it.
     let error = outcome.error.expect("error");
-    let killed = error.limit.as_ref().map(|limit| limit.kind) == Some(LimitKind::WallTime);
-    assert!(killed || error.phase == ErrorPhase::Worker, "{error:?}");
+    assert_eq!(error.phase, ErrorPhase::Worker, "{error:?}");
+    assert_eq!(
+        error.limit.as_ref().map(|limit| limit.kind),
+        Some(LimitKind::WallTime),
+        "{error:?}"
+    );
+    assert!(
+        error
+            .message
+            .contains("the snippet did not stop at the deadline"),
+        "{}",
+        error.message
+    );
+    assert_eq!(sandbox.stats().killed, 1);
+    assert_eq!(sandbox.stats().crashed, 0);
     let next = sandbox.execute(NORMAL, &fake::functions(), host()).await;
     assert_eq!(next.result, normal_answer());
 }
@@ -235,43 +248,167 @@ async fn workers_are_recycled_after_n_runs_and_after_tainted_runs() {
     assert_eq!(next.result, normal_answer());
 }
 
-#[tokio::test]
-async fn hostile_snippets_beside_a_normal_one_leave_its_answer_correct() {
-    let sandbox = Sandbox::new(config(5));
-    sandbox.warm_up().await.expect("workers start");
-    let defaults = sandbox.config().limits.clone();
-    let mut hostile: Vec<(String, Limits)> = [
-        "while True:\n    pass",
-        "result = sum(range(10**12))",
-        "x = 'x' * (10**10)",
-        "while True:\n    try:\n        while True:\n            pass\n    except BaseException:\n        pass",
-    ]
-    .into_iter()
-    .map(|source| (source.to_owned(), defaults.clone()))
-    .collect();
+/// How a hostile snippet of the concurrent test must end.
+struct Hostile {
+    source: String,
+    limits: Limits,
+    /// Runs until the wall-time limit (so it must still be running when the normal one ends).
+    long: bool,
+    kind: &'static str,
+    limit: Option<LimitKind>,
+}
+
+fn hostile_snippets(defaults: &Limits) -> Vec<Hostile> {
+    let hostile = |source: &str, long, kind, limit| Hostile {
+        source: source.to_owned(),
+        limits: defaults.clone(),
+        long,
+        kind,
+        limit,
+    };
     let (crash, crash_limits) = compiler_crash();
-    hostile.push((crash, crash_limits));
+    vec![
+        // Stopped by the in-worker interrupt at the wall time.
+        hostile(
+            "while True:\n    pass",
+            true,
+            "LimitExceeded",
+            Some(LimitKind::WallTime),
+        ),
+        // Killed at the hard deadline.
+        hostile(
+            "result = sum(range(10**12))",
+            true,
+            "LimitExceeded",
+            Some(LimitKind::WallTime),
+        ),
+        hostile(
+            "while True:\n    try:\n        while True:\n            pass\n    except BaseException:\n        pass",
+            true,
+            "LimitExceeded",
+            Some(LimitKind::WallTime),
+        ),
+        // Crash their workers at once.
+        hostile(
+            "x = 'x' * (10**10)",
+            false,
+            "MemoryError",
+            Some(LimitKind::Memory),
+        ),
+        Hostile {
+            source: crash,
+            limits: crash_limits,
+            long: false,
+            kind: "WorkerCrashed",
+            limit: None,
+        },
+    ]
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_normal_snippet_running_alongside_hostile_ones_answers_correctly_before_they_end() {
+    let defaults = config(1).limits;
+    let hostile = hostile_snippets(&defaults);
+    // One worker per snippet, all warm: nobody waits for a worker.
+    let sandbox = Sandbox::new(config(hostile.len() + 1));
+    sandbox.warm_up().await.expect("workers start");
     let functions = fake::functions();
+    let start = Arc::new(Barrier::new(hostile.len() + 1));
     let mut runs = Vec::new();
-    for (source, limits) in hostile {
-        let sandbox = sandbox.clone();
-        let functions = functions.clone();
+    for case in &hostile {
+        let (sandbox, functions, start) = (sandbox.clone(), functions.clone(), Arc::clone(&start));
+        let (source, limits) = (case.source.clone(), case.limits.clone());
         runs.push(tokio::spawn(async move {
+            start.wait().await;
             sandbox
                 .execute_with_limits(&source, &functions, host(), limits)
                 .await
         }));
     }
-    // The normal snippet queues behind the hostile ones for a worker and must still be right.
+    start.wait().await;
     let normal = sandbox.execute(NORMAL, &functions, host()).await;
+    // Checked before awaiting anything else: the long hostile runs are all still going, so the
+    // normal run did not wait for one of their workers, and none was killed yet.
+    let still_running: Vec<bool> = runs.iter().map(|run| !run.is_finished()).collect();
+    let killed_before = sandbox.stats().killed;
     assert!(normal.ok, "{:?}", normal.error);
     assert_eq!(normal.result, normal_answer());
-    for run in runs {
-        let outcome = run.await.expect("task");
-        assert!(!outcome.ok);
+    assert_eq!(
+        killed_before, 0,
+        "a hostile worker was killed before the normal run ended"
+    );
+    for (case, running) in hostile.iter().zip(&still_running) {
+        if case.long {
+            assert!(running, "{:?} ended before the normal run did", case.source);
+        }
     }
+
+    for (case, run) in hostile.iter().zip(runs) {
+        let outcome = run.await.expect("task");
+        let error = outcome.error.expect("a hostile run fails");
+        assert_eq!(error.kind, case.kind, "{:?}: {error:?}", case.source);
+        assert_eq!(
+            error.limit.as_ref().map(|limit| limit.kind),
+            case.limit,
+            "{:?}: {error:?}",
+            case.source
+        );
+    }
+    let stats = sandbox.stats();
+    assert_eq!((stats.killed, stats.crashed), (2, 2), "{stats:?}");
     let again = sandbox.execute(NORMAL, &functions, host()).await;
     assert_eq!(again.result, normal_answer());
+}
+
+/// Review finding: a source over the frame cap reached the worker, which rejected the frame
+/// and exited, so the run was reported as a crash. The pool now refuses any source over its
+/// limit before taking a worker, with the worker's own source-size outcome.
+#[tokio::test]
+async fn sources_over_the_limit_are_refused_before_dispatch_even_past_the_frame_cap() {
+    let sandbox = Sandbox::new(config(1));
+    let functions = fake::functions();
+    for size in [1024 * 1024, 70 * 1024 * 1024] {
+        let source = "#".repeat(size);
+        let outcome = sandbox.execute(&source, &functions, host()).await;
+        assert_eq!(outcome.limit(), Some(LimitKind::SourceSize));
+        let error = outcome.error.expect("refused");
+        assert_eq!(error.phase, ErrorPhase::Preflight, "{error:?}");
+        assert_eq!(error.kind, "LimitExceeded", "{error:?}");
+        assert_eq!(
+            error.limit.as_ref().map(|limit| limit.value.as_str()),
+            Some("64 KiB")
+        );
+        assert_eq!(
+            error.message,
+            format!("source size limit of 64 KiB exceeded: the snippet has {size} bytes")
+        );
+    }
+    let mut session = sandbox.session().await.expect("session");
+    let in_session = session
+        .execute(&"#".repeat(1024 * 1024), &functions, host())
+        .await;
+    assert_eq!(in_session.limit(), Some(LimitKind::SourceSize));
+    // The pool never started a worker for them, and the session's worker is untouched.
+    assert_eq!(sandbox.stats().spawned, 1);
+    assert_eq!(sandbox.stats().crashed, 0);
+
+    // A source limit raised past the frame cap: still no worker is lost.
+    let roomy = Limits {
+        max_source_bytes: 128 * 1024 * 1024,
+        ..sandbox.config().limits.clone()
+    };
+    let outcome = sandbox
+        .execute_with_limits(&"#".repeat(70 * 1024 * 1024), &functions, host(), roomy)
+        .await;
+    let error = outcome.error.expect("refused");
+    assert_eq!(error.kind, "SandboxError", "{error:?}");
+    assert!(error.message.contains("frame limit"), "{}", error.message);
+    assert_eq!(sandbox.stats().crashed, 0);
+    let next = sandbox.execute(NORMAL, &functions, host()).await;
+    assert_eq!(next.result, normal_answer());
+    let in_session = session.execute(NORMAL, &functions, host()).await;
+    assert_eq!(in_session.result, normal_answer());
+    assert_eq!(sandbox.stats().spawned, 2);
 }
 
 #[tokio::test]

@@ -5,7 +5,8 @@
 //! grace period; then it kills the worker. A worker that crashed, was killed, reported taint
 //! or a hit limit, or served [`SandboxConfig::recycle_after_runs`] runs is replaced by a fresh
 //! one in the background. Concurrent runs use different workers, so a hostile snippet costs
-//! only its own worker. The printed output and the result are capped at their token limits
+//! only its own worker. A source over its size limit is refused here, before it takes a
+//! worker or a frame. The printed output and the result are capped at their token limits
 //! here (o200k_base), after the worker's character caps.
 
 use std::{
@@ -196,6 +197,9 @@ impl Sandbox {
         host: Arc<dyn HostCalls>,
         limits: Limits,
     ) -> Outcome {
+        if let Some(refused) = oversized_source(source, &limits) {
+            return refused;
+        }
         let Ok(_permit) = Arc::clone(&self.inner.permits).acquire_owned().await else {
             return worker_error("the sandbox is shut down");
         };
@@ -268,6 +272,9 @@ impl Session {
         host: Arc<dyn HostCalls>,
     ) -> Outcome {
         let limits = self.inner.config.limits.clone();
+        if let Some(refused) = oversized_source(source, &limits) {
+            return refused;
+        }
         let worker = match self.worker.take() {
             Some(worker) => worker,
             None => match self.inner.spawn_worker().await {
@@ -347,17 +354,21 @@ impl Inner {
         self.count(|stats| stats.spawned += 1);
         let ready = tokio::time::timeout(self.config.startup_timeout, frames.recv()).await;
         match ready {
-            Ok(Some(Ok(FromWorker::Ready { pid, .. }))) => Ok(Worker {
-                id: self.next_worker.fetch_add(1, Ordering::Relaxed),
-                pid,
-                child,
-                stdin,
-                frames,
-                tail,
-                runs: 0,
-                next_run: 1,
-                functions: None,
-            }),
+            Ok(Some(Ok(FromWorker::Ready { pid, startup_ms }))) => {
+                let id = self.next_worker.fetch_add(1, Ordering::Relaxed);
+                tracing::debug!(worker = id, pid, startup_ms, "sandbox worker started");
+                Ok(Worker {
+                    id,
+                    pid,
+                    child,
+                    stdin,
+                    frames,
+                    tail,
+                    runs: 0,
+                    next_run: 1,
+                    functions: None,
+                })
+            }
             Ok(Some(Ok(FromWorker::Fatal { message }))) => Err(SandboxError::Spawn(message)),
             Ok(Some(Ok(other))) => Err(SandboxError::Spawn(format!(
                 "unexpected first frame from the worker: {other:?}"
@@ -399,7 +410,17 @@ impl Inner {
             keep_state,
             functions: send_functions.then(|| functions.specs().to_vec()),
         };
-        if worker.stdin.write_all(&wire::encode(&frame)).await.is_err() {
+        let line = wire::encode(&frame);
+        if line.len() > MAX_FRAME_BYTES {
+            // The worker would reject the frame and exit; nothing was sent, so it stays.
+            let message = format!(
+                "the run request is {} bytes, over the {MAX_FRAME_BYTES}-byte frame limit \
+                 between the plugin and its workers",
+                line.len()
+            );
+            return (Some(worker), worker_error(&message));
+        }
+        if worker.stdin.write_all(&line).await.is_err() {
             return (
                 None,
                 self.lost(&mut worker, limits, started, Vec::new()).await,
@@ -440,6 +461,13 @@ impl Inner {
                         outcome.duration_ms = started.elapsed().as_secs_f64() * 1000.0;
                         let worn_out = worker.runs >= self.config.recycle_after_runs;
                         if recycle.is_some() || (worn_out && !keep_state) {
+                            tracing::debug!(
+                                worker = worker.id,
+                                pid = worker.pid,
+                                runs = worker.runs,
+                                reason = recycle.as_deref().unwrap_or("run budget"),
+                                "sandbox worker recycled"
+                            );
                             self.count(|stats| stats.recycled += 1);
                             return (None, outcome);
                         }
@@ -466,6 +494,12 @@ impl Inner {
                     }
                 }
                 () = tokio::time::sleep_until(hard_deadline) => {
+                    tracing::warn!(
+                        worker = worker.id,
+                        pid = worker.pid,
+                        run = run_id,
+                        "sandbox run passed its hard deadline; killing its worker"
+                    );
                     let _ = worker.child.start_kill();
                     let _ = worker.child.wait().await;
                     self.count(|stats| stats.killed += 1);
@@ -538,13 +572,34 @@ impl Inner {
                 ),
             )
         };
+        tracing::warn!(
+            worker = worker.id,
+            pid = worker.pid,
+            status = %describe_status(status),
+            error = %error.message,
+            "sandbox worker lost mid-run"
+        );
         let mut outcome = Outcome::failed(error);
         outcome.calls = calls;
         outcome.duration_ms = started.elapsed().as_secs_f64() * 1000.0;
-        let _ = worker.id;
-        let _ = worker.pid;
         outcome
     }
+}
+
+/// The outcome the worker's engine gives a source over `limits.max_source_bytes`, decided
+/// here so an oversized source never takes a worker, and one over [`MAX_FRAME_BYTES`] never
+/// kills one (the worker rejects such a frame and exits).
+fn oversized_source(source: &str, limits: &Limits) -> Option<Outcome> {
+    if source.len() <= limits.max_source_bytes {
+        return None;
+    }
+    let detail = format!("the snippet has {} bytes", source.len());
+    Some(Outcome::failed(SnippetError::limit(
+        ErrorPhase::Preflight,
+        LimitKind::SourceSize,
+        limits,
+        &detail,
+    )))
 }
 
 fn finish_records(records: Vec<(CallRecord, Instant)>) -> Vec<CallRecord> {

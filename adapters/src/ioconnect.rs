@@ -179,8 +179,8 @@ impl IoConnectBus {
 /// The deadline `wait` from now, saturating at a century instead of overflowing.
 fn far_deadline(wait: Duration) -> Instant {
     let now = Instant::now();
-    now.checked_add(wait.min(Duration::from_secs(100 * 365 * 24 * 60 * 60)))
-        .unwrap_or(now + Duration::from_secs(24 * 60 * 60))
+    now.checked_add(wait.min(Duration::from_hours(100 * 365 * 24)))
+        .unwrap_or(now + Duration::from_hours(24))
 }
 
 fn best(mut endpoints: Vec<Endpoint>) -> Option<Endpoint> {

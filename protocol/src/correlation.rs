@@ -233,11 +233,11 @@ impl<T> PendingTable<T> {
 
 /// The longest wait a deadline stands for; a longer timeout (say `Duration::MAX` from a
 /// config file) means "wait this long", never "already expired".
-const LONGEST_WAIT: Duration = Duration::from_secs(100 * 365 * 24 * 60 * 60);
+const LONGEST_WAIT: Duration = Duration::from_hours(100 * 365 * 24);
 
 /// `now + timeout`, saturating at [`LONGEST_WAIT`] instead of overflowing.
 fn saturating_deadline(now: Instant, timeout: Duration) -> Instant {
     now.checked_add(timeout.min(LONGEST_WAIT))
-        .or_else(|| now.checked_add(Duration::from_secs(24 * 60 * 60)))
+        .or_else(|| now.checked_add(Duration::from_hours(24)))
         .unwrap_or(now)
 }

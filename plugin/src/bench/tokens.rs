@@ -737,7 +737,7 @@ fn code_transcript(scenario: Scenario) -> Transcript {
         definitions.to_string(),
         scenario,
     );
-    transcript.instructions = CODE_MODE_INSTRUCTIONS.to_owned();
+    CODE_MODE_INSTRUCTIONS.clone_into(&mut transcript.instructions);
     transcript
 }
 

@@ -640,3 +640,28 @@ async fn platform_methods_list_every_app_and_refuse_unknown_names() {
     adapter.close().await;
     bus.shutdown().await;
 }
+
+/// Regression: the task that re-reads declared apps after a reconnect held a strong command
+/// sender, so dropping every handle of the adapter (without `close`) left its connection open
+/// forever.
+#[tokio::test]
+async fn dropping_the_adapter_without_close_ends_its_connection() {
+    let bus = start_default().await;
+    let before = bus.connection_count();
+    let adapter = connect_adapter(&bus, "dropper").await;
+    assert_eq!(
+        bus.connection_count(),
+        before + 1,
+        "the adapter is connected"
+    );
+    drop(adapter);
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+    while bus.connection_count() > before {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the connection is still open 5 s after the adapter was dropped"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    bus.shutdown().await;
+}

@@ -136,6 +136,7 @@ pub(crate) async fn run_demo(args: DemoArgs) -> anyhow::Result<()> {
     let outcome = service
         .execute(MULTI_STEP_SNIPPET, ExecuteOptions::default())
         .await;
+    let multi_step_ok = outcome.ok;
     let _ = writeln!(out, "\n→ {}", render_outcome(&outcome).trim_end());
     let _ = writeln!(
         out,
@@ -144,7 +145,13 @@ pub(crate) async fn run_demo(args: DemoArgs) -> anyhow::Result<()> {
     );
 
     out.push_str(&heading("Tokens: classic tool calling vs. Code Mode"));
-    out.push_str(&token_table(&service).await);
+    let tokens = token_table(&service).await;
+    match &tokens {
+        Ok(table) => out.push_str(table),
+        Err(error) => {
+            let _ = writeln!(out, "(token comparison unavailable: {error})");
+        }
+    }
     let _ = writeln!(
         out,
         "\nDone in {:.1} s. Next: `codemode serve --mock-bus --mcp http` and point an MCP client at it \
@@ -157,6 +164,10 @@ pub(crate) async fn run_demo(args: DemoArgs) -> anyhow::Result<()> {
     if answer != "M Carter" {
         anyhow::bail!("the demo's first task did not find M Carter");
     }
+    if !multi_step_ok {
+        anyhow::bail!("the demo's multi-step task failed (see its outcome above)");
+    }
+    tokens.context("the demo's token comparison could not be measured")?;
     Ok(())
 }
 
@@ -183,9 +194,8 @@ fn excerpt(text: &str, lines: usize) -> String {
 
 /// The seed scenario's token comparison at demo size, measured now from the live catalogue and
 /// the real tool results (the same transcripts as `codemode bench tokens`).
-async fn token_table(service: &CodeMode) -> String {
-    match codemode::bench::seed_comparison(service).await {
-        Ok(comparison) => codemode::bench::render_comparison(&comparison),
-        Err(error) => format!("(token comparison unavailable: {error})\n"),
-    }
+async fn token_table(service: &CodeMode) -> Result<String, codemode::bench::BenchError> {
+    codemode::bench::seed_comparison(service)
+        .await
+        .map(|comparison| codemode::bench::render_comparison(&comparison))
 }

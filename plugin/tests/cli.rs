@@ -33,7 +33,8 @@ fn text(bytes: &[u8]) -> String {
 
 #[test]
 fn the_demo_walks_the_three_steps_and_finds_m_carter() {
-    let output = codemode(&["demo", "--apps", "30"]);
+    // The default size: the samples plus 300 synthetic apps.
+    let output = codemode(&["demo"]);
     let stdout = text(&output.stdout);
     assert!(
         output.status.success(),
@@ -42,20 +43,81 @@ fn the_demo_walks_the_three_steps_and_finds_m_carter() {
     );
     for expected in [
         "Step 1 — list_python_definitions",
-        "crm.get_clients(",
         "Step 2 — get_python_definitions",
         "def get_clients(",
         "Step 3 — execute_python_code",
         "Answer: M Carter",
-        "Task 2",
-        "intents.view_portfolio",
-        "Tokens",
     ] {
         assert!(
             stdout.contains(expected),
             "missing {expected:?} in:\n{stdout}"
         );
     }
+    // The listing excerpt shows the function the snippet calls, found by the search.
+    let step_1 = section(&stdout, "Step 1", "Step 2");
+    assert!(step_1.contains("crm.get_clients("), "{step_1}");
+    assert!(stdout.contains("308 apps"), "samples + 300 synthetic apps:\n{stdout}");
+
+    // Task 2 really ranked the clients and raised the intent for the best one.
+    let task_2 = section(&stdout, "Task 2", "Tokens:");
+    let result_line = task_2
+        .lines()
+        .find_map(|line| line.strip_prefix("→ result: "))
+        .unwrap_or_else(|| panic!("no result in task 2:\n{task_2}"));
+    let result: serde_json::Value =
+        serde_json::from_str(result_line).expect("task 2's result is JSON");
+    let top5: Vec<&str> = result["top5"]
+        .as_array()
+        .expect("top5 is a list")
+        .iter()
+        .filter_map(serde_json::Value::as_str)
+        .collect();
+    assert_eq!(top5.len(), 5, "{result}");
+    let amounts: Vec<f64> = top5
+        .iter()
+        .map(|entry| {
+            let digits: String = entry
+                .rsplit(' ')
+                .next()
+                .unwrap_or_default()
+                .chars()
+                .filter(char::is_ascii_digit)
+                .collect();
+            digits.parse().expect("an amount")
+        })
+        .collect();
+    assert!(
+        amounts.windows(2).all(|pair| pair[0] >= pair[1]),
+        "top5 is ranked by assets: {top5:?}"
+    );
+    let best_name = top5[0].split(" (").next().unwrap_or_default();
+    let shown_for = result["portfolio_shown_for"].as_str().unwrap_or_default();
+    assert!(
+        shown_for.starts_with(&best_name.to_lowercase().replace(' ', ".")),
+        "the portfolio was shown for the best client {best_name}, not {shown_for}"
+    );
+    assert!(task_2.contains("crm.get_clients, intents.view_portfolio"), "{task_2}");
+
+    // The token table was measured, and code mode wins by the margin.
+    let tokens = section(&stdout, "Tokens:", "Done in");
+    let ratio: f64 = tokens
+        .split("Code mode: ")
+        .nth(1)
+        .and_then(|rest| rest.split('×').next())
+        .and_then(|number| number.parse().ok())
+        .unwrap_or_else(|| panic!("no ratio in the token table:\n{tokens}"));
+    assert!(ratio >= 3.0, "code mode saves ≥ 3× at demo size: {tokens}");
+}
+
+/// The text of `stdout` from the line containing `from` to the one containing `to`.
+fn section<'a>(stdout: &'a str, from: &str, to: &str) -> &'a str {
+    let start = stdout
+        .find(from)
+        .unwrap_or_else(|| panic!("missing {from:?} in:\n{stdout}"));
+    let end = stdout[start..]
+        .find(to)
+        .map_or(stdout.len(), |offset| start + offset);
+    &stdout[start..end]
 }
 
 #[test]

@@ -543,7 +543,7 @@ async fn gateway_tokens_log_in_as_the_same_user(bus: &ContractBus) {
     let mut identity = Identity::new();
     identity.insert("application".into(), json!("Child"));
     let welcome = child
-        .hello(identity, Authentication::gateway_token(token.token))
+        .hello(identity, Authentication::gateway_token(&token.token))
         .await;
     let Gw3Message::Welcome(welcome) = welcome else {
         panic!("gateway-token login failed: {welcome:?}")
@@ -553,6 +553,27 @@ async fn gateway_tokens_log_in_as_the_same_user(bus: &ContractBus) {
         json!(user),
         "the child inherits the user"
     );
+    // Unlike a secret login's, this welcome carries no access token to log in again with ...
+    assert_eq!(
+        welcome
+            .options
+            .as_ref()
+            .and_then(|options| options.get("access_token")),
+        None,
+        "a gateway-token welcome has no access token"
+    );
+    // ... but the token itself logs in again (as the same user) until it expires: the
+    // io.Connect adapter reconnects with a fresh one it creates while connected.
+    let mut again = RawPeer::connect(&bus.url).await;
+    let mut identity = Identity::new();
+    identity.insert("application".into(), json!("ChildAgain"));
+    let reply = again
+        .hello(identity, Authentication::gateway_token(&token.token))
+        .await;
+    let Gw3Message::Welcome(again) = reply else {
+        panic!("a gateway token logs in again before it expires: {reply:?}")
+    };
+    assert_eq!(again.resolved_identity["user"], json!(user));
 }
 
 async fn streams_deliver_published_data_to_subscribers(bus: &ContractBus) {

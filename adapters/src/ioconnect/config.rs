@@ -34,6 +34,9 @@ pub struct IoConnectConfig {
     pub connect_timeout: Duration,
     /// Keep-alive interval.
     pub ping_interval: Duration,
+    /// With gateway-token authentication, how often to create a fresh token for reconnects
+    /// (gateway tokens expire: 10 minutes by default in io.Connect Desktop).
+    pub token_refresh_interval: Duration,
     /// First reconnect delay; doubles up to `reconnect_max_delay`.
     pub reconnect_initial_delay: Duration,
     /// Cap of the reconnect delay.
@@ -55,6 +58,7 @@ impl IoConnectConfig {
             call_timeout: Duration::from_secs(30),
             connect_timeout: Duration::from_secs(30),
             ping_interval: Duration::from_secs(30),
+            token_refresh_interval: Duration::from_mins(4),
             reconnect_initial_delay: Duration::from_millis(200),
             reconnect_max_delay: Duration::from_secs(10),
             reconnect: true,

@@ -31,7 +31,8 @@ use codemode_protocol::{
     MethodDefinition, MethodFlags, MethodId, PeerId, PendingTable, ProtocolError, RequestId,
     correlation::PendingOutcome,
     gw3::{
-        self, Call, Domain, ErrorMessage, Gw3Message, Hello, Identity, Join, Ping, Register, Yield,
+        self, Authentication, Call, CreateToken, Domain, ErrorMessage, Gw3Message, Hello, Identity,
+        Join, Ping, Register, Yield,
     },
 };
 
@@ -51,6 +52,10 @@ pub(crate) struct Shared {
     pub(crate) connected: AtomicBool,
     pub(crate) snapshot: Mutex<Arc<Catalogue>>,
     pub(crate) identity: RwLock<Identity>,
+    /// How to log in again after a drop when the configured authentication is a gateway token
+    /// (which expires minutes after io.Connect Desktop handed it over): the freshest token the
+    /// session created with `create-token`.
+    pub(crate) reconnect_authentication: Mutex<Option<Authentication>>,
 }
 
 impl Shared {
@@ -64,6 +69,7 @@ impl Shared {
             connected: AtomicBool::new(false),
             snapshot: Mutex::new(Arc::new(Catalogue::default())),
             identity: RwLock::new(Identity::new()),
+            reconnect_authentication: Mutex::new(None),
         }
     }
 
@@ -257,6 +263,19 @@ struct Session {
         mpsc::Receiver<(codemode_protocol::InvocationId, Result<Value, HandlerError>)>,
     /// Register requests whose `success` we wait for, with their responders.
     registering: HashMap<RequestId, oneshot::Sender<Result<(), BusError>>>,
+    /// The `create-token` in flight that refreshes the reconnect token.
+    token_request: Option<RequestId>,
+}
+
+/// The authentication of the next `hello`: the configured one, unless it is a gateway token and
+/// the session created a fresher one.
+fn login_authentication(config: &IoConnectConfig, shared: &Shared) -> Authentication {
+    shared
+        .reconnect_authentication
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .clone()
+        .unwrap_or_else(|| config.authentication.clone())
 }
 
 /// Connects, logs in and bootstraps the catalogue; the new table replaces the shared one.
@@ -286,7 +305,7 @@ async fn establish(
             domain: Some(Domain::Global),
             request_id: Some(hello_id.clone()),
             identity: our_identity(config),
-            authentication: Some(config.authentication.clone()),
+            authentication: Some(login_authentication(config, shared)),
         });
         let welcome = exchange(&mut socket, &hello, &hello_id, config, None).await?;
         let welcome = match welcome {
@@ -390,6 +409,7 @@ async fn establish(
         served_results,
         served_results_rx,
         registering: HashMap::new(),
+        token_request: None,
     })
 }
 
@@ -505,6 +525,11 @@ impl Session {
         let mut ping =
             tokio::time::interval_at(Instant::now() + config.ping_interval, config.ping_interval);
         ping.set_missed_tick_behavior(MissedTickBehavior::Delay);
+        // Logged in with a gateway token: keep a fresh one for the next reconnect, the first
+        // right away (the token Desktop handed over expires after a few minutes).
+        let refresh_tokens = config.authentication.method.as_deref() == Some("gateway-token");
+        let mut token_refresh = tokio::time::interval(config.token_refresh_interval);
+        token_refresh.set_missed_tick_behavior(MissedTickBehavior::Delay);
         let end = loop {
             let deadline = self.pending.next_deadline().map(Instant::from_std);
             let expiry = async {
@@ -541,6 +566,18 @@ impl Session {
                 },
                 Some((invocation_id, outcome)) = self.served_results_rx.recv() => {
                     if let Err(reason) = self.send(&served_reply(&self.peer_id, invocation_id, outcome)).await {
+                        break SessionEnd::Dropped(reason);
+                    }
+                }
+                _ = token_refresh.tick(), if refresh_tokens => {
+                    let request_id = RequestId::random();
+                    let create = Gw3Message::CreateToken(CreateToken {
+                        domain: Some(Domain::Global),
+                        request_id: Some(request_id.clone()),
+                        peer_id: Some(self.peer_id.clone()),
+                    });
+                    self.token_request = Some(request_id);
+                    if let Err(reason) = self.send(&create).await {
                         break SessionEnd::Dropped(reason);
                     }
                 }
@@ -713,6 +750,14 @@ impl Session {
                     tracing::warn!(reason = %error_text(&error), "error from the gateway");
                     return Ok(());
                 };
+                if self.token_request.as_ref() == Some(&id) {
+                    self.token_request = None;
+                    tracing::warn!(
+                        reason = %error_text(&error),
+                        "the gateway refused a token for reconnects; a reconnect will reuse the last one"
+                    );
+                    return Ok(());
+                }
                 if let Some(responder) = self.registering.remove(&id) {
                     let _ = responder.send(Err(BusError::Refused {
                         request: "register".into(),
@@ -728,7 +773,15 @@ impl Session {
                 }
             }
             Gw3Message::Token(ref token) => {
-                if let Some(id) = token.request_id.clone() {
+                if token.request_id.is_some() && token.request_id == self.token_request {
+                    self.token_request = None;
+                    *shared
+                        .reconnect_authentication
+                        .lock()
+                        .unwrap_or_else(std::sync::PoisonError::into_inner) =
+                        Some(Authentication::gateway_token(token.token.as_str()));
+                    tracing::debug!("refreshed the gateway token for reconnects");
+                } else if let Some(id) = token.request_id.clone() {
                     self.pending.resolve(&id, message);
                 }
             }

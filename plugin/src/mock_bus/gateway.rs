@@ -550,9 +550,17 @@ impl Gateway {
                 return;
             }
         };
+        // The real gateway's welcome carries an access token except after a gateway-token
+        // login.
+        let by_gateway_token = hello
+            .authentication
+            .as_ref()
+            .and_then(|authentication| authentication.method.as_deref())
+            == Some("gateway-token");
         match self.admit(conn, hello.identity, principal.clone()) {
             Ok((peer_id, identity)) => {
-                let access_token = self.mint_access_token(principal);
+                let options = (!by_gateway_token)
+                    .then(|| json!({ "access_token": self.mint_access_token(principal) }));
                 self.push(
                     conn,
                     Gw3Message::Welcome(Welcome {
@@ -561,7 +569,7 @@ impl Gateway {
                         peer_id: peer_id.clone(),
                         available_domains: Some(available_domains()),
                         resolved_identity: identity,
-                        options: Some(json!({ "access_token": access_token })),
+                        options,
                     }),
                 );
                 tracing::debug!(conn, %peer_id, "peer logged in");
@@ -612,12 +620,13 @@ impl Gateway {
             }
             "gateway-token" => {
                 let token = authentication.token.as_deref().unwrap_or("");
-                match self.tokens.remove(token) {
-                    Some(Grant::Gateway { principal, expires }) if expires > now => Ok(principal),
-                    Some(grant @ Grant::Access { .. }) => {
-                        self.tokens.insert(token.to_owned(), grant);
-                        Err("Invalid gateway token".into())
+                // Like the real gateway, a gateway token logs in as often as needed until it
+                // expires (the docs call it one-shot; gateway-web does not enforce that).
+                match self.tokens.get(token) {
+                    Some(Grant::Gateway { principal, expires }) if *expires > now => {
+                        Ok(principal.clone())
                     }
+                    Some(Grant::Access { .. }) => Err("Invalid gateway token".into()),
                     _ => Err("Invalid or expired gateway token".into()),
                 }
             }

@@ -665,3 +665,60 @@ async fn dropping_the_adapter_without_close_ends_its_connection() {
     }
     bus.shutdown().await;
 }
+
+/// An app io.Connect Desktop launches logs in with a gateway token, which expires minutes later;
+/// the adapter keeps a fresh one (`create-token`) so that a reconnect after the expiry still
+/// logs in, as the same user.
+#[tokio::test]
+async fn a_gateway_token_login_reconnects_after_the_token_expired() {
+    use codemode_protocol::gw3::{Authentication, CreateToken, Domain, Gw3Message};
+
+    let bus = start(MockBusConfig {
+        token_ttl: Duration::from_millis(600),
+        ..MockBusConfig::default()
+    })
+    .await;
+    let (mut parent, _) = super::RawClient::login(&bus.url(), "desktop-user").await;
+    let request_id = parent.request_id();
+    let peer_id = parent.peer();
+    parent
+        .send(&Gw3Message::CreateToken(CreateToken {
+            domain: Some(Domain::Global),
+            request_id: Some(request_id.clone()),
+            peer_id: Some(peer_id),
+        }))
+        .await;
+    let (_, reply) = parent.reply_to(&request_id).await;
+    let Gw3Message::Token(token) = reply else {
+        panic!("create-token answered {reply:?}");
+    };
+    let mut config = adapter_config(&bus, "ignored");
+    config.authentication = Authentication::gateway_token(token.token);
+    config.token_refresh_interval = Duration::from_millis(150);
+    let adapter = codemode_adapters::ioconnect::IoConnectBus::connect(config)
+        .await
+        .expect("the gateway token logs in");
+    assert_eq!(adapter.identity()["user"], "desktop-user");
+    // Past the handed-over token's expiry.
+    tokio::time::sleep(Duration::from_millis(900)).await;
+    let mut events = adapter.events();
+    assert!(bus.drop_all_connections() >= 1);
+    wait_for_event(&mut events, |e| matches!(e, BusEvent::Reconnected { .. })).await;
+    assert_eq!(
+        adapter.identity()["user"],
+        "desktop-user",
+        "the same user after reconnecting"
+    );
+    let result = adapter
+        .invoke_one(
+            "CRM.GetClient",
+            args(json!({"clientId": "c-001"})),
+            &Target::Best,
+            CallOptions::default(),
+        )
+        .await
+        .expect("works after reconnecting");
+    assert_eq!(result["client"]["name"], "Amelia Reid");
+    adapter.close().await;
+    bus.shutdown().await;
+}

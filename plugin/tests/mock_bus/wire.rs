@@ -470,9 +470,15 @@ async fn apps_owned_by_a_user_are_invisible_to_other_users() {
     bus.shutdown().await;
 }
 
+/// As on the real gateway (see the contract suite): a gateway token logs a child in as its
+/// creator's user, again and again until it expires; the child's welcome has no access token.
 #[tokio::test]
-async fn a_gateway_token_logs_a_child_in_as_the_creators_user_once() {
-    let bus = start_default().await;
+async fn a_gateway_token_logs_a_child_in_as_the_creators_user_until_it_expires() {
+    let bus = start(MockBusConfig {
+        token_ttl: Duration::from_millis(400),
+        ..MockBusConfig::default()
+    })
+    .await;
     let url = bus.url();
     let (mut parent, welcome) = RawClient::login(&url, "alice").await;
     let request_id = parent.request_id();
@@ -488,34 +494,39 @@ async fn a_gateway_token_logs_a_child_in_as_the_creators_user_once() {
     let Gw3Message::Token(token) = reply else {
         panic!("{reply:?}")
     };
-    let mut child = RawClient::connect(&url).await;
-    let reply = child
-        .hello_with(
-            identity("child"),
-            Authentication::gateway_token(token.token.clone()),
-        )
-        .await;
-    let Gw3Message::Welcome(child_welcome) = reply else {
-        panic!("{reply:?}")
-    };
-    assert_eq!(child_welcome.resolved_identity["user"], "alice");
-    let mut reuse = RawClient::connect(&url).await;
-    let reply = reuse
-        .hello_with(
-            identity("child"),
-            Authentication::gateway_token(token.token),
-        )
+    for application in ["child", "child-again"] {
+        let mut child = RawClient::connect(&url).await;
+        let reply = child
+            .hello_with(
+                identity(application),
+                Authentication::gateway_token(token.token.clone()),
+            )
+            .await;
+        let Gw3Message::Welcome(child_welcome) = reply else {
+            panic!("{reply:?}")
+        };
+        assert_eq!(child_welcome.resolved_identity["user"], "alice");
+        assert_eq!(
+            child_welcome.options, None,
+            "no access token after a gateway token"
+        );
+    }
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let mut late = RawClient::connect(&url).await;
+    let reply = late
+        .hello_with(identity("late"), Authentication::gateway_token(token.token))
         .await;
     assert!(
         matches!(reply, Gw3Message::Error(_)),
-        "gateway tokens are one-shot: {reply:?}"
+        "an expired gateway token is refused: {reply:?}"
     );
     let access = welcome
         .options
         .as_ref()
         .and_then(|o| o["access_token"].as_str())
-        .expect("token");
-    let reply = reuse
+        .expect("a secret login's welcome has an access token");
+    let mut again = RawClient::connect(&url).await;
+    let reply = again
         .hello_with(identity("again"), Authentication::access_token(access))
         .await;
     let Gw3Message::Welcome(again) = reply else {

@@ -56,7 +56,10 @@ fn the_demo_walks_the_three_steps_and_finds_m_carter() {
     // The listing excerpt shows the function the snippet calls, found by the search.
     let step_1 = section(&stdout, "Step 1", "Step 2");
     assert!(step_1.contains("crm.get_clients("), "{step_1}");
-    assert!(stdout.contains("308 apps"), "samples + 300 synthetic apps:\n{stdout}");
+    assert!(
+        stdout.contains("308 apps"),
+        "samples + 300 synthetic apps:\n{stdout}"
+    );
 
     // Task 2 really ranked the clients and raised the intent for the best one.
     let task_2 = section(&stdout, "Task 2", "Tokens:");
@@ -96,7 +99,10 @@ fn the_demo_walks_the_three_steps_and_finds_m_carter() {
         shown_for.starts_with(&best_name.to_lowercase().replace(' ', ".")),
         "the portfolio was shown for the best client {best_name}, not {shown_for}"
     );
-    assert!(task_2.contains("crm.get_clients, intents.view_portfolio"), "{task_2}");
+    assert!(
+        task_2.contains("crm.get_clients, intents.view_portfolio"),
+        "{task_2}"
+    );
 
     // The token table was measured, and code mode wins by the margin.
     let tokens = section(&stdout, "Tokens:", "Done in");

@@ -6,7 +6,10 @@ use std::time::Duration;
 use serde_json::Value;
 use thiserror::Error;
 
-use codemode_protocol::ProtocolError;
+use codemode_protocol::{
+    ProtocolError,
+    fdc3::{OpenError, ResolveError, ResultError},
+};
 
 use crate::model::IntentHandler;
 
@@ -83,12 +86,12 @@ pub enum BusError {
         reason: String,
     },
     /// Several handlers could take the intent and none was chosen; re-raise with one of
-    /// `choices` as the target.
-    #[error("intent `{intent}` is ambiguous: {} handlers could take it; choose one with app= or instance=", choices.len())]
+    /// `choices` as the target. The message lists them, so a person or a model can pick one.
+    #[error("intent `{intent}` is ambiguous: {} handlers could take it: {}; raise it again with app= (and instance=) set to one of them", choices.len(), describe_choices(choices))]
     IntentAmbiguous {
         /// The intent name.
         intent: String,
-        /// The handlers to choose from.
+        /// The handlers to choose from: running instances, and apps that would be started.
         choices: Vec<IntentHandler>,
     },
     /// The handler took the intent but failed to produce its result.
@@ -97,6 +100,26 @@ pub enum BusError {
         /// The intent name.
         intent: String,
         /// Why (e.g. `NoResultReturned`, `IntentHandlerRejected`).
+        reason: String,
+    },
+    /// The handler took the intent, then left the bus before returning its result. FDC3 agents
+    /// say nothing to the raiser when that happens; the adapter notices the instance is gone.
+    #[error(
+        "the handler of intent `{intent}` ({}) left before returning a result",
+        describe_choice(handler)
+    )]
+    IntentHandlerLeft {
+        /// The intent name.
+        intent: String,
+        /// The app instance the intent was delivered to.
+        handler: IntentHandler,
+    },
+    /// The agent could not open (start) an app.
+    #[error("could not open app `{app}`: {reason}")]
+    OpenFailed {
+        /// The app id.
+        app: String,
+        /// Why (e.g. `AppNotFound`, `ErrorOnLaunch`, `AppTimeout`).
         reason: String,
     },
     /// The bus dialect cannot do this.
@@ -121,4 +144,48 @@ pub enum BusError {
     /// A protocol-level failure.
     #[error(transparent)]
     Protocol(#[from] ProtocolError),
+}
+
+impl BusError {
+    /// The standard FDC3 error name behind this error (`NoAppsFound`, `IntentHandlerRejected`,
+    /// `AppNotFound`…), when the agent sent one; a snippet can match on it.
+    pub fn standard_reason(&self) -> Option<&str> {
+        match self {
+            Self::IntentNotResolved { reason, .. }
+                if ResolveError::from_wire(reason).is_standard() =>
+            {
+                Some(reason)
+            }
+            Self::IntentResultFailed { reason, .. }
+                if ResultError::from_wire(reason).is_standard() =>
+            {
+                Some(reason)
+            }
+            Self::OpenFailed { reason, .. } if OpenError::from_wire(reason).is_standard() => {
+                Some(reason)
+            }
+            _ => None,
+        }
+    }
+}
+
+/// `quote-app "Quote Monitor" (instance 7f3a…), watchlist-app (new instance)`.
+fn describe_choices(choices: &[IntentHandler]) -> String {
+    choices
+        .iter()
+        .map(describe_choice)
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn describe_choice(handler: &IntentHandler) -> String {
+    let title = handler
+        .app_title
+        .as_deref()
+        .map(|title| format!(" \"{title}\""))
+        .unwrap_or_default();
+    match &handler.instance {
+        Some(instance) => format!("{}{title} (instance {instance})", handler.application),
+        None => format!("{}{title} (new instance)", handler.application),
+    }
 }

@@ -7,6 +7,10 @@
 //! their context and result types. Raising follows the spec's two-phase reply: the resolution
 //! (`raiseIntentResponse`) and, later and possibly much later, the handler's result
 //! (`raiseIntentResultResponse`); both waiters are registered before the request is sent.
+//! Agents tell the raiser nothing when the handler leaves before answering, so while the result
+//! is awaited the handler's instance is looked up (`findInstances`) now and then. A
+//! `payload.error` becomes the error of its request kind: resolve errors `IntentNotResolved`,
+//! result errors `IntentResultFailed`, open errors `OpenFailed`, the rest `Refused`.
 
 mod appd;
 mod config;
@@ -29,7 +33,7 @@ use codemode_protocol::{
         AppIdentifier, AppIntent, AppMetadata, DacpRequest, Fdc3Message, FindInstancesRequest,
         FindIntentRequest, FindIntentsByContextRequest, GetAppMetadataRequest, GetInfoRequest,
         IntentResolution, IntentResult, OpenRequest, RAISE_INTENT_RESULT_RESPONSE,
-        RaiseIntentRequest, STANDARD_CONTEXT_TYPES, STANDARD_INTENTS, errors, probe_context,
+        RaiseIntentRequest, ResolveError, STANDARD_CONTEXT_TYPES, STANDARD_INTENTS, probe_context,
     },
 };
 
@@ -162,13 +166,16 @@ impl Fdc3Bus {
             context,
             result_type: None,
         };
-        let reply = self.request(&request, self.message_timeout()).await?;
+        let not_resolved = |reason| BusError::IntentNotResolved {
+            intent: intent.to_owned(),
+            reason,
+        };
+        let reply = self
+            .request(&request, self.message_timeout(), not_resolved)
+            .await?;
         let app_intent: AppIntent = field(&reply, "appIntent")?;
         if app_intent.apps.is_empty() {
-            return Err(BusError::IntentNotResolved {
-                intent: intent.to_owned(),
-                reason: errors::NO_APPS_FOUND.into(),
-            });
+            return Err(not_resolved(ResolveError::NoAppsFound.to_string()));
         }
         Ok(app_intent)
     }
@@ -187,22 +194,16 @@ impl Fdc3Bus {
             context,
             result_type: None,
         };
+        let not_resolved = |reason| BusError::IntentNotResolved {
+            intent: format!("(any intent for {context_type})"),
+            reason,
+        };
         let reply = self
-            .request(&request, self.message_timeout())
-            .await
-            .map_err(|error| match error {
-                BusError::IntentNotResolved { reason, .. } => BusError::IntentNotResolved {
-                    intent: format!("(for {context_type})"),
-                    reason,
-                },
-                other => other,
-            })?;
+            .request(&request, self.message_timeout(), not_resolved)
+            .await?;
         let app_intents: Vec<AppIntent> = field(&reply, "appIntents")?;
         if app_intents.is_empty() {
-            return Err(BusError::IntentNotResolved {
-                intent: format!("(for {context_type})"),
-                reason: errors::NO_APPS_FOUND.into(),
-            });
+            return Err(not_resolved(ResolveError::NoAppsFound.to_string()));
         }
         Ok(app_intents)
     }
@@ -213,15 +214,27 @@ impl Fdc3Bus {
         app: AppIdentifier,
         context: Option<Value>,
     ) -> Result<AppIdentifier, BusError> {
+        let app_id = app.app_id.clone();
         let request = OpenRequest { app, context };
-        let reply = self.request(&request, self.launch_timeout()).await?;
+        let reply = self
+            .request(&request, self.launch_timeout(), |reason| {
+                BusError::OpenFailed {
+                    app: app_id,
+                    reason,
+                }
+            })
+            .await?;
         field(&reply, "appIdentifier")
     }
 
     /// `getAppMetadata`.
     pub async fn app_metadata(&self, app: AppIdentifier) -> Result<AppMetadata, BusError> {
         let reply = self
-            .request(&GetAppMetadataRequest { app }, self.message_timeout())
+            .request(
+                &GetAppMetadataRequest { app },
+                self.message_timeout(),
+                refused(GetAppMetadataRequest::TYPE),
+            )
             .await?;
         field(&reply, "appMetadata")
     }
@@ -229,7 +242,11 @@ impl Fdc3Bus {
     /// `findInstances`.
     pub async fn find_instances(&self, app: AppIdentifier) -> Result<Vec<AppMetadata>, BusError> {
         let reply = self
-            .request(&FindInstancesRequest { app }, self.message_timeout())
+            .request(
+                &FindInstancesRequest { app },
+                self.message_timeout(),
+                refused(FindInstancesRequest::TYPE),
+            )
             .await?;
         field(&reply, "appIdentifiers")
     }
@@ -237,9 +254,54 @@ impl Fdc3Bus {
     /// `getInfo`: the agent's implementation metadata.
     pub async fn info(&self) -> Result<Value, BusError> {
         let reply = self
-            .request(&GetInfoRequest {}, self.message_timeout())
+            .request(
+                &GetInfoRequest {},
+                self.message_timeout(),
+                refused(GetInfoRequest::TYPE),
+            )
             .await?;
         field(&reply, "implementationMetadata")
+    }
+
+    /// Returns once `source`'s instance has been missing from `findInstances` for
+    /// [`Fdc3Config::handler_missing_checks`] checks in a row; never when the check is off or
+    /// `source` names no instance. A failed check counts as neither present nor missing.
+    async fn until_instance_gone(&self, source: &AppIdentifier) {
+        let interval = self.config.handler_check_interval;
+        let Some(instance) = source.instance_id.as_deref() else {
+            return std::future::pending().await;
+        };
+        if interval.is_zero() {
+            return std::future::pending().await;
+        }
+        let app = AppIdentifier {
+            app_id: source.app_id.clone(),
+            instance_id: None,
+            desktop_agent: None,
+        };
+        let mut missing: u32 = 0;
+        loop {
+            tokio::time::sleep(interval).await;
+            match self.find_instances(app.clone()).await {
+                Ok(instances)
+                    if instances
+                        .iter()
+                        .any(|found| found.instance_id.as_deref() == Some(instance)) =>
+                {
+                    missing = 0;
+                }
+                Ok(_) => {
+                    missing = missing.saturating_add(1);
+                    if missing >= self.config.handler_missing_checks.max(1) {
+                        tracing::info!(app = %source.app_id, %instance, "an intent handler left before returning its result");
+                        return;
+                    }
+                }
+                Err(error) => {
+                    tracing::debug!(%error, "could not check an intent handler's presence");
+                }
+            }
+        }
     }
 
     fn message_timeout(&self) -> Duration {
@@ -259,20 +321,19 @@ impl Fdc3Bus {
         self.shared.session.read().ok()?.as_ref().and_then(pick)
     }
 
-    /// Sends a request and waits for its response; `payload.error` becomes an error.
+    /// Sends a request and waits for its response; `failed` turns a `payload.error` into the
+    /// error of this kind of request (each request has its own error enum in the standard).
     async fn request<R: DacpRequest>(
         &self,
         request: &R,
         timeout: Duration,
+        failed: impl FnOnce(String) -> BusError,
     ) -> Result<Fdc3Message, BusError> {
         let mut replies = self.send(request, &[(R::RESPONSE, timeout)]).await?;
         let reply = replies.pop().ok_or_else(gone)?.await;
         let reply = reply_outcome(R::TYPE, reply)?;
         match reply.error() {
-            Some(reason) => Err(BusError::IntentNotResolved {
-                intent: R::TYPE.to_owned(),
-                reason: reason.to_owned(),
-            }),
+            Some(reason) => Err(failed(reason.to_owned())),
             None => Ok(reply),
         }
     }
@@ -303,6 +364,14 @@ impl Fdc3Bus {
             .await
             .map_err(|_| gone())?;
         Ok(receivers)
+    }
+}
+
+/// The error of a request that is neither a resolution nor an open (metadata, instances, info).
+fn refused(request: &'static str) -> impl FnOnce(String) -> BusError {
+    move |reason| BusError::Refused {
+        request: request.to_owned(),
+        reason,
     }
 }
 
@@ -451,6 +520,24 @@ impl CatalogueBuilder {
     }
 }
 
+/// One choice of an ambiguous raise, with what the catalogue knows about its app (title,
+/// context and result types), which the agent's needs-resolution payload leaves out.
+fn choice(catalogue: &Catalogue, intent: &str, app: &AppMetadata) -> IntentHandler {
+    let declared = catalogue.intent(intent).and_then(|info| {
+        info.handlers
+            .iter()
+            .find(|h| h.application == app.app_id && h.instance.is_none())
+    });
+    match declared {
+        Some(declared) => IntentHandler {
+            instance: app.instance_id.clone(),
+            app_title: app.title.clone().or_else(|| declared.app_title.clone()),
+            ..declared.clone()
+        },
+        None => handler_from(app),
+    }
+}
+
 fn handler_from(app: &AppMetadata) -> IntentHandler {
     IntentHandler {
         application: app.app_id.clone(),
@@ -493,6 +580,10 @@ impl Bus for Fdc3Bus {
 
     async fn raise_intent(&self, request: IntentRequest) -> Result<Resolution, BusError> {
         let intent = request.intent.clone();
+        let not_resolved = |reason: String| BusError::IntentNotResolved {
+            intent: intent.clone(),
+            reason,
+        };
         let app = match (&request.target.app, &request.target.instance) {
             (None, None) => None,
             (app, instance) => {
@@ -507,9 +598,8 @@ impl Bus for Fdc3Bus {
                                 .find(|h| h.instance == *instance)
                                 .map(|h| h.application.clone())
                         })
-                        .ok_or_else(|| BusError::IntentNotResolved {
-                            intent: intent.clone(),
-                            reason: errors::TARGET_INSTANCE_UNAVAILABLE.into(),
+                        .ok_or_else(|| {
+                            not_resolved(ResolveError::TargetInstanceUnavailable.to_string())
                         })?,
                 };
                 Some(AppIdentifier {
@@ -539,15 +629,19 @@ impl Bus for Fdc3Bus {
 
         let response = reply_outcome(&intent, resolution_receiver.await)?;
         if let Some(reason) = response.error() {
-            return Err(BusError::IntentNotResolved {
-                intent,
-                reason: reason.to_owned(),
-            });
+            return Err(not_resolved(reason.to_owned()));
         }
-        if let Some(app_intent) = response.payload.get("appIntent") {
-            let app_intent: AppIntent =
-                serde_json::from_value(app_intent.clone()).unwrap_or_default();
-            let choices = app_intent.apps.iter().map(handler_from).collect();
+        if response.payload.get("appIntent").is_some() {
+            let app_intent: AppIntent = field(&response, "appIntent")?;
+            if app_intent.apps.is_empty() {
+                return Err(not_resolved(ResolveError::NoAppsFound.to_string()));
+            }
+            let catalogue = self.catalogue();
+            let choices = app_intent
+                .apps
+                .iter()
+                .map(|app| choice(&catalogue, &intent, app))
+                .collect();
             return Err(BusError::IntentAmbiguous { intent, choices });
         }
         let resolution: IntentResolution = field(&response, "intentResolution")?;
@@ -586,7 +680,15 @@ impl Bus for Fdc3Bus {
                 })
             });
 
-        let outcome = reply_outcome(&intent, result_receiver.await)?;
+        // The agent tells the raiser nothing when the handler leaves before answering, so the
+        // handler's presence is checked while the (possibly long) result wait runs.
+        let outcome = tokio::select! {
+            biased;
+            reply = result_receiver => reply_outcome(&intent, reply)?,
+            () = self.until_instance_gone(&resolution.source) => {
+                return Err(BusError::IntentHandlerLeft { intent, handler });
+            }
+        };
         if let Some(reason) = outcome.error() {
             return Err(BusError::IntentResultFailed {
                 intent,

@@ -23,7 +23,7 @@ use codemode::{
     service::{CodeMode, CodeModeConfig, ExecuteOptions, render_outcome},
 };
 use codemode_adapters::{
-    Bus,
+    Bus, BusError,
     fdc3::{Fdc3Bus, Fdc3Config},
     ioconnect::{IoConnectBus, IoConnectConfig},
 };
@@ -342,8 +342,13 @@ pub(crate) struct ServeArgs {
     pub(crate) allowed_origins: Vec<String>,
     /// Do not register CodeMode.ListPythonDefinitions / GetPythonDefinitions /
     /// ExecutePythonCode on the bus.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "bus_methods")]
     pub(crate) no_bus_methods: bool,
+    /// Require the CodeMode.* bus methods: fail when the bus cannot serve methods (FDC3).
+    /// Without either flag they are registered where the bus can serve methods and skipped
+    /// (with a log line) where it cannot.
+    #[arg(long)]
+    pub(crate) bus_methods: bool,
 }
 
 /// `codemode exec`.
@@ -461,23 +466,33 @@ pub(crate) async fn run_catalogue(args: CatalogueArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Runs `codemode serve` until Ctrl-C (or, on stdio, until the client closes stdin).
+/// Runs `codemode serve` until Ctrl-C (or, on stdio, until the client closes stdin). The bus
+/// is left cleanly (FDC3: `WCP6Goodbye`) however serving ends.
 pub(crate) async fn run_serve(args: ServeArgs) -> anyhow::Result<()> {
     let attached = attach(&args.bus).await?;
+    let served = serve_attached(&args, &attached).await;
+    attached.close().await;
+    served
+}
+
+async fn serve_attached(args: &ServeArgs, attached: &Attached) -> anyhow::Result<()> {
     let service = Arc::clone(&attached.service);
     if let Err(error) = service.warm_up().await {
         tracing::warn!(%error, "sandbox workers did not start ahead of time; they start on the first snippet");
-    }
-    if !args.no_bus_methods {
-        serve_on_bus(Arc::clone(&service))
-            .await
-            .context("registering the Code Mode methods on the bus")?;
-        tracing::info!("CodeMode.* methods registered on the bus");
     }
     let transport = args
         .mcp
         .or(attached.config.mcp)
         .unwrap_or(McpTransport::Stdio);
+    let on_bus = if args.no_bus_methods {
+        false
+    } else {
+        register_bus_methods(
+            &service,
+            args.bus_methods || transport == McpTransport::None,
+        )
+        .await?
+    };
     match transport {
         McpTransport::Stdio => {
             tracing::info!("serving MCP on stdio");
@@ -501,6 +516,11 @@ pub(crate) async fn run_serve(args: ServeArgs) -> anyhow::Result<()> {
             serve_http_until_ctrl_c(Arc::clone(&service), options).await?;
         }
         McpTransport::None => {
+            if !on_bus {
+                bail!(
+                    "--mcp none serves only the CodeMode.* bus methods, and --no-bus-methods turns them off: nothing to serve"
+                );
+            }
             tracing::info!(
                 "no MCP transport; serving the Code Mode methods on the bus until Ctrl-C"
             );
@@ -509,8 +529,31 @@ pub(crate) async fn run_serve(args: ServeArgs) -> anyhow::Result<()> {
                 .context("waiting for Ctrl-C")?;
         }
     }
-    attached.close().await;
     Ok(())
+}
+
+/// Registers the CodeMode.* methods on the bus; returns whether they are served. A bus that
+/// cannot serve methods (an FDC3 Desktop Agent has intents only) is skipped with one log
+/// line, unless `required` (`--bus-methods`, or `--mcp none` where they are all there is).
+async fn register_bus_methods(service: &Arc<CodeMode>, required: bool) -> anyhow::Result<bool> {
+    match serve_on_bus(Arc::clone(service)).await {
+        Ok(()) => {
+            tracing::info!("CodeMode.* methods registered on the bus");
+            Ok(true)
+        }
+        Err(BusError::Unsupported { operation, dialect }) if !required => {
+            tracing::info!(
+                "not registering the CodeMode.* bus methods: {operation} is not supported on {dialect}; serving Code Mode over MCP only"
+            );
+            Ok(false)
+        }
+        Err(error @ BusError::Unsupported { .. }) => Err(anyhow::Error::new(error).context(
+            "the CodeMode.* bus methods were asked for (--bus-methods or --mcp none), but this bus cannot serve methods; use --mcp stdio or --mcp http",
+        )),
+        Err(error) => {
+            Err(anyhow::Error::new(error).context("registering the Code Mode methods on the bus"))
+        }
+    }
 }
 
 /// Serves MCP over HTTP until Ctrl-C; prints the endpoint URL on stdout once it listens.

@@ -430,55 +430,116 @@ request!(
 /// The second reply to a raise: the handler's result.
 pub const RAISE_INTENT_RESULT_RESPONSE: &str = "raiseIntentResultResponse";
 
-/// Errors resolving an intent (`payload.error` values).
-pub mod errors {
-    /// No app handles the intent or context.
-    pub const NO_APPS_FOUND: &str = "NoAppsFound";
-    /// The target app is unknown.
-    pub const TARGET_APP_UNAVAILABLE: &str = "TargetAppUnavailable";
-    /// The target instance is not connected.
-    pub const TARGET_INSTANCE_UNAVAILABLE: &str = "TargetInstanceUnavailable";
-    /// The app did not add its listener in time.
-    pub const INTENT_DELIVERY_FAILED: &str = "IntentDeliveryFailed";
-    /// The handler returned nothing.
-    pub const NO_RESULT_RETURNED: &str = "NoResultReturned";
-    /// The handler failed.
-    pub const INTENT_HANDLER_REJECTED: &str = "IntentHandlerRejected";
-    /// The app to open is unknown.
-    pub const APP_NOT_FOUND: &str = "AppNotFound";
-    /// The agent took too long.
-    pub const API_TIMEOUT: &str = "ApiTimeout";
+macro_rules! error_enum {
+    ($(#[$doc:meta])* $name:ident { $($(#[$variant_doc:meta])* $variant:ident = $wire:literal),* $(,)? }) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, PartialEq, Eq, Hash)]
+        #[non_exhaustive]
+        pub enum $name {
+            $($(#[$variant_doc])* $variant,)*
+            /// A string outside the enum: agents send some (the reference agent sends exception
+            /// messages and `"Non-Existent Listener"`), so any `payload.error` is a failure.
+            Other(String),
+        }
+
+        impl $name {
+            /// Every standard value, as sent on the wire.
+            pub const ALL: &'static [&'static str] = &[$($wire),*];
+
+            /// Reads a `payload.error` string.
+            pub fn from_wire(error: &str) -> Self {
+                match error {
+                    $($wire => Self::$variant,)*
+                    other => Self::Other(other.to_owned()),
+                }
+            }
+
+            /// The wire string.
+            pub fn as_str(&self) -> &str {
+                match self {
+                    $(Self::$variant => $wire,)*
+                    Self::Other(other) => other,
+                }
+            }
+
+            /// Whether the standard defines this value.
+            pub fn is_standard(&self) -> bool {
+                !matches!(self, Self::Other(_))
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+    };
 }
 
-/// The 2.2 ResolveError values.
-pub const RESOLVE_ERRORS: &[&str] = &[
-    "NoAppsFound",
-    "ResolverUnavailable",
-    "UserCancelledResolution",
-    "ResolverTimeout",
-    "TargetAppUnavailable",
-    "TargetInstanceUnavailable",
-    "IntentDeliveryFailed",
-    "MalformedContext",
-    "DesktopAgentNotFound",
-    "ApiTimeout",
-    "InvalidArguments",
-];
+error_enum!(
+    /// Why an intent could not be resolved: the `payload.error` of `findIntent*Response` and
+    /// `raiseIntent*Response` (2.2 `ResolveError`, with 2.2.1's `InvalidArguments`).
+    ResolveError {
+        /// No app handles the intent or context.
+        NoAppsFound = "NoAppsFound",
+        /// The agent's resolver UI is unavailable.
+        ResolverUnavailable = "ResolverUnavailable",
+        /// The user closed the resolver (TS key `UserCancelled`).
+        UserCancelledResolution = "UserCancelledResolution",
+        /// The resolver timed out.
+        ResolverTimeout = "ResolverTimeout",
+        /// The target app is unknown.
+        TargetAppUnavailable = "TargetAppUnavailable",
+        /// The target instance is not connected.
+        TargetInstanceUnavailable = "TargetInstanceUnavailable",
+        /// The app did not add its listener in time.
+        IntentDeliveryFailed = "IntentDeliveryFailed",
+        /// The context is invalid.
+        MalformedContext = "MalformedContext",
+        /// A bridged agent is unknown.
+        DesktopAgentNotFound = "DesktopAgentNotFound",
+        /// The agent took too long.
+        ApiTimeout = "ApiTimeout",
+        /// The arguments are invalid.
+        InvalidArguments = "InvalidArguments",
+    }
+);
 
-/// The 2.2 ResultError values.
-pub const RESULT_ERRORS: &[&str] = &["NoResultReturned", "IntentHandlerRejected", "ApiTimeout"];
+error_enum!(
+    /// Why a delivered intent produced no result: the `payload.error` of
+    /// `raiseIntentResultResponse` (2.2 `ResultError`).
+    ResultError {
+        /// The handler returned nothing where a result was expected.
+        NoResultReturned = "NoResultReturned",
+        /// The handler threw or rejected.
+        IntentHandlerRejected = "IntentHandlerRejected",
+        /// The agent took too long.
+        ApiTimeout = "ApiTimeout",
+    }
+);
 
-/// The 2.2 OpenError values.
-pub const OPEN_ERRORS: &[&str] = &[
-    "AppNotFound",
-    "ErrorOnLaunch",
-    "AppTimeout",
-    "ResolverUnavailable",
-    "MalformedContext",
-    "DesktopAgentNotFound",
-    "ApiTimeout",
-    "InvalidArguments",
-];
+error_enum!(
+    /// Why an app could not be opened: the `payload.error` of `openResponse` (2.2 `OpenError`,
+    /// with 2.2.1's `InvalidArguments`).
+    OpenError {
+        /// The app is not in the App Directory.
+        AppNotFound = "AppNotFound",
+        /// Launching failed.
+        ErrorOnLaunch = "ErrorOnLaunch",
+        /// The app did not add a context listener in time.
+        AppTimeout = "AppTimeout",
+        /// The agent's resolver UI is unavailable.
+        ResolverUnavailable = "ResolverUnavailable",
+        /// The context is invalid.
+        MalformedContext = "MalformedContext",
+        /// A bridged agent is unknown.
+        DesktopAgentNotFound = "DesktopAgentNotFound",
+        /// The agent took too long.
+        ApiTimeout = "ApiTimeout",
+        /// The arguments are invalid.
+        InvalidArguments = "InvalidArguments",
+    }
+);
 
 /// The standard 2.2 context types, probed to discover intents.
 pub const STANDARD_CONTEXT_TYPES: &[&str] = &[

@@ -17,6 +17,12 @@ pub struct Fdc3Config {
     pub message_timeout: Duration,
     /// How long a raised intent's result may take after delivery (results can be late).
     pub result_timeout: Duration,
+    /// How often the handler of a delivered intent is looked up (`findInstances`) while its
+    /// result is awaited: agents tell the raiser nothing when a handler leaves. Zero: never.
+    pub handler_check_interval: Duration,
+    /// Consecutive lookups that must miss the handler before the raise fails with
+    /// `IntentHandlerLeft` (an unresponsive app drops out of the list for a while, then returns).
+    pub handler_missing_checks: u32,
     /// Timeout of the connect + handshake.
     pub connect_timeout: Duration,
     /// First reconnect delay; doubles up to `reconnect_max_delay`.
@@ -46,6 +52,8 @@ impl Fdc3Config {
             identity_url,
             message_timeout: Duration::from_secs(10),
             result_timeout: Duration::from_mins(5),
+            handler_check_interval: Duration::from_secs(5),
+            handler_missing_checks: 3,
             connect_timeout: Duration::from_secs(30),
             reconnect_initial_delay: Duration::from_millis(200),
             reconnect_max_delay: Duration::from_secs(10),

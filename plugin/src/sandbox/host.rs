@@ -7,7 +7,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use codemode_adapters::BusError;
 use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value};
+use serde_json::{Map, Value, json};
 
 /// One call a snippet made to a catalogue function.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -39,10 +39,12 @@ pub struct HostCallError {
     pub kind: HostErrorKind,
     /// The message.
     pub message: String,
-    /// The server's machine-readable reason, e.g. `agm.errors.client_error`.
+    /// The machine-readable reason: the server's (`agm.errors.client_error`) or FDC3's standard
+    /// error name (`NoAppsFound`, `TargetAppUnavailable`, `IntentHandlerRejected`…).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reason_uri: Option<String>,
-    /// Extra data the server attached.
+    /// Extra data: what the server attached, or `{"choices": [{"app", "instance"}…]}` for an
+    /// ambiguous intent (each choice can be passed back as the raise's `app=`/`instance=`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub context: Option<Value>,
 }
@@ -76,15 +78,15 @@ pub enum HostErrorKind {
     MethodNotFound,
     /// Servers offer it, but none matches the target.
     NoMatchingServer,
-    /// The server ran the method and reported a failure (with reason and context).
+    /// The server ran the method, or the intent's handler took it, and reported a failure.
     InvocationFailed,
-    /// No handler could take the intent.
+    /// No handler could take the intent, or several could and none was chosen.
     IntentNotResolved,
     /// No reply in time.
     Timeout,
     /// The bus connection is down.
     Disconnected,
-    /// The server left while the call was pending.
+    /// The server (or the intent's handler) left while the call was pending.
     PeerLeft,
     /// The arguments were refused before the call.
     InvalidArguments,
@@ -127,6 +129,9 @@ impl HostErrorKind {
 impl From<BusError> for HostCallError {
     fn from(error: BusError) -> Self {
         let message = error.to_string();
+        // FDC3's standard error names (`NoAppsFound`, `IntentHandlerRejected`…) are the
+        // machine-readable reason a snippet matches on.
+        let standard = error.standard_reason().map(str::to_owned);
         match error {
             BusError::MethodNotFound { .. } => Self::new(HostErrorKind::MethodNotFound, message),
             BusError::NoMatchingServer { .. } => {
@@ -143,15 +148,35 @@ impl From<BusError> for HostCallError {
                 reason_uri,
                 context,
             },
-            BusError::IntentNotResolved { .. } => {
-                Self::new(HostErrorKind::IntentNotResolved, message)
+            BusError::IntentNotResolved { .. } => Self {
+                reason_uri: standard,
+                ..Self::new(HostErrorKind::IntentNotResolved, message)
+            },
+            BusError::IntentAmbiguous { ref choices, .. } => {
+                let choices: Vec<Value> = choices
+                    .iter()
+                    .map(|choice| json!({"app": choice.application, "instance": choice.instance}))
+                    .collect();
+                Self {
+                    context: Some(json!({ "choices": choices })),
+                    ..Self::new(HostErrorKind::IntentNotResolved, message)
+                }
+            }
+            BusError::IntentResultFailed { .. } => Self {
+                reason_uri: standard,
+                ..Self::new(HostErrorKind::InvocationFailed, message)
+            },
+            BusError::IntentHandlerLeft { .. } | BusError::PeerLeft { .. } => {
+                Self::new(HostErrorKind::PeerLeft, message)
             }
             BusError::Timeout { .. } => Self::new(HostErrorKind::Timeout, message),
             BusError::Disconnected { .. } | BusError::Connect { .. } => {
                 Self::new(HostErrorKind::Disconnected, message)
             }
-            BusError::PeerLeft { .. } => Self::new(HostErrorKind::PeerLeft, message),
-            _ => Self::new(HostErrorKind::Other, message),
+            _ => Self {
+                reason_uri: standard,
+                ..Self::new(HostErrorKind::Other, message)
+            },
         }
     }
 }

@@ -6,11 +6,17 @@
 //!   map, renames arguments to their wire names, drops omitted optionals, maps `target=` and
 //!   sends one correlation-tracked bus call (or raises an intent) through the adapter.
 //!
+//! A function whose app left answers a clear error instead of a raw bus error: pre-flight
+//! refuses calls to the departed functions of the run's version (see
+//! [`function_set_with_departed`]), the host refuses the ones it reaches anyway, and a call that
+//! fails because its app left during the run (or since the run started) says so.
+//!
 //! [`function_set`] does no I/O; [`BusHost`] is where snippets meet the socket.
 
 use std::{
+    collections::BTreeMap,
     sync::{Arc, RwLock},
-    time::{Duration, Instant},
+    time::{Duration, Instant, SystemTime, UNIX_EPOCH},
 };
 
 use async_trait::async_trait;
@@ -18,17 +24,38 @@ use codemode_adapters::{Bus, CallOptions, IntentRequest, IntentTarget, ServerRep
 use serde_json::{Map, Value, json};
 
 use crate::{
-    catalogue::{CallKind, CallMap, CallSpec, Lookup, PythonCatalogue},
+    catalogue::{CallKind, CallMap, CallSpec, Departed, Lookup, PythonCatalogue},
     sandbox::{
         FunctionSet, FunctionSpec, HostCall, HostCallError, HostCalls, HostErrorKind, ParamSpec,
+        preflight::departed_spec,
     },
 };
+
+/// The departed functions of one catalogue version, by qualified name.
+pub type DepartedMap = BTreeMap<String, Departed>;
 
 /// The sandbox functions for every entry of `map`. Bus methods take keyword-only arguments;
 /// intents take their context positionally; `raise_intent` and `find_intents` take all of
 /// theirs positionally or by keyword, as their stubs show.
 pub fn function_set(map: &CallMap) -> FunctionSet {
-    FunctionSet::new(map.functions.values().map(function_spec).collect())
+    function_set_with_departed(map, &DepartedMap::new())
+}
+
+/// [`function_set`] plus a departed spec per function that left, so pre-flight answers a call
+/// to one with [`Departed::message`]. Live functions come first and win any name clash.
+pub fn function_set_with_departed(map: &CallMap, departed: &DepartedMap) -> FunctionSet {
+    FunctionSet::new(
+        map.functions
+            .values()
+            .map(function_spec)
+            .chain(
+                departed
+                    .values()
+                    .filter(|gone| !map.functions.contains_key(&gone.python_name))
+                    .map(|gone| departed_spec(&gone.python_name, &gone.message())),
+            )
+            .collect(),
+    )
 }
 
 fn function_spec(spec: &CallSpec) -> FunctionSpec {
@@ -74,12 +101,20 @@ pub struct CallReport {
 /// Receives a [`CallReport`] per finished bus call.
 pub type CallObserver = Arc<dyn Fn(&CallReport) + Send + Sync>;
 
+/// Brings the live catalogue up to date with the bus (the service's refresh), so a failed call
+/// can tell whether its app left.
+pub type CatalogueRefresh = Arc<dyn Fn() + Send + Sync>;
+
 /// Performs a snippet's calls on a bus, resolved through one catalogue version's call map.
 pub struct BusHost {
     bus: Arc<dyn Bus>,
     map: Arc<CallMap>,
+    /// The functions that had left when the run's version was made.
+    departed: Arc<DepartedMap>,
     /// The live catalogue, for `find_intents` and "no longer available" messages.
     catalogue: Arc<RwLock<PythonCatalogue>>,
+    /// Folds the bus's latest changes into `catalogue` before explaining a failure.
+    refresh: Option<CatalogueRefresh>,
     /// Per call.
     options: CallOptions,
     observer: Option<CallObserver>,
@@ -96,10 +131,27 @@ impl BusHost {
         Self {
             bus,
             map,
+            departed: Arc::default(),
             catalogue,
+            refresh: None,
             options,
             observer: None,
         }
+    }
+
+    /// Refuses calls to these departed functions (the run's version's) with their message.
+    #[must_use]
+    pub fn with_departed(mut self, departed: Arc<DepartedMap>) -> Self {
+        self.departed = departed;
+        self
+    }
+
+    /// Runs `refresh` before explaining a failed call, so a departure the bus reported since
+    /// the last refresh is named.
+    #[must_use]
+    pub fn with_refresh(mut self, refresh: CatalogueRefresh) -> Self {
+        self.refresh = Some(refresh);
+        self
     }
 
     /// Reports every finished call to `observer`.
@@ -113,12 +165,17 @@ impl BusHost {
         if let Some(spec) = self.map.functions.get(function) {
             return Ok(spec);
         }
-        let lookup = self.catalogue.read().map_or(
-            Lookup::Unknown {
-                suggestions: Vec::new(),
-            },
-            |catalogue| catalogue.lookup(function),
-        );
+        let lookup = self.lookup(function);
+        if let Some(departed) = self.departed.get(function) {
+            let message = match lookup {
+                Lookup::Found(_) => format!(
+                    "`{function}` is back on the bus since this run started (it had left: {}); run the snippet again to use it",
+                    departed.message()
+                ),
+                Lookup::Departed(_) | Lookup::Unknown { .. } => departed.message(),
+            };
+            return Err(HostCallError::new(HostErrorKind::MethodNotFound, message));
+        }
         let message = match lookup {
             Lookup::Departed(departed) => departed.message(),
             Lookup::Found(_) => format!(
@@ -133,6 +190,109 @@ impl BusHost {
             ),
         };
         Err(HostCallError::new(HostErrorKind::MethodNotFound, message))
+    }
+
+    /// What `function` is in the live catalogue now.
+    fn lookup(&self, function: &str) -> Lookup {
+        self.catalogue.read().map_or(
+            Lookup::Unknown {
+                suggestions: Vec::new(),
+            },
+            |catalogue| catalogue.lookup(function),
+        )
+    }
+
+    /// A failed method call whose app left (while it was pending, or since the run started)
+    /// says so, naming the app and when; any other failure is returned as it is.
+    async fn explain_failure(&self, spec: &CallSpec, error: HostCallError) -> HostCallError {
+        let CallKind::Method {
+            method, servers, ..
+        } = &spec.call
+        else {
+            return error;
+        };
+        let during_call = error.kind == HostErrorKind::PeerLeft;
+        if !during_call
+            && !matches!(
+                error.kind,
+                HostErrorKind::MethodNotFound
+                    | HostErrorKind::NoMatchingServer
+                    | HostErrorKind::Timeout
+            )
+        {
+            return error;
+        }
+        if let Some(refresh) = &self.refresh {
+            // A full catalogue diff is CPU work: keep it off the async workers when we can.
+            let refresh = Arc::clone(refresh);
+            match tokio::runtime::Handle::try_current() {
+                Ok(runtime) => {
+                    if runtime.spawn_blocking(move || refresh()).await.is_err() {
+                        tracing::debug!("refreshing the catalogue after a failed call failed");
+                    }
+                }
+                Err(_) => refresh(),
+            }
+        }
+        let departed = match self.lookup(&spec.python_name) {
+            Lookup::Departed(departed) => departed,
+            Lookup::Found(now) if during_call => {
+                // The catalogue may not show the departure yet, or other servers stayed: name
+                // the servers of this call that are gone (all of them if none is known gone).
+                let remaining: Vec<&str> = match &now.call {
+                    CallKind::Method { servers, .. } => {
+                        servers.iter().map(|s| s.peer_id.as_str()).collect()
+                    }
+                    _ => Vec::new(),
+                };
+                let gone: Vec<&crate::catalogue::ServerRef> = servers
+                    .iter()
+                    .filter(|server| !remaining.contains(&server.peer_id.as_str()))
+                    .collect();
+                let left = if gone.is_empty() {
+                    servers.iter().collect()
+                } else {
+                    gone
+                };
+                self.departure(spec, method, left)
+            }
+            Lookup::Unknown { .. } if during_call => {
+                self.departure(spec, method, servers.iter().collect())
+            }
+            Lookup::Found(_) | Lookup::Unknown { .. } => return error,
+        };
+        if during_call {
+            HostCallError::new(HostErrorKind::PeerLeft, departed.message_during_call())
+        } else {
+            HostCallError::new(HostErrorKind::MethodNotFound, departed.message())
+        }
+    }
+
+    /// A departure seen by this call now, for servers the catalogue does not show gone yet.
+    fn departure(
+        &self,
+        spec: &CallSpec,
+        method: &str,
+        servers: Vec<&crate::catalogue::ServerRef>,
+    ) -> Departed {
+        let mut apps: Vec<String> = Vec::new();
+        for server in servers {
+            if !apps.contains(&server.application) {
+                apps.push(server.application.clone());
+            }
+        }
+        let now_ms = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |elapsed| {
+                u64::try_from(elapsed.as_millis()).unwrap_or(u64::MAX)
+            });
+        Departed {
+            python_name: spec.python_name.clone(),
+            wire_name: method.to_owned(),
+            apps,
+            since_version: self.map.version,
+            left_at_unix_ms: Some(now_ms),
+        }
     }
 
     async fn perform(&self, spec: &CallSpec, call: HostCall) -> Result<Value, HostCallError> {
@@ -324,7 +484,10 @@ impl HostCalls for BusHost {
             .map_or_else(|| "best".to_owned(), ToString::to_string);
         let argument_bytes = serde_json::to_string(&call.arguments).map_or(0, |text| text.len());
         let span = tracing::info_span!("bus_call", %function, %wire, %target, argument_bytes);
-        let outcome = tracing::Instrument::instrument(self.perform(spec, call), span).await;
+        let outcome = match tracing::Instrument::instrument(self.perform(spec, call), span).await {
+            Ok(value) => Ok(value),
+            Err(error) => Err(self.explain_failure(spec, error).await),
+        };
         let report = CallReport {
             function,
             wire,

@@ -27,7 +27,8 @@
 //!   `_codemode_call(name, arguments)`; resolve `name` with [`PythonCatalogue::lookup`] (or a
 //!   [`CallMap`] snapshot), rename arguments to their wire names, drop `None` optionals, map
 //!   `target`, encode `datetime`s, and raise `MethodNotFoundError` with [`Departed::message`]
-//!   for functions whose app left. `find_intents` is answered by
+//!   for functions whose app left ([`PythonCatalogue::departed`] lists them, so pre-flight can
+//!   say so before a run; [`PythonCatalogue::stamp_departed`] adds when). `find_intents` is answered by
 //!   [`PythonCatalogue::find_intents`] without a bus call.
 //!
 //! # Layout
@@ -302,6 +303,26 @@ impl PythonCatalogue {
         }
         Lookup::Unknown {
             suggestions: self.suggestions(name, 5),
+        }
+    }
+
+    /// Functions that left (the last [`CatalogueConfig::departed_memory`] of them) by
+    /// qualified name: the sandbox keeps their names so a call says the app left instead of
+    /// "unknown function". A name in use again is not in here.
+    pub fn departed(&self) -> BTreeMap<String, Departed> {
+        self.departed
+            .iter()
+            .map(|(name, (_, departed))| (name.clone(), departed.clone()))
+            .collect()
+    }
+
+    /// Records when the caller saw the departures of `version` (Unix ms): their messages then
+    /// say when the app left. The catalogue reads no clock itself; stamps already set stay.
+    pub fn stamp_departed(&mut self, version: u64, unix_ms: u64) {
+        for (_, departed) in self.departed.values_mut() {
+            if departed.since_version == version && departed.left_at_unix_ms.is_none() {
+                departed.left_at_unix_ms = Some(unix_ms);
+            }
         }
     }
 

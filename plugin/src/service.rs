@@ -6,26 +6,42 @@
 //! - [`CodeMode::execute`] → `execute_python_code`, with [`render_outcome`] for the text a model
 //!   reads.
 //!
-//! The catalogue follows the bus: every operation first compares the bus's catalogue
-//! generation with the one it last folded in and updates incrementally when it moved, so an app
-//! that just joined is listed (and callable) on the next request.
+//! The catalogue follows the bus:
+//! - a background task waits for catalogue events, lets a burst settle ([`DEBOUNCE`], at most
+//!   [`MAX_DEBOUNCE`] after its first event) and folds the bus's latest snapshot in once;
+//! - every operation still compares the bus's generation with the one last folded in and
+//!   updates when it moved, so an app that just joined is listed (and callable) on the next
+//!   request even before the task ran.
+//!
+//! An update diffs the snapshot and rebuilds only changed functions; the call map and the
+//! sandbox's function set are rebuilt only when functions were added or removed, so the pool
+//! resends specs to its workers only then. Functions whose app left stay in the function set as
+//! departed specs, so a call to one says who left and when.
 
 use std::{
     fmt::Write as _,
     io::Write as _,
     path::PathBuf,
-    sync::{Arc, Mutex, RwLock},
+    sync::{Arc, Mutex, RwLock, Weak},
     time::{Duration, SystemTime, UNIX_EPOCH},
 };
 
-use codemode_adapters::{Bus, CallOptions};
+use codemode_adapters::{Bus, BusEvent, CallOptions};
 use serde_json::{Value, json};
+use tokio::sync::broadcast::{Receiver, error::RecvError};
+use tokio_util::sync::{CancellationToken, DropGuard};
 
 use crate::{
-    bridge::{BusHost, CallObserver, function_set},
+    bridge::{BusHost, CallObserver, DepartedMap, function_set_with_departed},
     catalogue::{CallMap, CatalogueConfig, Definitions, ListPage, ListRequest, PythonCatalogue},
     sandbox::{FunctionSet, Outcome, Sandbox, SandboxConfig},
 };
+
+/// How long the bus must be quiet before a burst of catalogue changes is folded in.
+pub const DEBOUNCE: Duration = Duration::from_millis(50);
+
+/// The longest a burst of changes delays the fold (a bus that never stays quiet).
+pub const MAX_DEBOUNCE: Duration = Duration::from_millis(500);
 
 /// How long a snippet may run at most, whatever it asks for.
 pub const MAX_TIMEOUT: Duration = Duration::from_mins(10);
@@ -75,24 +91,39 @@ impl std::fmt::Debug for ExecuteOptions {
 
 /// The call map and sandbox functions of one catalogue version.
 struct Version {
+    /// The catalogue version (the bus generation).
+    number: u64,
+    /// The functions; shared with later versions whose functions did not change.
     map: Arc<CallMap>,
+    /// The functions that had left by then.
+    departed: Arc<DepartedMap>,
+    /// What the sandbox sees: `map` plus departed specs.
     functions: Arc<FunctionSet>,
+}
+
+/// The live catalogue over the bus, shared by the service, its follower task and each run's
+/// host (which refreshes it to explain a failed call).
+struct Live {
+    bus: Arc<dyn Bus>,
+    catalogue: Arc<RwLock<PythonCatalogue>>,
+    /// The current version's sandbox view; replaced while the catalogue's write lock is held.
+    version: Mutex<Arc<Version>>,
 }
 
 /// Code Mode over one bus.
 pub struct CodeMode {
-    bus: Arc<dyn Bus>,
-    catalogue: Arc<RwLock<PythonCatalogue>>,
-    version: Mutex<Arc<Version>>,
+    live: Arc<Live>,
     sandbox: Sandbox,
     config: CodeModeConfig,
     audit: Option<Mutex<std::fs::File>>,
+    /// Stops the follower task when the service is dropped (`None` outside a tokio runtime).
+    _follower: Option<DropGuard>,
 }
 
 impl std::fmt::Debug for CodeMode {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("CodeMode")
-            .field("dialect", &self.bus.dialect())
+            .field("dialect", &self.live.bus.dialect())
             .finish_non_exhaustive()
     }
 }
@@ -111,7 +142,8 @@ pub enum ServiceError {
 }
 
 impl CodeMode {
-    /// A service over a connected bus. Builds the catalogue from its current snapshot.
+    /// A service over a connected bus. Builds the catalogue from its current snapshot; inside a
+    /// tokio runtime also starts the task that folds bus changes in (debounced).
     pub fn new(bus: Arc<dyn Bus>, config: CodeModeConfig) -> Result<Self, ServiceError> {
         let audit = match &config.audit_log {
             Some(path) => Some(Mutex::new(
@@ -126,21 +158,32 @@ impl CodeMode {
             )),
             None => None,
         };
+        // Subscribe before the first snapshot, so no change between the two is missed.
+        let events = bus.events();
         let catalogue = PythonCatalogue::build(&bus.catalogue(), config.catalogue.clone());
         let version = version_of(&catalogue);
-        Ok(Self {
+        let live = Arc::new(Live {
             bus,
             catalogue: Arc::new(RwLock::new(catalogue)),
             version: Mutex::new(Arc::new(version)),
+        });
+        let follower = tokio::runtime::Handle::try_current().ok().map(|runtime| {
+            let token = CancellationToken::new();
+            runtime.spawn(follow(Arc::downgrade(&live), events, token.clone()));
+            token.drop_guard()
+        });
+        Ok(Self {
+            live,
             sandbox: Sandbox::new(config.sandbox.clone()),
             config,
             audit,
+            _follower: follower,
         })
     }
 
     /// The bus.
     pub fn bus(&self) -> &Arc<dyn Bus> {
-        &self.bus
+        &self.live.bus
     }
 
     /// The sandbox pool.
@@ -153,56 +196,28 @@ impl CodeMode {
         self.sandbox.warm_up().await
     }
 
-    /// Folds the bus's latest catalogue in if it changed; returns the current version's call
-    /// map and functions.
+    /// Folds the bus's latest catalogue in if it changed; returns the current version.
     fn refresh(&self) -> Arc<Version> {
-        let snapshot = self.bus.catalogue();
-        let stale = self
-            .catalogue
-            .read()
-            .is_ok_and(|catalogue| catalogue.version() != snapshot.generation);
-        if stale && let Ok(mut catalogue) = self.catalogue.write() {
-            if catalogue.version() != snapshot.generation {
-                let stats = catalogue.update(&snapshot);
-                let changed = stats.added + stats.removed + stats.renamed > 0;
-                if changed {
-                    tracing::info!(
-                        version = stats.version,
-                        added = stats.added,
-                        removed = stats.removed,
-                        functions = catalogue.function_count(),
-                        "catalogue updated"
-                    );
-                }
-                tracing::debug!(
-                    version = stats.version,
-                    added = stats.added,
-                    removed = stats.removed,
-                    functions = catalogue.function_count(),
-                    "catalogue updated"
-                );
-            }
-            let fresh = Arc::new(version_of(&catalogue));
-            if let Ok(mut version) = self.version.lock() {
-                *version = Arc::clone(&fresh);
-            }
-            return fresh;
-        }
-        self.version.lock().map_or_else(
-            |_| {
-                Arc::new(Version {
-                    map: Arc::new(CallMap::default()),
-                    functions: Arc::new(FunctionSet::empty()),
-                })
-            },
-            |version| Arc::clone(&version),
-        )
+        self.live.refresh()
+    }
+
+    /// The catalogue version folded in so far, without refreshing: the follower task moves
+    /// it shortly after the bus changes; any request moves it at once.
+    pub fn catalogue_version(&self) -> u64 {
+        self.live.current().number
+    }
+
+    /// The functions snippets see now: every catalogue function plus a departed spec per
+    /// function whose app left.
+    pub fn sandbox_functions(&self) -> Arc<FunctionSet> {
+        Arc::clone(&self.refresh().functions)
     }
 
     /// How many functions the catalogue has now.
     pub fn function_count(&self) -> usize {
         self.refresh();
-        self.catalogue
+        self.live
+            .catalogue
             .read()
             .map_or(0, |catalogue| catalogue.function_count())
     }
@@ -210,7 +225,7 @@ impl CodeMode {
     /// `list_python_definitions`.
     pub fn list(&self, request: &ListRequest) -> ListPage {
         self.refresh();
-        match self.catalogue.read() {
+        match self.live.catalogue.read() {
             Ok(catalogue) => catalogue.list(request),
             Err(_) => ListPage {
                 text: "The catalogue is unavailable; try again.".to_owned(),
@@ -225,7 +240,7 @@ impl CodeMode {
     /// `get_python_definitions`.
     pub fn get(&self, names: &[String]) -> Definitions {
         self.refresh();
-        match self.catalogue.read() {
+        match self.live.catalogue.read() {
             Ok(catalogue) => catalogue.get(names),
             Err(_) => Definitions {
                 text: "# The catalogue is unavailable; try again.\n".to_owned(),
@@ -240,7 +255,8 @@ impl CodeMode {
     /// The whole Python module (every stub), for `codemode catalogue module`.
     pub fn module_source(&self) -> String {
         self.refresh();
-        self.catalogue
+        self.live
+            .catalogue
             .read()
             .map(|catalogue| catalogue.module_source())
             .unwrap_or_default()
@@ -254,20 +270,26 @@ impl CodeMode {
         if let Some(timeout) = options.timeout {
             limits.wall_time = timeout.clamp(Duration::from_millis(1), MAX_TIMEOUT);
         }
+        let live = Arc::downgrade(&self.live);
         let mut host = BusHost::new(
-            Arc::clone(&self.bus),
-            Arc::clone(&self.catalogue),
+            Arc::clone(&self.live.bus),
+            Arc::clone(&self.live.catalogue),
             Arc::clone(&version.map),
             CallOptions {
                 timeout: self.config.call_timeout,
                 ..CallOptions::default()
             },
-        );
+        )
+        .with_departed(Arc::clone(&version.departed))
+        .with_refresh(Arc::new(move || {
+            if let Some(live) = live.upgrade() {
+                live.refresh();
+            }
+        }));
         if let Some(observer) = options.observer {
             host = host.with_observer(observer);
         }
-        let span =
-            tracing::info_span!("snippet", bytes = code.len(), version = version.map.version);
+        let span = tracing::info_span!("snippet", bytes = code.len(), version = version.number);
         let outcome = tracing::Instrument::instrument(
             self.sandbox
                 .execute_with_limits(code, &version.functions, Arc::new(host), limits),
@@ -311,13 +333,135 @@ impl CodeMode {
     }
 }
 
+impl Live {
+    /// Folds the bus's latest catalogue in if its generation moved; returns the current
+    /// version. The call map and function set are rebuilt only when functions changed.
+    fn refresh(&self) -> Arc<Version> {
+        let snapshot = self.bus.catalogue();
+        let stale = self
+            .catalogue
+            .read()
+            .is_ok_and(|catalogue| catalogue.version() != snapshot.generation);
+        if stale
+            && let Ok(mut catalogue) = self.catalogue.write()
+            && catalogue.version() != snapshot.generation
+        {
+            let stats = catalogue.update(&snapshot);
+            if stats.removed > 0 {
+                catalogue.stamp_departed(stats.version, unix_ms_now());
+            }
+            let previous = self.current();
+            let fresh = if stats.added == 0 && stats.removed == 0 && stats.renamed == 0 {
+                tracing::debug!(
+                    version = stats.version,
+                    "catalogue version moved; no function changed"
+                );
+                Version {
+                    number: stats.version,
+                    map: Arc::clone(&previous.map),
+                    departed: Arc::clone(&previous.departed),
+                    functions: Arc::clone(&previous.functions),
+                }
+            } else {
+                tracing::info!(
+                    version = stats.version,
+                    added = stats.added,
+                    removed = stats.removed,
+                    renamed = stats.renamed,
+                    functions = catalogue.function_count(),
+                    "catalogue updated"
+                );
+                version_of(&catalogue)
+            };
+            let fresh = Arc::new(fresh);
+            // Still under the write lock: readers never see a catalogue newer than the view.
+            if let Ok(mut version) = self.version.lock() {
+                *version = Arc::clone(&fresh);
+            }
+            return fresh;
+        }
+        self.current()
+    }
+
+    /// The current version (an empty one if its lock was poisoned).
+    fn current(&self) -> Arc<Version> {
+        self.version.lock().map_or_else(
+            |_| {
+                Arc::new(Version {
+                    number: 0,
+                    map: Arc::new(CallMap::default()),
+                    departed: Arc::default(),
+                    functions: Arc::new(FunctionSet::empty()),
+                })
+            },
+            |version| Arc::clone(&version),
+        )
+    }
+}
+
+/// Folds bus catalogue changes into `live` until the service is dropped or the bus closes: each
+/// burst of change events is coalesced into one refresh once the bus has been quiet for
+/// [`DEBOUNCE`] (at most [`MAX_DEBOUNCE`] after the burst's first event).
+async fn follow(live: Weak<Live>, mut events: Receiver<BusEvent>, token: CancellationToken) {
+    loop {
+        tokio::select! {
+            () = token.cancelled() => return,
+            event = events.recv() => match event {
+                Ok(event) if !changes_catalogue(&event) => continue,
+                Ok(_) | Err(RecvError::Lagged(_)) => {}
+                Err(RecvError::Closed) => return,
+            },
+        }
+        let deadline = tokio::time::Instant::now() + MAX_DEBOUNCE;
+        loop {
+            let quiet = (tokio::time::Instant::now() + DEBOUNCE).min(deadline);
+            tokio::select! {
+                () = token.cancelled() => return,
+                () = tokio::time::sleep_until(quiet) => break,
+                event = events.recv() => {
+                    if matches!(event, Err(RecvError::Closed)) {
+                        break;
+                    }
+                }
+            }
+        }
+        let Some(live) = live.upgrade() else { return };
+        // A diff over thousands of functions is CPU work: keep it off the async workers.
+        if tokio::task::spawn_blocking(move || live.refresh())
+            .await
+            .is_err()
+        {
+            tracing::warn!("folding a catalogue change in did not finish");
+        }
+    }
+}
+
+/// Whether `event` may have changed the catalogue.
+fn changes_catalogue(event: &BusEvent) -> bool {
+    matches!(
+        event,
+        BusEvent::CatalogueChanged { .. } | BusEvent::Reconnected { .. }
+    )
+}
+
 fn version_of(catalogue: &PythonCatalogue) -> Version {
     let map = catalogue.call_map();
-    let functions = function_set(&map);
+    let departed = catalogue.departed();
+    let functions = function_set_with_departed(&map, &departed);
     Version {
+        number: catalogue.version(),
         map: Arc::new(map),
+        departed: Arc::new(departed),
         functions: Arc::new(functions),
     }
+}
+
+fn unix_ms_now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |elapsed| {
+            u64::try_from(elapsed.as_millis()).unwrap_or(u64::MAX)
+        })
 }
 
 /// The text a model reads for an outcome: the result, what was printed, one line about the bus

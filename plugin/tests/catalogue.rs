@@ -599,21 +599,40 @@ fn version_follows_the_bus_and_departed_functions_say_why() {
             assert_eq!(departed.since_version, 8);
             assert_eq!(
                 departed.message(),
-                "crm.get_clients is no longer available: CRM left the bus (bus method CRM.GetClients, catalogue version 8)"
+                "crm.get_clients is no longer available: CRM left the bus (catalogue version 8, \
+                 bus method CRM.GetClients). It may come back when CRM restarts; call \
+                 list_python_definitions again to see what is available now."
             );
         }
+        other => panic!("{other:?}"),
+    }
+    // The catalogue reads no clock: the caller stamps when it saw version 8's departures.
+    assert!(catalogue.departed().contains_key("crm.get_clients"));
+    catalogue.stamp_departed(8, 1_780_000_000_123);
+    catalogue.stamp_departed(8, 1_790_000_000_000);
+    match catalogue.lookup("crm.get_clients") {
+        Lookup::Departed(departed) => assert!(
+            departed
+                .message()
+                .contains("CRM left the bus at 2026-05-28 20:26:40 UTC (catalogue version 8"),
+            "the first stamp stays: {}",
+            departed.message()
+        ),
         other => panic!("{other:?}"),
     }
     match catalogue.lookup("crm.get_clientz") {
         Lookup::Departed(_) | Lookup::Found(_) => panic!("never existed"),
         Lookup::Unknown { .. } => {}
     }
-    // The app comes back: found again.
-    catalogue.update(&sample());
+    // The app comes back: found again, and no longer departed.
+    let mut back = sample();
+    back.generation = 9;
+    catalogue.update(&back);
     assert!(matches!(
         catalogue.lookup("crm.get_clients"),
         Lookup::Found(_)
     ));
+    assert!(!catalogue.departed().contains_key("crm.get_clients"));
 }
 
 #[test]

@@ -1,12 +1,13 @@
 //! The catalogue and the sandbox agree: every example call the stubs show passes the sandbox's
 //! pre-flight and binds at run time (intents' positional context, keyword-only methods,
 //! `target=`, `**kwargs`), and every exception the stubs say a function raises is a `BusError`
-//! class a snippet can catch.
+//! class a snippet can catch; a call to a function whose app left fails pre-flight with the
+//! departure, not as an unknown name.
 
 pub mod catalogue_common;
 
 use std::{
-    collections::BTreeSet,
+    collections::{BTreeSet, HashSet},
     fmt::Write as _,
     sync::mpsc,
     thread,
@@ -14,11 +15,12 @@ use std::{
 };
 
 use codemode::{
-    bridge::function_set,
+    bridge::{function_set, function_set_with_departed},
     catalogue::{CatalogueConfig, PythonCatalogue},
     sandbox::{
         Completion, Engine, HostCall, HostPort, Limits, PortClosed, RunRequest,
         engine::EngineOptions,
+        preflight::{self, Context},
     },
 };
 use serde_json::{Value, json};
@@ -153,4 +155,45 @@ fn every_stub_example_runs_in_the_sandbox_and_every_named_exception_is_a_bus_err
     assert!(all_bus_errors, "{names:?}: {}", outcome.result);
     // `find_intents` is a call too (the bridge answers it from the catalogue).
     assert_eq!(started.len(), expected_calls);
+}
+
+#[test]
+fn a_call_to_a_function_whose_app_left_fails_pre_flight_with_the_departure() {
+    let mut snapshot = catalogue_common::sample();
+    let mut catalogue = PythonCatalogue::build(&snapshot, CatalogueConfig::default());
+    snapshot.methods.retain(|m| !m.name.starts_with("CRM."));
+    snapshot.generation += 1;
+    catalogue.update(&snapshot);
+    let functions = function_set_with_departed(&catalogue.call_map(), &catalogue.departed());
+    let known = HashSet::new();
+    let context = Context {
+        functions: &functions,
+        known_globals: &known,
+    };
+
+    // The whole `crm` namespace left, yet `crm.get_clients(...)` names the app, not a typo.
+    let issues = preflight::analyse("x = 1\ncrm.get_clients(adviser='M Carter')", context)
+        .expect_err("refused before running");
+    assert_eq!(issues.len(), 1, "{issues:?}");
+    assert_eq!(issues[0].kind, "MethodNotFoundError");
+    assert_eq!(issues[0].line, 2);
+    assert!(
+        issues[0]
+            .message
+            .starts_with("crm.get_clients is no longer available: CRM left the bus"),
+        "{}",
+        issues[0].message
+    );
+
+    // Suggestions for a typo name live functions only.
+    let issues = preflight::analyse("portfolio.get_holdingz()", context).expect_err("a typo");
+    assert!(!issues[0].message.contains("crm."), "{}", issues[0].message);
+
+    // Without departed functions (a fresh catalogue) nothing changes.
+    let fresh = PythonCatalogue::build(&snapshot, CatalogueConfig::default());
+    assert!(fresh.departed().is_empty());
+    assert_eq!(
+        function_set(&fresh.call_map()).fingerprint(),
+        function_set_with_departed(&fresh.call_map(), &fresh.departed()).fingerprint()
+    );
 }

@@ -15,9 +15,31 @@ use codemode::{
     sandbox::{SandboxConfig, WorkerCommand},
     service::{CodeMode, CodeModeConfig, ExecuteOptions, render_outcome},
 };
-use codemode_adapters::ioconnect::{IoConnectBus, IoConnectConfig};
+use codemode_adapters::{
+    Bus,
+    ioconnect::{IoConnectBus, IoConnectConfig},
+};
 use codemode_protocol::gw3::Authentication;
 use serde_json::json;
+
+async fn connect(bus: &MockBusHandle) -> IoConnectBus {
+    IoConnectBus::connect(IoConnectConfig::new(
+        bus.url(),
+        Authentication::secret("tester", "secret"),
+    ))
+    .await
+    .expect("adapter connects")
+}
+
+/// Polls `done` every 20 ms for up to 5 s.
+async fn wait_until(what: &str, mut done: impl FnMut() -> bool) {
+    let mut waited = Duration::ZERO;
+    while !done() {
+        assert!(waited < Duration::from_secs(5), "timed out waiting: {what}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        waited += Duration::from_millis(20);
+    }
+}
 
 async fn start(synthetic_apps: usize) -> (MockBusHandle, CodeMode) {
     let bus = MockBus::start(MockBusConfig {
@@ -26,12 +48,7 @@ async fn start(synthetic_apps: usize) -> (MockBusHandle, CodeMode) {
     })
     .await
     .expect("mock bus starts");
-    let adapter = IoConnectBus::connect(IoConnectConfig::new(
-        bus.url(),
-        Authentication::secret("tester", "secret"),
-    ))
-    .await
-    .expect("adapter connects");
+    let adapter = connect(&bus).await;
     let mut sandbox = SandboxConfig::new(WorkerCommand::new(
         env!("CARGO_BIN_EXE_codemode-sandbox-worker"),
         Vec::<String>::new(),
@@ -219,5 +236,146 @@ async fn a_snippet_that_runs_too_long_is_stopped_with_a_clear_error() {
     assert!(!outcome.ok);
     let text = render_outcome(&outcome);
     assert!(text.contains("wall time"), "{text}");
+    bus.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_call_to_a_function_whose_app_left_names_the_app_and_makes_no_bus_call() {
+    let (bus, service) = start(0).await;
+    assert!(
+        !service
+            .get(&["crm.get_clients".to_owned()])
+            .found
+            .is_empty(),
+        "defined while the CRM runs"
+    );
+    assert!(bus.kill_app("CRM") > 0, "the CRM was running");
+    wait_until("the CRM's methods leave the catalogue", || {
+        service
+            .get(&["crm.get_clients".to_owned()])
+            .found
+            .is_empty()
+    })
+    .await;
+
+    // Pre-flight sees the call and refuses the run before it starts.
+    let outcome = service
+        .execute(
+            "x = 1\nresult = crm.get_clients(adviser='M Carter')",
+            ExecuteOptions::default(),
+        )
+        .await;
+    assert!(!outcome.ok);
+    assert!(outcome.calls.is_empty(), "no bus call: {outcome:?}");
+    let text = render_outcome(&outcome);
+    assert!(text.starts_with("MethodNotFoundError: "), "{text}");
+    for part in [
+        "crm.get_clients is no longer available: CRM left the bus at ",
+        " UTC (catalogue version ",
+        "bus method CRM.GetClients",
+        "It may come back when CRM restarts; call list_python_definitions again",
+        "at line 2",
+    ] {
+        assert!(text.contains(part), "missing {part:?}: {text}");
+    }
+    assert!(!text.contains("not a catalogue function"), "{text}");
+
+    // A call pre-flight cannot see is refused by the host, still without a bus call.
+    let reports: Arc<Mutex<Vec<CallReport>>> = Arc::default();
+    let sink = Arc::clone(&reports);
+    let outcome = service
+        .execute(
+            "f = getattr(crm, 'get_clients')\n\
+             try:\n    f(adviser='M Carter')\n    result = 'called'\n\
+             except MethodNotFoundError as error:\n    result = str(error)",
+            ExecuteOptions {
+                observer: Some(Arc::new(move |report: &CallReport| {
+                    if let Ok(mut reports) = sink.lock() {
+                        reports.push(report.clone());
+                    }
+                })),
+                ..ExecuteOptions::default()
+            },
+        )
+        .await;
+    assert!(outcome.ok, "{}", render_outcome(&outcome));
+    let message = outcome.result.as_str().unwrap_or_default();
+    assert!(
+        message.contains("crm.get_clients is no longer available: CRM left the bus at "),
+        "{message}"
+    );
+    assert!(
+        reports.lock().expect("reports").is_empty(),
+        "the host made no bus call"
+    );
+    bus.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_app_that_leaves_while_its_call_is_pending_is_named_in_the_error() {
+    let (bus, service) = start(0).await;
+    bus.set_latency("CRM.GetClients", Duration::from_millis(1_500));
+    // A warm worker starts the call well before the app is killed.
+    service.warm_up().await.expect("workers start");
+    let (outcome, killed) = tokio::join!(
+        service.execute(
+            "result = crm.get_clients(adviser='M Carter')",
+            ExecuteOptions::default(),
+        ),
+        async {
+            tokio::time::sleep(Duration::from_millis(400)).await;
+            bus.kill_app("CRM")
+        }
+    );
+    assert!(killed > 0, "the CRM was running");
+    assert!(!outcome.ok);
+    assert_eq!(outcome.calls.len(), 1, "the call was made: {outcome:?}");
+    let text = render_outcome(&outcome);
+    assert!(text.starts_with("PeerLeftError: "), "{text}");
+    for part in [
+        "crm.get_clients failed: CRM left the bus while the call was pending",
+        "bus method CRM.GetClients",
+        "It may come back when CRM restarts; call list_python_definitions again",
+    ] {
+        assert!(text.contains(part), "missing {part:?}: {text}");
+    }
+    bus.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bus_changes_are_folded_in_without_a_request() {
+    let (bus, service) = start(0).await;
+    let before = service.catalogue_version();
+    bus.start_app("Dialer").expect("the Dialer starts");
+    // Only the follower task moves the version here: nothing else asks for a refresh.
+    wait_until("the follower folds the Dialer in", || {
+        service.catalogue_version() != before
+    })
+    .await;
+    assert!(
+        !service.get(&["dialer.hang_up".to_owned()]).found.is_empty(),
+        "the Dialer's methods are defined"
+    );
+    bus.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_bus_change_that_leaves_the_functions_alone_keeps_the_sandbox_functions() {
+    let (bus, service) = start(0).await;
+    let before_version = service.catalogue_version();
+    let before = service.sandbox_functions();
+    // Another client joining is a catalogue change (a new peer) with no new function.
+    let other = connect(&bus).await;
+    wait_until("the new peer moves the bus generation", || {
+        service.bus().catalogue().generation != before_version
+    })
+    .await;
+    let after = service.sandbox_functions();
+    assert_ne!(service.catalogue_version(), before_version);
+    assert!(
+        Arc::ptr_eq(&before, &after),
+        "the function set was not rebuilt (so workers are not sent it again)"
+    );
+    other.close().await;
     bus.shutdown().await;
 }

@@ -99,22 +99,95 @@ pub struct Departed {
     pub apps: Vec<String>,
     /// The catalogue version in which it disappeared.
     pub since_version: u64,
+    /// When the departure was observed (Unix ms). The catalogue reads no clock: it stays `None`
+    /// until the caller stamps it ([`PythonCatalogue::stamp_departed`](super::PythonCatalogue::stamp_departed)).
+    pub left_at_unix_ms: Option<u64>,
 }
 
 impl Departed {
-    /// A message for the snippet's exception, e.g. "crm.get_clients is no longer available:
-    /// CRM left the bus (catalogue version 12)".
+    /// A message for the snippet's exception: who left, when, and what to do, e.g.
+    /// "crm.get_clients is no longer available: CRM left the bus at 2025-06-01 10:42:05 UTC
+    /// (catalogue version 12, bus method CRM.GetClients). It may come back; …".
     pub fn message(&self) -> String {
-        let who = if self.apps.is_empty() {
+        let when = self
+            .left_at_unix_ms
+            .map(|ms| format!(" at {}", utc_text(ms)))
+            .unwrap_or_default();
+        format!(
+            "{} is no longer available: {} left the bus{when} (catalogue version {}, bus method {}). {}",
+            self.python_name,
+            self.who(),
+            self.since_version,
+            self.wire_name,
+            self.advice()
+        )
+    }
+
+    /// The message for a call that was pending when the app left, e.g. "crm.get_clients
+    /// failed: CRM left the bus while the call was pending, at … UTC (bus method …). It may
+    /// come back; …".
+    pub fn message_during_call(&self) -> String {
+        let when = self
+            .left_at_unix_ms
+            .map(|ms| format!(", at {}", utc_text(ms)))
+            .unwrap_or_default();
+        format!(
+            "{} failed: {} left the bus while the call was pending{when} (bus method {}). {}",
+            self.python_name,
+            self.who(),
+            self.wire_name,
+            self.advice()
+        )
+    }
+
+    /// "CRM" or "CRM, Billing"; "its app" when no app is known.
+    fn who(&self) -> String {
+        if self.apps.is_empty() {
             "its app".to_owned()
         } else {
             self.apps.join(", ")
+        }
+    }
+
+    /// What the model can do about it.
+    fn advice(&self) -> String {
+        let app = if self.apps.len() == 1 {
+            self.apps.join("")
+        } else {
+            "the app".to_owned()
         };
         format!(
-            "{} is no longer available: {who} left the bus (bus method {}, catalogue version {})",
-            self.python_name, self.wire_name, self.since_version
+            "It may come back when {app} restarts; call list_python_definitions again to see what is available now."
         )
     }
+}
+
+/// `2025-06-01 10:42:05 UTC` for a Unix time in milliseconds (proleptic Gregorian calendar).
+pub(super) fn utc_text(unix_ms: u64) -> String {
+    let seconds = unix_ms / 1_000;
+    let days = seconds / 86_400;
+    let of_day = seconds % 86_400;
+    let (year, month, day) = civil_from_days(days);
+    format!(
+        "{year:04}-{month:02}-{day:02} {:02}:{:02}:{:02} UTC",
+        of_day / 3_600,
+        of_day % 3_600 / 60,
+        of_day % 60
+    )
+}
+
+/// Days since 1970-01-01 → (year, month, day), after Howard Hinnant's `civil_from_days`.
+fn civil_from_days(days: u64) -> (u64, u64, u64) {
+    let z = days.saturating_add(719_468);
+    let era = z / 146_097;
+    let doe = z % 146_097;
+    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + u64::from(month <= 2);
+    (year, month, day)
 }
 
 /// What a qualified Python name refers to now.

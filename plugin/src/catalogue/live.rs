@@ -330,6 +330,7 @@ impl PythonCatalogue {
                 wire_name: function.wire_name().to_owned(),
                 apps: function.apps.clone(),
                 since_version: self.version,
+                left_at_unix_ms: None,
             });
         }
     }

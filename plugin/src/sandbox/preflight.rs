@@ -15,6 +15,10 @@
 //!     natively;
 //!   - a final expression statement `e` → `__cm_last__ = (e)`, so its value is the answer.
 //!
+//! A function whose app left the bus stays in the [`FunctionSet`] as a *departed* spec
+//! ([`departed_spec`]): a call to it is answered with why (who left, when, what to do) as a
+//! `MethodNotFoundError`, not "not a catalogue function".
+//!
 //! Names are resolved flow-insensitively: a name bound anywhere in the snippet is never
 //! reported, so the checks have no false positives on working code.
 
@@ -29,7 +33,7 @@ use rustpython_vm::compiler::{
     parser,
 };
 
-use super::spec::{FunctionSet, closest};
+use super::spec::{FunctionSet, FunctionSpec, ParamSpec, closest};
 
 /// The rewritten global names the engine provides.
 pub const DEFER_FUNCTION: &str = "__cm_defer__";
@@ -37,6 +41,34 @@ pub const DEFER_FUNCTION: &str = "__cm_defer__";
 pub const AWAIT_FUNCTION: &str = "__cm_await__";
 /// The global that holds the last expression's value.
 pub const LAST_VALUE: &str = "__cm_last__";
+
+/// Marks a [`FunctionSpec::doc`] as departed; the rest of the doc is the message.
+const DEPARTED_DOC_PREFIX: &str = "[departed] ";
+
+/// The exception class pre-flight reports for a call to a departed function.
+pub const DEPARTED_KIND: &str = "MethodNotFoundError";
+
+/// A spec that keeps a departed function's name in the sandbox so that calling it says why it
+/// is gone (`message`) instead of "unknown". It accepts any keywords (and, for intents, the
+/// context), so a call made out of pre-flight's sight still reaches the host, which refuses it.
+pub fn departed_spec(name: &str, message: &str) -> FunctionSpec {
+    FunctionSpec {
+        name: name.to_owned(),
+        params: if name.starts_with("intents.") {
+            vec![ParamSpec::positional("context", false)]
+        } else {
+            Vec::new()
+        },
+        accepts_target: true,
+        var_keywords: true,
+        doc: Some(format!("{DEPARTED_DOC_PREFIX}{message}")),
+    }
+}
+
+/// The departure message of a spec made by [`departed_spec`]; `None` for a live function.
+pub fn departed_message(spec: &FunctionSpec) -> Option<&str> {
+    spec.doc.as_deref()?.strip_prefix(DEPARTED_DOC_PREFIX)
+}
 
 /// What pre-flight learned about a snippet that passed.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -326,6 +358,10 @@ impl Checker<'_> {
             self.report_unknown_path(&path, offset, true);
             return;
         };
+        if let Some(message) = departed_message(spec) {
+            self.issue(DEPARTED_KIND, message.to_owned(), offset);
+            return;
+        }
         let starred = call
             .arguments
             .args
@@ -359,7 +395,15 @@ impl Checker<'_> {
         let functions = self.context.functions;
         if functions.is_namespace(path) {
             if called {
-                let members: Vec<&str> = functions.members(path).take(8).collect();
+                let members: Vec<&str> = functions
+                    .members(path)
+                    .filter(|member| {
+                        functions
+                            .get(&format!("{path}.{member}"))
+                            .is_none_or(|spec| departed_message(spec).is_none())
+                    })
+                    .take(8)
+                    .collect();
                 self.issue(
                     "TypeError",
                     format!(
@@ -378,7 +422,17 @@ impl Checker<'_> {
                 return;
             }
         }
-        let suggestions = functions.suggest(path, 3);
+        // Departed functions are no help: suggest live ones only.
+        let suggestions: Vec<String> = functions
+            .suggest(path, 8)
+            .into_iter()
+            .filter(|name| {
+                functions
+                    .get(name)
+                    .is_some_and(|spec| departed_message(spec).is_none())
+            })
+            .take(3)
+            .collect();
         self.issue(
             "AttributeError",
             format!(

@@ -43,65 +43,76 @@ pub(crate) enum Dialect {
     Fdc3,
 }
 
-/// Which bus and how to log in.
+/// Which bus and how to log in. Global, so that `codemode catalogue list --mock-bus` works as
+/// well as `codemode catalogue --mock-bus list`.
 #[derive(Debug, Clone, Args)]
 pub(crate) struct BusArgs {
     /// Bus WebSocket URL [env: CODEMODE_BUS_URL; default ws://127.0.0.1:8385/gw, or the URL
     /// io.Connect Desktop hands over in _GD_STARTING_CONTEXT_].
-    #[arg(long, env = "CODEMODE_BUS_URL")]
+    #[arg(long, global = true, env = "CODEMODE_BUS_URL")]
     pub(crate) bus: Option<String>,
     /// Bus dialect [default: ioconnect].
-    #[arg(long, value_enum, env = "CODEMODE_DIALECT")]
+    #[arg(long, global = true, value_enum, env = "CODEMODE_DIALECT")]
     pub(crate) dialect: Option<Dialect>,
     /// Start the embedded mock bus (sample apps) and attach to it instead of `--bus`.
-    #[arg(long, conflicts_with = "bus")]
+    #[arg(long, global = true, conflicts_with = "bus")]
     pub(crate) mock_bus: bool,
     /// Synthetic apps on the embedded mock bus.
-    #[arg(long, default_value_t = 0, requires = "mock_bus")]
+    #[arg(long, global = true, default_value_t = 0, requires = "mock_bus")]
     pub(crate) mock_apps: usize,
     /// io.Connect login name [env: CODEMODE_USER; default: $USER].
-    #[arg(long, env = "CODEMODE_USER")]
+    #[arg(long, global = true, env = "CODEMODE_USER")]
     pub(crate) user: Option<String>,
     /// io.Connect secret (password) for `--user`.
-    #[arg(long, env = "CODEMODE_SECRET", hide_env_values = true)]
+    #[arg(long, global = true, env = "CODEMODE_SECRET", hide_env_values = true)]
     pub(crate) secret: Option<String>,
     /// io.Connect gateway token (from `create-token` or io.Connect Desktop).
-    #[arg(long, env = "CODEMODE_GATEWAY_TOKEN", hide_env_values = true)]
+    #[arg(
+        long,
+        global = true,
+        env = "CODEMODE_GATEWAY_TOKEN",
+        hide_env_values = true
+    )]
     pub(crate) gateway_token: Option<String>,
     /// io.Connect access token (an OAuth/OIDC token the gateway validates).
-    #[arg(long, env = "CODEMODE_ACCESS_TOKEN", hide_env_values = true)]
+    #[arg(
+        long,
+        global = true,
+        env = "CODEMODE_ACCESS_TOKEN",
+        hide_env_values = true
+    )]
     pub(crate) access_token: Option<String>,
     /// Application name codemode announces on the bus [default: codemode].
-    #[arg(long)]
+    #[arg(long, global = true)]
     pub(crate) application: Option<String>,
     /// FDC3: the identity URL codemode presents to the Desktop Agent.
-    #[arg(long)]
+    #[arg(long, global = true)]
     pub fdc3_identity_url: Option<String>,
     /// FDC3: an App Directory URL (or file path) for declared intents and context types.
-    #[arg(long)]
+    #[arg(long, global = true)]
     pub fdc3_app_directory: Option<String>,
     /// Timeout of one bus call, in seconds [default: 30].
-    #[arg(long)]
+    #[arg(long, global = true)]
     pub(crate) call_timeout_seconds: Option<f64>,
     /// Wall-time limit of one snippet, in seconds [default: 30].
-    #[arg(long)]
+    #[arg(long, global = true)]
     pub(crate) timeout_seconds: Option<f64>,
     /// Memory limit of one snippet, in MiB [default: 256].
-    #[arg(long)]
+    #[arg(long, global = true)]
     pub(crate) memory_mib: Option<u64>,
     /// Bus calls one snippet may make [default: 1000].
-    #[arg(long)]
+    #[arg(long, global = true)]
     pub(crate) max_bus_calls: Option<u32>,
     /// Snippets that may run at once (one worker process each) [default: 2].
-    #[arg(long)]
+    #[arg(long, global = true)]
     pub(crate) workers: Option<usize>,
     /// Append one JSON line per snippet (code, outcome, bus calls) to this file.
-    #[arg(long, env = "CODEMODE_AUDIT_LOG")]
+    #[arg(long, global = true, env = "CODEMODE_AUDIT_LOG")]
     pub(crate) audit_log: Option<PathBuf>,
     /// A TOML config file with any of: bus, dialect, user, application, fdc3_identity_url,
     /// fdc3_app_directory, call_timeout_seconds, timeout_seconds, memory_mib, max_bus_calls,
     /// workers, audit_log, mcp, listen, allowed_origins.
-    #[arg(long, env = "CODEMODE_CONFIG")]
+    #[arg(long, global = true, env = "CODEMODE_CONFIG")]
     pub(crate) config: Option<PathBuf>,
 }
 

@@ -252,3 +252,30 @@ fn help_lists_every_subcommand() {
         "the worker stays hidden"
     );
 }
+
+/// Regression: the bus flags used to be accepted only before the `catalogue` subcommand
+/// (`codemode catalogue list --mock-bus` was "unexpected argument").
+#[test]
+fn bus_flags_work_after_the_catalogue_subcommand() {
+    for args in [
+        &["catalogue", "list", "--mock-bus"][..],
+        &["catalogue", "--mock-bus", "list"][..],
+        &[
+            "catalogue",
+            "search",
+            "adviser",
+            "--mock-bus",
+            "--mock-apps",
+            "3",
+        ][..],
+    ] {
+        let output = codemode(args);
+        let stdout = text(&output.stdout);
+        assert!(
+            output.status.success(),
+            "{args:?}: {}",
+            text(&output.stderr)
+        );
+        assert!(stdout.contains("# crm — CRM"), "{args:?}: {stdout}");
+    }
+}

@@ -511,7 +511,7 @@ async fn serve_attached(args: &ServeArgs, attached: &Attached) -> anyhow::Result
                 served = codemode::mcp::serve_stdio(Arc::clone(&service)) => {
                     served.context("serving MCP on stdio")?;
                 }
-                _ = tokio::signal::ctrl_c() => tracing::info!("Ctrl-C: shutting down"),
+                signal = shutdown_signal() => tracing::info!("{signal}: shutting down"),
             }
         }
         McpTransport::Http => {
@@ -524,7 +524,7 @@ async fn serve_attached(args: &ServeArgs, attached: &Attached) -> anyhow::Result
             options
                 .allowed_origins
                 .extend(attached.config.allowed_origins.iter().cloned());
-            serve_http_until_ctrl_c(Arc::clone(&service), options).await?;
+            serve_http_until_shutdown(Arc::clone(&service), options).await?;
         }
         McpTransport::None => {
             if !on_bus {
@@ -533,11 +533,10 @@ async fn serve_attached(args: &ServeArgs, attached: &Attached) -> anyhow::Result
                 );
             }
             tracing::info!(
-                "no MCP transport; serving the Code Mode methods on the bus until Ctrl-C"
+                "no MCP transport; serving the Code Mode methods on the bus until Ctrl-C or SIGTERM"
             );
-            tokio::signal::ctrl_c()
-                .await
-                .context("waiting for Ctrl-C")?;
+            let signal = shutdown_signal().await;
+            tracing::info!("{signal}: shutting down");
         }
     }
     Ok(())
@@ -567,8 +566,51 @@ async fn register_bus_methods(service: &Arc<CodeMode>, required: bool) -> anyhow
     }
 }
 
-/// Serves MCP over HTTP until Ctrl-C; prints the endpoint URL on stdout once it listens.
-async fn serve_http_until_ctrl_c(
+/// Waits for Ctrl-C (SIGINT) or SIGTERM (what io.Desktop, systemd and process managers send)
+/// and names the one that came. If a handler cannot be installed, waits for the other.
+pub(crate) async fn shutdown_signal() -> &'static str {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let mut terminate = match signal(SignalKind::terminate()) {
+            Ok(terminate) => Some(terminate),
+            Err(error) => {
+                tracing::warn!(%error, "cannot listen for SIGTERM; Ctrl-C still stops codemode");
+                None
+            }
+        };
+        let sigterm = async {
+            match terminate.as_mut() {
+                Some(terminate) => {
+                    terminate.recv().await;
+                }
+                None => std::future::pending().await,
+            }
+        };
+        tokio::select! {
+            interrupted = tokio::signal::ctrl_c() => {
+                if let Err(error) = interrupted {
+                    tracing::warn!(%error, "cannot listen for Ctrl-C; waiting for SIGTERM");
+                    std::future::pending::<()>().await;
+                }
+                "Ctrl-C"
+            }
+            () = sigterm => "SIGTERM",
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        if let Err(error) = tokio::signal::ctrl_c().await {
+            tracing::warn!(%error, "cannot listen for Ctrl-C");
+            std::future::pending::<()>().await;
+        }
+        "Ctrl-C"
+    }
+}
+
+/// Serves MCP over HTTP until Ctrl-C or SIGTERM; prints the endpoint URL on stdout once it
+/// listens.
+async fn serve_http_until_shutdown(
     service: Arc<CodeMode>,
     options: codemode::mcp::McpHttpOptions,
 ) -> anyhow::Result<()> {
@@ -578,10 +620,8 @@ async fn serve_http_until_ctrl_c(
     let url = format!("http://{}/mcp", server.local_addr());
     tracing::info!(%url, "serving MCP over streamable HTTP");
     print_ready_line(&url);
-    tokio::signal::ctrl_c()
-        .await
-        .context("waiting for Ctrl-C")?;
-    tracing::info!("Ctrl-C: shutting down");
+    let signal = shutdown_signal().await;
+    tracing::info!("{signal}: shutting down");
     server
         .shutdown()
         .await

@@ -151,10 +151,8 @@ async fn run_mock_bus(args: MockBusArgs) -> anyhow::Result<()> {
         .await
         .context("starting the mock bus")?;
     print_ready_line(&bus.url());
-    tokio::signal::ctrl_c()
-        .await
-        .context("waiting for Ctrl-C")?;
-    tracing::info!("Ctrl-C: shutting down");
+    let signal = cli::shutdown_signal().await;
+    tracing::info!("{signal}: shutting down");
     bus.shutdown().await;
     Ok(())
 }

@@ -680,7 +680,30 @@ async fn the_codemode_binary_serves_http_on_loopback_behind_a_bearer_token() {
     let client = http_client(&url, Some("from-the-environment")).await;
     walk_the_three_steps(&client).await;
     client.cancel().await.expect("client closes");
-    child.kill().await.expect("stop the server");
+
+    // What io.Connect Desktop and process managers send: SIGTERM stops it cleanly.
+    let pid = child.id().expect("codemode serve is running").to_string();
+    let terminated = std::process::Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .expect("run kill");
+    assert!(terminated.success());
+    let status = tokio::time::timeout(Duration::from_secs(30), child.wait())
+        .await
+        .unwrap_or_else(|_| panic!("codemode serve stops on SIGTERM{stderr}"))
+        .expect("wait for codemode serve");
+    assert!(status.success(), "{status}{stderr}");
+    // The stderr reader may still be draining the pipe.
+    for _ in 0..100 {
+        if stderr.text().contains("SIGTERM: shutting down") {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(
+        stderr.text().contains("SIGTERM: shutting down"),
+        "the shutdown is logged{stderr}"
+    );
 }
 
 /// The last few kilobytes a child wrote to stderr, for failure messages.

@@ -97,6 +97,10 @@ pub(crate) struct BusArgs {
     /// Wall-time limit of one snippet, in seconds [default: 30].
     #[arg(long, global = true)]
     pub(crate) timeout_seconds: Option<f64>,
+    /// The longest wall time a caller may ask for with `timeout_seconds`, in seconds
+    /// [default: 600].
+    #[arg(long, global = true)]
+    pub(crate) max_timeout_seconds: Option<f64>,
     /// Memory limit of one snippet, in MiB [default: 256].
     #[arg(long, global = true)]
     pub(crate) memory_mib: Option<u64>,
@@ -110,7 +114,8 @@ pub(crate) struct BusArgs {
     #[arg(long, global = true, env = "CODEMODE_AUDIT_LOG")]
     pub(crate) audit_log: Option<PathBuf>,
     /// A TOML config file with any of: bus, dialect, user, application, fdc3_identity_url,
-    /// fdc3_app_directory, call_timeout_seconds, timeout_seconds, memory_mib, max_bus_calls,
+    /// fdc3_app_directory, call_timeout_seconds, timeout_seconds, max_timeout_seconds, memory_mib,
+    /// max_bus_calls,
     /// workers, audit_log, mcp, listen, allowed_origins.
     #[arg(long, global = true, env = "CODEMODE_CONFIG")]
     pub(crate) config: Option<PathBuf>,
@@ -128,6 +133,7 @@ pub(crate) struct ConfigFile {
     fdc3_app_directory: Option<String>,
     call_timeout_seconds: Option<f64>,
     timeout_seconds: Option<f64>,
+    max_timeout_seconds: Option<f64>,
     memory_mib: Option<u64>,
     max_bus_calls: Option<u32>,
     workers: Option<usize>,
@@ -325,6 +331,9 @@ pub(crate) async fn attach(args: &BusArgs) -> anyhow::Result<Attached> {
     }
     let mut service_config = CodeModeConfig::new(sandbox);
     service_config.call_timeout = call_timeout;
+    if let Some(value) = args.max_timeout_seconds.or(config.max_timeout_seconds) {
+        service_config.max_timeout = seconds(value, "--max-timeout-seconds")?;
+    }
     service_config.audit_log = args.audit_log.clone().or_else(|| config.audit_log.clone());
     let service = CodeMode::new(bus, service_config).context("starting Code Mode")?;
     Ok(Attached {

@@ -43,7 +43,7 @@ pub const DEBOUNCE: Duration = Duration::from_millis(50);
 /// The longest a burst of changes delays the fold (a bus that never stays quiet).
 pub const MAX_DEBOUNCE: Duration = Duration::from_millis(500);
 
-/// How long a snippet may run at most, whatever it asks for.
+/// The default cap on the wall time a snippet may ask for ([`CodeModeConfig::max_timeout`]).
 pub const MAX_TIMEOUT: Duration = Duration::from_mins(10);
 
 /// Configuration of a [`CodeMode`] service.
@@ -55,6 +55,9 @@ pub struct CodeModeConfig {
     pub sandbox: SandboxConfig,
     /// Per bus call timeout (default 30 s).
     pub call_timeout: Duration,
+    /// The longest wall time a caller may ask for with a per-run timeout (default
+    /// [`MAX_TIMEOUT`]); without one a run gets the sandbox's configured wall time.
+    pub max_timeout: Duration,
     /// Append one JSON line per snippet (code, outcome, calls) to this file.
     pub audit_log: Option<PathBuf>,
 }
@@ -66,6 +69,7 @@ impl CodeModeConfig {
             catalogue: CatalogueConfig::default(),
             sandbox,
             call_timeout: CallOptions::default().timeout,
+            max_timeout: MAX_TIMEOUT,
             audit_log: None,
         }
     }
@@ -74,7 +78,8 @@ impl CodeModeConfig {
 /// Options of one execution.
 #[derive(Default, Clone)]
 pub struct ExecuteOptions {
-    /// Wall-time limit for this run (capped at [`MAX_TIMEOUT`]); default: the configured one.
+    /// Wall-time limit for this run (capped at [`CodeModeConfig::max_timeout`]); default: the
+    /// configured one.
     pub timeout: Option<Duration>,
     /// Told about every bus call as it finishes.
     pub observer: Option<CallObserver>,
@@ -268,7 +273,13 @@ impl CodeMode {
         let version = self.refresh();
         let mut limits = self.config.sandbox.limits.clone();
         if let Some(timeout) = options.timeout {
-            limits.wall_time = timeout.clamp(Duration::from_millis(1), MAX_TIMEOUT);
+            limits.wall_time = timeout.clamp(
+                Duration::from_millis(1),
+                self.config
+                    .max_timeout
+                    .max(self.config.sandbox.limits.wall_time)
+                    .max(Duration::from_millis(1)),
+            );
         }
         let live = Arc::downgrade(&self.live);
         let mut host = BusHost::new(

@@ -379,3 +379,47 @@ async fn a_bus_change_that_leaves_the_functions_alone_keeps_the_sandbox_function
     other.close().await;
     bus.shutdown().await;
 }
+
+/// A caller's `timeout_seconds` may lower the wall time or raise it up to the operator's cap
+/// (`--max-timeout-seconds`), never beyond.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_requested_timeout_is_capped_by_the_configured_maximum() {
+    let bus = MockBus::start(MockBusConfig::default())
+        .await
+        .expect("mock bus starts");
+    let adapter = connect(&bus).await;
+    let mut sandbox = SandboxConfig::new(WorkerCommand::new(
+        env!("CARGO_BIN_EXE_codemode-sandbox-worker"),
+        Vec::<String>::new(),
+    ));
+    sandbox.workers = 1;
+    sandbox.limits.wall_time = Duration::from_millis(500);
+    let mut config = CodeModeConfig::new(sandbox);
+    config.max_timeout = Duration::from_secs(1);
+    let service = CodeMode::new(Arc::new(adapter), config).expect("service starts");
+    let spin = "while True:\n    pass";
+    let asked_too_much = service
+        .execute(
+            spin,
+            ExecuteOptions {
+                timeout: Some(Duration::from_secs(60)),
+                ..ExecuteOptions::default()
+            },
+        )
+        .await;
+    let limit = asked_too_much
+        .error
+        .as_ref()
+        .and_then(|error| error.limit.clone())
+        .expect("the wall-time limit stops the snippet");
+    assert_eq!(limit.value, "1 s", "capped at the maximum, not 60 s");
+    let by_default = service.execute(spin, ExecuteOptions::default()).await;
+    let limit = by_default
+        .error
+        .as_ref()
+        .and_then(|error| error.limit.clone())
+        .expect("the default wall time stops the snippet");
+    assert_eq!(limit.value, "500 ms", "the configured default");
+    service.bus().close().await;
+    bus.shutdown().await;
+}

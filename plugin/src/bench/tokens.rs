@@ -833,7 +833,7 @@ pub fn code_mode_tools() -> Value {
                 "required": ["code"],
                 "properties": {
                     "code": {"description": "Python source.", "type": "string"},
-                    "timeout_seconds": {"description": "Wall-time limit (default 30).", "type": ["number", "null"], "format": "double", "default": null}
+                    "timeout_seconds": {"description": "Wall-time limit in seconds (default: the server's, 30 unless configured).", "type": ["number", "null"], "format": "double", "default": null}
                 }
             }
         }

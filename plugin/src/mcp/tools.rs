@@ -63,7 +63,7 @@ struct GetArgs {
 struct ExecuteArgs {
     /// Python source.
     code: String,
-    /// Wall-time limit (default 30).
+    /// Wall-time limit in seconds (default: the server's, 30 unless configured).
     #[serde(default)]
     timeout_seconds: Option<f64>,
 }

@@ -483,11 +483,21 @@ impl HostCalls for BusHost {
             .as_ref()
             .map_or_else(|| "best".to_owned(), ToString::to_string);
         let argument_bytes = serde_json::to_string(&call.arguments).map_or(0, |text| text.len());
-        let span = tracing::info_span!("bus_call", %function, %wire, %target, argument_bytes);
-        let outcome = match tracing::Instrument::instrument(self.perform(spec, call), span).await {
-            Ok(value) => Ok(value),
-            Err(error) => Err(self.explain_failure(spec, error).await),
-        };
+        let span = tracing::info_span!(
+            "bus_call",
+            %function,
+            %wire,
+            %target,
+            argument_bytes,
+            ms = tracing::field::Empty,
+            result_bytes = tracing::field::Empty,
+            ok = tracing::field::Empty,
+        );
+        let outcome =
+            match tracing::Instrument::instrument(self.perform(spec, call), span.clone()).await {
+                Ok(value) => Ok(value),
+                Err(error) => Err(self.explain_failure(spec, error).await),
+            };
         let report = CallReport {
             function,
             wire,
@@ -497,6 +507,10 @@ impl HostCalls for BusHost {
                 serde_json::to_string(value).map_or(0, |text| text.len())
             }),
         };
+        // The span carries the duration and sizes too, for subscribers that export spans.
+        span.record("ms", report.elapsed.as_secs_f64() * 1e3);
+        span.record("result_bytes", report.result_bytes);
+        span.record("ok", report.error.is_none());
         tracing::debug!(
             function = %report.function,
             wire = %report.wire,

@@ -23,8 +23,15 @@ pub trait Bus: Send + Sync + 'static {
     /// A short name of the dialect, e.g. `ioconnect`.
     fn dialect(&self) -> &'static str;
 
-    /// The current catalogue (cheap when nothing changed since the last call).
+    /// The current catalogue (cheap when nothing changed since the last call and a caller
+    /// still holds the previous one).
     fn catalogue(&self) -> Arc<Catalogue>;
+
+    /// The generation of the current catalogue (what [`Self::catalogue`]`().generation` would
+    /// say), without building a snapshot.
+    fn generation(&self) -> u64 {
+        self.catalogue().generation
+    }
 
     /// Connection and catalogue events from now on.
     fn events(&self) -> broadcast::Receiver<crate::model::BusEvent>;

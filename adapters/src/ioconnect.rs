@@ -305,6 +305,10 @@ impl Bus for IoConnectBus {
         self.shared.catalogue()
     }
 
+    fn generation(&self) -> u64 {
+        *self.shared.generation.borrow()
+    }
+
     fn events(&self) -> broadcast::Receiver<BusEvent> {
         self.shared.events.subscribe()
     }
@@ -346,18 +350,19 @@ impl Bus for IoConnectBus {
             intent: request.intent.clone(),
             reason,
         };
-        let mut handler = choose_handler(&self.catalogue(), &request);
+        // Only the intents are needed: no snapshot of every method.
+        let mut intents = self.shared.intents();
+        let mut handler = choose_handler(&intents, &request);
         if handler.is_none() {
             self.refresh_declared_apps().await;
-            handler = choose_handler(&self.catalogue(), &request);
+            intents = self.shared.intents();
+            handler = choose_handler(&intents, &request);
         }
         let Some(mut handler) = handler else {
-            return Err(not_resolved(
-                match self.catalogue().intent(&request.intent) {
-                    Some(_) => "no handler matches the requested app or instance".into(),
-                    None => "no app handles this intent".into(),
-                },
-            ));
+            return Err(not_resolved(match intents.intent(&request.intent) {
+                Some(_) => "no handler matches the requested app or instance".into(),
+                None => "no app handles this intent".into(),
+            }));
         };
         let mut started = false;
         if handler.instance.is_none() {

@@ -2,10 +2,10 @@
 //! address it (targets, call options). Adapters translate their wire formats into these types;
 //! the catalogue and the sandbox only ever see these.
 
-use std::{collections::BTreeMap, time::Duration};
+use std::{collections::BTreeMap, sync::Arc, time::Duration};
 
 use async_trait::async_trait;
-use serde::Serialize;
+use serde::{Serialize, Serializer};
 use serde_json::{Map, Value};
 
 use crate::error::BusError;
@@ -66,10 +66,20 @@ pub struct MethodInfo {
 pub struct ServerInfo {
     /// The bus's id for the peer.
     pub peer_id: String,
-    /// Its identity.
-    pub identity: Identity,
+    /// Its identity, shared by every method the peer serves (one map per peer, not per
+    /// method).
+    #[serde(serialize_with = "serialize_shared")]
+    pub identity: Arc<Identity>,
     /// False for peers on other gateway nodes.
     pub local: bool,
+}
+
+/// Serializes a shared value as the value itself (serde's `rc` feature is not enabled).
+fn serialize_shared<T: Serialize, S: Serializer>(
+    value: &Arc<T>,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    T::serialize(value, serializer)
 }
 
 impl ServerInfo {

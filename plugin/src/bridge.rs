@@ -570,7 +570,7 @@ fn all_results(replies: Vec<ServerReply>) -> Value {
         replies
             .into_iter()
             .map(|reply| {
-                let mut server = reply.server.identity.clone();
+                let mut server = Map::clone(&reply.server.identity);
                 server.insert(
                     "peer_id".into(),
                     Value::String(reply.server.peer_id.clone()),

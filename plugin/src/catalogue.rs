@@ -142,8 +142,8 @@ pub struct PythonCatalogue {
     method_groups: Vec<MethodGroup>,
     /// Intents of the last snapshot, sorted by name.
     intent_slots: Vec<IntentSlot>,
-    /// Live functions by id.
-    slots: HashMap<u32, Slot>,
+    /// Live functions by id (boxed: the table keeps spare room, and a function is large).
+    slots: HashMap<u32, Box<Slot>>,
     /// The next function id (ids are never reused).
     next_id: u32,
     /// Candidate → resolved names.
@@ -200,8 +200,9 @@ struct Slot {
 struct NamespaceStats {
     /// Functions in it.
     functions: usize,
-    /// App → functions it serves here.
-    apps: BTreeMap<String, usize>,
+    /// App → functions it serves here, sorted by app (most namespaces have one or two apps:
+    /// a vector, not a B-tree node each).
+    apps: Vec<(String, usize)>,
 }
 
 /// Ids of the two builtins.
@@ -260,10 +261,10 @@ impl PythonCatalogue {
             catalogue.by_name.insert(qualified.clone(), id);
             catalogue.slots.insert(
                 id,
-                Slot {
+                Box::new(Slot {
                     function,
                     qualified,
-                },
+                }),
             );
         }
         catalogue

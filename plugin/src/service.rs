@@ -348,13 +348,18 @@ impl Live {
     /// Folds the bus's latest catalogue in if its generation moved; returns the current
     /// version. The call map and function set are rebuilt only when functions changed.
     fn refresh(&self) -> Arc<Version> {
-        let snapshot = self.bus.catalogue();
+        // The generation first: the bus builds a snapshot only when one is needed (it does not
+        // keep one around for us).
+        let generation = self.bus.generation();
         let stale = self
             .catalogue
             .read()
-            .is_ok_and(|catalogue| catalogue.version() != snapshot.generation);
-        if stale
-            && let Ok(mut catalogue) = self.catalogue.write()
+            .is_ok_and(|catalogue| catalogue.version() != generation);
+        if !stale {
+            return self.current();
+        }
+        let snapshot = self.bus.catalogue();
+        if let Ok(mut catalogue) = self.catalogue.write()
             && catalogue.version() != snapshot.generation
         {
             let stats = catalogue.update(&snapshot);

@@ -9,7 +9,7 @@
 use std::{
     collections::HashMap,
     sync::{
-        Arc, Mutex, RwLock,
+        Arc, Mutex, RwLock, Weak,
         atomic::{AtomicBool, Ordering},
     },
     time::Duration,
@@ -50,7 +50,9 @@ pub(crate) struct Shared {
     pub(crate) generation: watch::Sender<u64>,
     pub(crate) events: broadcast::Sender<BusEvent>,
     pub(crate) connected: AtomicBool,
-    pub(crate) snapshot: Mutex<Arc<Catalogue>>,
+    /// The last snapshot while anyone still holds it: the table already has everything, so a
+    /// snapshot nobody uses is not kept (it would double the catalogue's memory).
+    pub(crate) snapshot: Mutex<Weak<Catalogue>>,
     pub(crate) identity: RwLock<Identity>,
     /// How to log in again after a drop when the configured authentication is a gateway token
     /// (which expires minutes after io.Connect Desktop handed it over): the freshest token the
@@ -67,7 +69,7 @@ impl Shared {
             generation,
             events,
             connected: AtomicBool::new(false),
-            snapshot: Mutex::new(Arc::new(Catalogue::default())),
+            snapshot: Mutex::new(Weak::new()),
             identity: RwLock::new(Identity::new()),
             reconnect_authentication: Mutex::new(None),
         }
@@ -91,21 +93,36 @@ impl Shared {
         result
     }
 
-    /// The catalogue, rebuilt only when the generation moved since the last call.
+    /// The catalogue: the last snapshot if the generation did not move since and someone
+    /// still holds it, else a new one.
     pub(crate) fn catalogue(&self) -> Arc<Catalogue> {
         let generation = *self.generation.borrow();
         let mut cached = self
             .snapshot
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
-        if cached.generation != generation || generation == 0 {
-            let table = self
-                .table
-                .read()
-                .unwrap_or_else(std::sync::PoisonError::into_inner);
-            *cached = Arc::new(table.snapshot());
+        if let Some(snapshot) = cached.upgrade()
+            && snapshot.generation == generation
+            && generation != 0
+        {
+            return snapshot;
         }
-        Arc::clone(&cached)
+        let snapshot = Arc::new(
+            self.table
+                .read()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .snapshot(),
+        );
+        *cached = Arc::downgrade(&snapshot);
+        snapshot
+    }
+
+    /// A catalogue with the current intents only (no methods), for choosing intent handlers.
+    pub(crate) fn intents(&self) -> Catalogue {
+        self.table
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .intents_snapshot()
     }
 
     fn emit(&self, event: BusEvent) {
@@ -265,7 +282,12 @@ struct Session {
     registering: HashMap<RequestId, oneshot::Sender<Result<(), BusError>>>,
     /// The `create-token` in flight that refreshes the reconnect token.
     token_request: Option<RequestId>,
+    /// Frames are queued, not flushed, until the current batch of commands is done.
+    corked: bool,
 }
+
+/// Queued commands handled (and their frames written) in one go, at most.
+const COMMAND_BATCH: usize = 256;
 
 /// The authentication of the next `hello`: the configured one, unless it is a gateway token and
 /// the session created a fresher one.
@@ -410,6 +432,7 @@ async fn establish(
         served_results_rx,
         registering: HashMap::new(),
         token_request: None,
+        corked: false,
     })
 }
 
@@ -543,8 +566,27 @@ impl Session {
                     None => break SessionEnd::Closed(None),
                     Some(Command::Close { done }) => break SessionEnd::Closed(Some(done)),
                     Some(command) => {
-                        if let Err(reason) = self.on_command(command, served).await {
-                            break SessionEnd::Dropped(reason);
+                        // Commands already queued (a snippet's gather) go out in one socket
+                        // write instead of one write per frame.
+                        self.corked = true;
+                        let mut outcome = self.on_command(command, served).await.map(|()| None);
+                        let mut batched = 1;
+                        while matches!(outcome, Ok(None)) && batched < COMMAND_BATCH {
+                            match commands.try_recv() {
+                                Ok(Command::Close { done }) => outcome = Ok(Some(done)),
+                                Ok(command) => {
+                                    outcome = self.on_command(command, served).await.map(|()| None);
+                                    batched += 1;
+                                }
+                                Err(_) => break,
+                            }
+                        }
+                        self.corked = false;
+                        let flushed = self.socket.flush().await.map_err(|error| error.to_string());
+                        match (outcome, flushed) {
+                            (Err(reason), _) | (Ok(_), Err(reason)) => break SessionEnd::Dropped(reason),
+                            (Ok(Some(done)), Ok(())) => break SessionEnd::Closed(Some(done)),
+                            (Ok(None), Ok(())) => {}
                         }
                     }
                 },
@@ -611,11 +653,16 @@ impl Session {
         end
     }
 
+    /// Sends a frame; while corked (a batch of commands) it is only queued, and the batch is
+    /// flushed at its end.
     async fn send(&mut self, message: &Gw3Message) -> Result<(), String> {
-        self.socket
-            .send(Message::text(gw3::encode(message)))
-            .await
-            .map_err(|error| error.to_string())
+        let frame = Message::text(gw3::encode(message));
+        let sent = if self.corked {
+            self.socket.feed(frame).await
+        } else {
+            self.socket.send(frame).await
+        };
+        sent.map_err(|error| error.to_string())
     }
 
     async fn on_command(

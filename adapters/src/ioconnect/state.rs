@@ -4,7 +4,10 @@
 //! [`Catalogue`]: platform internals hidden, methods grouped by name + signatures, intents merged
 //! from running handlers and declared apps.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::{
+    collections::{BTreeMap, BTreeSet, HashMap},
+    sync::Arc,
+};
 
 use serde_json::{Map, Value};
 
@@ -23,8 +26,9 @@ const PLATFORM_PREFIXES: &[&str] = &["T42.", "Tick42."];
 pub(crate) struct PeerTable {
     own_peer: Option<PeerId>,
     peers: HashMap<PeerId, PeerState>,
-    /// Method name → the peers offering it, so routing a call does not scan every method.
-    servers_by_name: HashMap<String, HashSet<PeerId>>,
+    /// Method name → the peers offering it (each once), so routing a call does not scan every
+    /// method. Most names have one server: a vector costs far less than a set per name.
+    servers_by_name: HashMap<String, Vec<PeerId>>,
     next_order: u64,
     declared_apps: Vec<DeclaredApp>,
     generation: u64,
@@ -33,9 +37,39 @@ pub(crate) struct PeerTable {
 #[derive(Debug, Default)]
 struct PeerState {
     order: u64,
-    identity: Identity,
+    /// Shared with every [`ServerInfo`] of this peer in the snapshots.
+    identity: Arc<Identity>,
     local: bool,
-    methods: BTreeMap<String, MethodDefinition>,
+    /// Methods by [`MethodId::key`], sorted by key. A peer serves a handful of methods: a
+    /// sorted vector holds them in a fraction of a B-tree node's room.
+    methods: Vec<(String, MethodDefinition)>,
+}
+
+impl PeerState {
+    fn methods(&self) -> impl Iterator<Item = &MethodDefinition> {
+        self.methods.iter().map(|(_, method)| method)
+    }
+
+    fn insert_method(&mut self, method: &MethodDefinition) {
+        let key = method.id.key();
+        match self
+            .methods
+            .binary_search_by(|(existing, _)| existing.as_str().cmp(&key))
+        {
+            Ok(index) => self.methods[index].1 = method.clone(),
+            Err(index) => self.methods.insert(index, (key, method.clone())),
+        }
+    }
+
+    fn remove_method(&mut self, id: &MethodId) {
+        let key = id.key();
+        if let Ok(index) = self
+            .methods
+            .binary_search_by(|(existing, _)| existing.as_str().cmp(&key))
+        {
+            self.methods.remove(index);
+        }
+    }
 }
 
 /// An app io.Connect knows how to start, with the intents its definition declares.
@@ -109,7 +143,7 @@ impl PeerTable {
                 self.next_order += 1;
                 let peer = self.peers.entry(added.new_peer_id.clone()).or_default();
                 peer.order = order;
-                peer.identity.clone_from(&added.identity);
+                peer.identity = Arc::new(added.identity.clone());
                 peer.local = added.meta.as_ref().is_none_or(|meta| meta.local);
                 true
             }
@@ -126,8 +160,9 @@ impl PeerTable {
                         local: true,
                         ..PeerState::default()
                     });
+                peer.methods.reserve(added.methods.len());
                 for method in &added.methods {
-                    peer.methods.insert(method.id.key(), method.clone());
+                    peer.insert_method(method);
                 }
                 self.next_order += 1;
                 !added.methods.is_empty()
@@ -138,7 +173,10 @@ impl PeerTable {
                 };
                 let before = peer.methods.len();
                 for id in &removed.methods {
-                    peer.methods.remove(&id.key());
+                    peer.remove_method(id);
+                }
+                if peer.methods.len() < before {
+                    peer.methods.shrink_to_fit();
                 }
                 before != peer.methods.len()
             }
@@ -157,13 +195,7 @@ impl PeerTable {
     fn method_names(&self, peer: &PeerId) -> BTreeSet<String> {
         self.peers
             .get(peer)
-            .map(|state| {
-                state
-                    .methods
-                    .values()
-                    .map(|method| method.name.clone())
-                    .collect()
-            })
+            .map(|state| state.methods().map(|method| method.name.clone()).collect())
             .unwrap_or_default()
     }
 
@@ -172,17 +204,17 @@ impl PeerTable {
         let names_now = self.method_names(peer);
         for gone in names_before.difference(&names_now) {
             if let Some(servers) = self.servers_by_name.get_mut(gone) {
-                servers.remove(peer);
+                servers.retain(|server| server != peer);
                 if servers.is_empty() {
                     self.servers_by_name.remove(gone);
                 }
             }
         }
         for name in names_now.difference(names_before) {
-            self.servers_by_name
-                .entry(name.clone())
-                .or_default()
-                .insert(peer.clone());
+            let servers = self.servers_by_name.entry(name.clone()).or_default();
+            if !servers.contains(peer) {
+                servers.push(peer.clone());
+            }
         }
     }
 
@@ -196,7 +228,7 @@ impl PeerTable {
             .iter()
             .filter_map(|peer_id| Some((peer_id, self.peers.get(peer_id)?)))
         {
-            for method in peer.methods.values().filter(|method| method.name == name) {
+            for method in peer.methods().filter(|method| method.name == name) {
                 endpoints.push((
                     peer.order,
                     Endpoint {
@@ -215,7 +247,9 @@ impl PeerTable {
 
     /// The identity of a visible peer.
     pub(crate) fn identity_of(&self, peer: &PeerId) -> Option<Identity> {
-        self.peers.get(peer).map(|peer| peer.identity.clone())
+        self.peers
+            .get(peer)
+            .map(|peer| Identity::clone(&peer.identity))
     }
 
     /// How many peers are visible (ourselves excluded).
@@ -225,13 +259,22 @@ impl PeerTable {
 
     /// The neutral catalogue: user methods grouped by identity, intents merged.
     pub(crate) fn snapshot(&self) -> Catalogue {
+        self.build(true)
+    }
+
+    /// [`Self::snapshot`] without the methods (same intents and generation).
+    pub(crate) fn intents_snapshot(&self) -> Catalogue {
+        self.build(false)
+    }
+
+    fn build(&self, with_methods: bool) -> Catalogue {
         let mut peers: Vec<(&PeerId, &PeerState)> = self.peers.iter().collect();
         peers.sort_by_key(|(_, peer)| peer.order);
 
         let mut methods: BTreeMap<(String, String), MethodInfo> = BTreeMap::new();
         let mut running: BTreeMap<String, Vec<IntentHandler>> = BTreeMap::new();
         for (peer_id, peer) in peers {
-            for method in peer.methods.values() {
+            for method in peer.methods() {
                 if let Some(intent) = method.intent_name() {
                     running
                         .entry(intent.to_owned())
@@ -239,7 +282,7 @@ impl PeerTable {
                         .push(running_handler(peer, method));
                     continue;
                 }
-                if is_platform_method(&method.name) {
+                if !with_methods || is_platform_method(&method.name) {
                     continue;
                 }
                 let server = server_info(peer_id, peer);
@@ -366,7 +409,7 @@ fn is_platform_method(name: &str) -> bool {
 fn server_info(peer_id: &PeerId, peer: &PeerState) -> ServerInfo {
     ServerInfo {
         peer_id: peer_id.to_string(),
-        identity: peer.identity.clone(),
+        identity: Arc::clone(&peer.identity),
         local: peer.local,
     }
 }

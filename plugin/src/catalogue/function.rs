@@ -9,7 +9,7 @@ use codemode_protocol::signature::{Param, SigType, parse_signature};
 
 use super::{
     fdc3,
-    names::{NameKind, pascal_ident, snake_ident},
+    names::{NameKind, Priority, pascal_ident, snake_ident},
     types::{PyType, StructDef, convert, reachable, struct_def},
 };
 
@@ -77,7 +77,7 @@ pub(crate) struct Arg {
     pub(crate) required: bool,
     /// The signature's `(description)`.
     pub(crate) description: Option<String>,
-    /// The parameter's raw text, shown when its type is loose.
+    /// The parameter's raw text, shown when its type is loose (empty otherwise).
     pub(crate) raw: String,
 }
 
@@ -91,7 +91,7 @@ pub(crate) struct Function {
     /// The wanted qualified name, e.g. `crm.get_clients`.
     pub(crate) candidate: String,
     /// Orders functions that want the same name (first keeps it).
-    pub(crate) priority: String,
+    pub(crate) priority: Priority,
     /// Keyword arguments, in signature order.
     pub(crate) args: Vec<Arg>,
     /// True when unparsed parameters travel through `**kwargs`.
@@ -165,7 +165,8 @@ impl Function {
                 info.name,
                 info.input_signature.as_deref().unwrap_or(""),
                 info.result_signature.as_deref().unwrap_or("")
-            ),
+            )
+            .into(),
             args,
             var_kwargs,
             returns,
@@ -241,7 +242,7 @@ impl Function {
             },
             namespace: "intents".to_owned(),
             candidate: format!("intents.{base}"),
-            priority: info.name.clone(),
+            priority: info.name.as_str().into(),
             args: vec![
                 Arg {
                     python: "context".to_owned(),
@@ -286,7 +287,7 @@ impl Function {
             kind,
             namespace: String::new(),
             candidate: name.to_owned(),
-            priority: name.to_owned(),
+            priority: name.into(),
             args,
             var_kwargs: false,
             returns,
@@ -474,16 +475,23 @@ fn build_args(accepts: &str) -> (Vec<Arg>, bool, bool) {
             }
             python = format!("{python}_{k}");
         }
+        let ty = convert(&param.ty, wire, 0);
+        // The raw text is shown only for a loose type: don't keep it otherwise.
+        let raw = if ty.is_loose() {
+            clip(&param.raw, MAX_LABEL_CHARS)
+        } else {
+            String::new()
+        };
         args.push(Arg {
             python,
             wire: wire.to_owned(),
-            ty: convert(&param.ty, wire, 0),
+            ty,
             required: !param.optional,
             description: param
                 .description
                 .as_deref()
                 .map(|d| clip(d, MAX_LABEL_CHARS)),
-            raw: clip(&param.raw, MAX_LABEL_CHARS),
+            raw,
         });
     }
     let loose = var_kwargs || !signature.is_fully_typed();

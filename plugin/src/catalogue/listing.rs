@@ -387,7 +387,8 @@ impl PythonCatalogue {
                 self.intent_slots.len()
             );
         }
-        let mut apps: Vec<(&String, &usize)> = stats.apps.iter().collect();
+        let mut apps: Vec<(&String, &usize)> =
+            stats.apps.iter().map(|(app, count)| (app, count)).collect();
         apps.sort_by(|a, b| b.1.cmp(a.1).then_with(|| a.0.cmp(b.0)));
         let mut names: Vec<String> = apps
             .iter()

@@ -4,7 +4,10 @@
 //! fresh build of the resulting snapshot would have: names, TypedDict names and search scores
 //! are pure functions of the current set of functions.
 
-use std::hash::{BuildHasher, Hash, Hasher};
+use std::{
+    hash::{BuildHasher, Hash, Hasher},
+    sync::Arc,
+};
 
 use codemode_adapters::{Catalogue, IntentInfo, MethodInfo};
 use serde_json::Value;
@@ -264,7 +267,7 @@ impl PythonCatalogue {
             server.peer_id.hash(&mut h);
             server.local.hash(&mut h);
             h.write_usize(server.identity.len());
-            for (key, value) in &server.identity {
+            for (key, value) in server.identity.iter() {
                 key.hash(&mut h);
                 match value {
                     Value::String(text) => {
@@ -291,14 +294,14 @@ impl PythonCatalogue {
         self.namespace_add(&function.namespace.clone(), &function);
         changed.extend(
             self.names
-                .insert(&function.candidate, function.priority.clone(), id),
+                .insert(&function.candidate, Arc::clone(&function.priority), id),
         );
         self.slots.insert(
             id,
-            Slot {
+            Box::new(Slot {
                 function,
                 qualified: String::new(),
-            },
+            }),
         );
         id
     }
@@ -400,7 +403,13 @@ impl PythonCatalogue {
         let stats = self.namespaces.entry(namespace.to_owned()).or_default();
         stats.functions += 1;
         for app in &function.apps {
-            *stats.apps.entry(app.clone()).or_insert(0) += 1;
+            match stats
+                .apps
+                .binary_search_by(|(seen, _)| seen.as_str().cmp(app))
+            {
+                Ok(index) => stats.apps[index].1 += 1,
+                Err(index) => stats.apps.insert(index, (app.clone(), 1)),
+            }
         }
     }
 
@@ -411,10 +420,14 @@ impl PythonCatalogue {
         };
         stats.functions = stats.functions.saturating_sub(1);
         for app in &function.apps {
-            if let Some(count) = stats.apps.get_mut(app) {
+            if let Ok(index) = stats
+                .apps
+                .binary_search_by(|(seen, _)| seen.as_str().cmp(app))
+            {
+                let count = &mut stats.apps[index].1;
                 *count = count.saturating_sub(1);
                 if *count == 0 {
-                    stats.apps.remove(app);
+                    stats.apps.remove(index);
                 }
             }
         }

@@ -51,7 +51,12 @@ impl PythonCatalogue {
                 out.push_str(group);
                 out.push_str(":\n");
                 if let Some(stats) = self.namespaces.get(group) {
-                    let apps: Vec<&str> = stats.apps.keys().take(5).map(String::as_str).collect();
+                    let apps: Vec<&str> = stats
+                        .apps
+                        .iter()
+                        .take(5)
+                        .map(|(app, _)| app.as_str())
+                        .collect();
                     if !apps.is_empty() {
                         out.push_str("    # apps: ");
                         out.push_str(&comment(&one_line(&apps.join(", "))));

@@ -8,7 +8,7 @@
 //! group's plain name, so the result is a pure function of the current set of names whether it
 //! was built at once or incrementally.
 
-use std::collections::BTreeSet;
+use std::sync::Arc;
 
 use foldhash::HashMap;
 
@@ -437,8 +437,9 @@ fn split_suffix(name: &str) -> Option<(&str, u32)> {
     (k >= 2).then_some((base, k))
 }
 
-/// A stable identity of one function within its collision group.
-pub(crate) type Priority = String;
+/// A stable identity of one function within its collision group; shared by the function, its
+/// name group and the TypedDicts it uses (it holds the method's signatures, so it is long).
+pub(crate) type Priority = Arc<str>;
 
 /// Resolves candidate names (`namespace.base`) to unique qualified Python names.
 ///
@@ -446,8 +447,9 @@ pub(crate) type Priority = String;
 /// the key is unambiguous. Members of a group are ordered by their [`Priority`].
 #[derive(Debug, Default)]
 pub(crate) struct NameTable {
-    /// Candidate qualified name → members ordered by priority.
-    groups: HashMap<String, BTreeSet<(Priority, u32)>>,
+    /// Candidate qualified name → members ordered by priority, each once. Nearly every group
+    /// has one member: a sorted vector, not a set with a B-tree node per group.
+    groups: HashMap<String, Vec<(Priority, u32)>>,
     /// Qualified name → the function that holds it.
     taken: HashMap<String, u32>,
     /// Function → its resolved qualified name.
@@ -465,10 +467,11 @@ impl NameTable {
     pub(crate) fn insert(&mut self, candidate: &str, priority: Priority, id: u32) -> Vec<u32> {
         let mut changed = Vec::new();
         let is_new_group = !self.groups.contains_key(candidate);
-        self.groups
-            .entry(candidate.to_owned())
-            .or_default()
-            .insert((priority, id));
+        let members = self.groups.entry(candidate.to_owned()).or_default();
+        let member = (priority, id);
+        if let Err(index) = members.binary_search(&member) {
+            members.insert(index, member);
+        }
         if is_new_group {
             // The candidate may be some other group's suffixed name: that group must move.
             if let Some((base, _)) = split_suffix(candidate)
@@ -493,7 +496,11 @@ impl NameTable {
         }
         let now_empty = match self.groups.get_mut(candidate) {
             Some(members) => {
-                members.remove(&(priority.clone(), id));
+                if let Ok(index) = members.binary_search_by(|(p, i)| {
+                    p.as_ref().cmp(priority.as_ref()).then_with(|| i.cmp(&id))
+                }) {
+                    members.remove(index);
+                }
                 members.is_empty()
             }
             None => false,

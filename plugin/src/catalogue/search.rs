@@ -99,6 +99,8 @@ impl Index {
             }
         }
         self.total_len += u64::from(len);
+        // Sized for every occurrence; kept for the document's life, so give back the rest.
+        counts.shrink_to_fit();
         self.docs.insert(id, Doc { terms: counts, len });
     }
 

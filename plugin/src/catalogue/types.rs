@@ -7,12 +7,12 @@
 //! contain `_`, so suffixed names cannot collide with them). Names are looked up when text is
 //! rendered, so a rename never invalidates cached functions.
 
-use std::{collections::BTreeMap, fmt::Write as _, sync::Arc};
+use std::{borrow::Borrow, fmt::Write as _, sync::Arc};
 
 use codemode_protocol::signature::{Param, SigType};
 use foldhash::{HashMap, HashSet, HashSetExt};
 
-use super::names::{is_reserved_type_name, pascal_ident, singular};
+use super::names::{Priority, is_reserved_type_name, pascal_ident, singular};
 
 /// Composites nested deeper than this become `dict[str, Any]`.
 const MAX_STRUCT_DEPTH: usize = 8;
@@ -258,7 +258,7 @@ pub(crate) struct TypeRegistry {
 #[derive(Debug, Default)]
 struct Group {
     /// Key → the definition and its users (function priority → count).
-    members: BTreeMap<String, (Arc<StructDef>, BTreeMap<String, u32>)>,
+    members: VecMap<String, (Arc<StructDef>, VecMap<Priority, u32>)>,
     /// Keys in naming order; stale while `dirty`.
     order: Vec<String>,
     /// Set by changes, cleared by [`TypeRegistry::settle`].
@@ -267,15 +267,18 @@ struct Group {
 
 impl TypeRegistry {
     /// Records that the function with `priority` uses each of `defs` (distinct by name + key).
-    pub(crate) fn add_users(&mut self, defs: &[Arc<StructDef>], priority: &str) {
+    pub(crate) fn add_users(&mut self, defs: &[Arc<StructDef>], priority: &Priority) {
         for def in defs {
             let group = self.groups.entry(def.wanted.clone()).or_default();
             let users = &mut group
                 .members
-                .entry(def.key.clone())
-                .or_insert_with(|| (Arc::clone(def), BTreeMap::new()))
+                .get_or_insert_with(
+                    &def.key,
+                    || def.key.clone(),
+                    || (Arc::clone(def), VecMap::default()),
+                )
                 .1;
-            *users.entry(priority.to_owned()).or_insert(0) += 1;
+            *users.get_or_insert_with(priority, || Arc::clone(priority), || 0) += 1;
             if !group.dirty {
                 group.dirty = true;
                 self.dirty.push(def.wanted.clone());
@@ -340,7 +343,7 @@ impl TypeRegistry {
         let mut out: Vec<(String, Arc<StructDef>)> = self
             .groups
             .values()
-            .flat_map(|group| group.members.values())
+            .flat_map(|group| group.members.iter().map(|(_, member)| member))
             .map(|(def, _)| (self.name_of(def), Arc::clone(def)))
             .collect();
         out.sort_by(|a, b| a.0.cmp(&b.0));
@@ -368,8 +371,8 @@ impl Group {
             .members
             .iter()
             .map(|(key, (_, users))| {
-                let first = users.keys().next().map_or("", String::as_str);
-                (users.values().map(|n| *n as usize).sum(), first, key)
+                let first = users.iter().next().map_or("", |(user, _)| user.as_ref());
+                (users.iter().map(|(_, n)| *n as usize).sum(), first, key)
             })
             .collect();
         order.sort_by(|a, b| {
@@ -378,5 +381,63 @@ impl Group {
                 .then_with(|| a.2.cmp(b.2))
         });
         self.order = order.into_iter().map(|(_, _, key)| key.clone()).collect();
+    }
+}
+
+/// A map kept as a vector sorted by key. The registry's maps mostly hold one entry, where a
+/// B-tree node would cost hundreds of bytes.
+#[derive(Debug)]
+struct VecMap<K, V>(Vec<(K, V)>);
+
+impl<K, V> Default for VecMap<K, V> {
+    fn default() -> Self {
+        Self(Vec::new())
+    }
+}
+
+impl<K: Borrow<str>, V> VecMap<K, V> {
+    fn find(&self, key: &str) -> Result<usize, usize> {
+        self.0
+            .binary_search_by(|(existing, _)| existing.borrow().cmp(key))
+    }
+
+    fn get(&self, key: &str) -> Option<&V> {
+        self.find(key).ok().map(|index| &self.0[index].1)
+    }
+
+    fn get_mut(&mut self, key: &str) -> Option<&mut V> {
+        self.find(key).ok().map(|index| &mut self.0[index].1)
+    }
+
+    /// The value of `key`, inserted as (`new_key()`, `make()`) when missing; `new_key()` must
+    /// equal `key`.
+    fn get_or_insert_with(
+        &mut self,
+        key: &str,
+        new_key: impl FnOnce() -> K,
+        make: impl FnOnce() -> V,
+    ) -> &mut V {
+        let index = match self.find(key) {
+            Ok(index) => index,
+            Err(index) => {
+                self.0.insert(index, (new_key(), make()));
+                index
+            }
+        };
+        &mut self.0[index].1
+    }
+
+    fn remove(&mut self, key: &str) -> Option<V> {
+        let index = self.find(key).ok()?;
+        Some(self.0.remove(index).1)
+    }
+
+    fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// Entries in key order.
+    fn iter(&self) -> impl Iterator<Item = (&K, &V)> {
+        self.0.iter().map(|(key, value)| (key, value))
     }
 }

@@ -5,6 +5,7 @@
 use std::{
     path::{Path, PathBuf},
     process::Command,
+    sync::Arc,
 };
 
 use codemode_adapters::{Catalogue, IntentHandler, IntentInfo, MethodInfo, ServerInfo};
@@ -19,7 +20,7 @@ pub fn server(application: &str, instance: &str) -> ServerInfo {
     identity.insert("user".into(), json!("mcarter"));
     ServerInfo {
         peer_id: format!("peer-{instance}"),
-        identity,
+        identity: Arc::new(identity),
         local: true,
     }
 }

@@ -497,15 +497,7 @@ fn call_spec(function: &Function, qualified: &str) -> CallSpec {
             shared_name,
         } => CallKind::Method {
             method: wire.clone(),
-            servers: servers
-                .iter()
-                .map(|s| ServerRef {
-                    application: s.application.clone(),
-                    instance: s.instance.clone(),
-                    peer_id: s.peer_id.clone(),
-                    local: s.local,
-                })
-                .collect(),
+            servers: Arc::clone(servers),
             restrict_to_servers: *shared_name,
             streaming: *streaming,
         },

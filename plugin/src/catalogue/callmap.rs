@@ -6,9 +6,9 @@
 //! signature. The generated module's bodies all call `_codemode_call(<qualified name>,
 //! {<python arg>: value, ...})`, so the map is the only thing the bridge needs.
 
-use std::collections::BTreeMap;
+use std::{collections::BTreeMap, sync::Arc};
 
-use serde::Serialize;
+use serde::{Serialize, Serializer};
 
 /// How one Python function maps to the bus.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -35,7 +35,8 @@ pub enum CallKind {
         /// The wire method name, e.g. `CRM.GetClients`.
         method: String,
         /// The servers offering this signature, in discovery order.
-        servers: Vec<ServerRef>,
+        #[serde(serialize_with = "serialize_servers")]
+        servers: Arc<[ServerRef]>,
         /// Other servers offer the same method name with another signature: restrict calls to
         /// `servers` (e.g. by `peer_id`) instead of targeting the name alone.
         restrict_to_servers: bool,
@@ -52,6 +53,14 @@ pub enum CallKind {
     /// `find_intents(name=None, context_type=None)`: answered from the catalogue
     /// ([`PythonCatalogue::find_intents`](super::PythonCatalogue::find_intents)).
     FindIntents,
+}
+
+/// Serializes the shared server list as a plain list (serde's `rc` feature is not enabled).
+fn serialize_servers<S: Serializer>(
+    servers: &Arc<[ServerRef]>,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    <[ServerRef]>::serialize(servers, serializer)
 }
 
 /// One server of a method.

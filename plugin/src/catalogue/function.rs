@@ -8,6 +8,7 @@ use codemode_adapters::{IntentHandler, IntentInfo, MethodInfo};
 use codemode_protocol::signature::{Param, SigType, parse_signature};
 
 use super::{
+    callmap::ServerRef,
     fdc3,
     names::{NameKind, Priority, pascal_ident, snake_ident},
     types::{PyType, StructDef, convert, reachable, struct_def},
@@ -31,8 +32,8 @@ pub(crate) enum Kind {
         wire: String,
         /// Whether the method streams.
         streaming: bool,
-        /// The servers offering this variant, in discovery order.
-        servers: Vec<Server>,
+        /// The servers offering this variant, in discovery order (shared with the call map).
+        servers: Arc<[ServerRef]>,
         /// Other variants (other signatures) of the same wire name exist.
         shared_name: bool,
     },
@@ -49,19 +50,6 @@ pub(crate) enum Kind {
     RaiseIntent,
     /// `find_intents(name=None, context_type=None)`.
     FindIntents,
-}
-
-/// A server of a method, as the call map reports it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct Server {
-    /// `identity.application`.
-    pub(crate) application: String,
-    /// `identity.instance`.
-    pub(crate) instance: Option<String>,
-    /// The bus's peer id.
-    pub(crate) peer_id: String,
-    /// False for servers on other gateway nodes.
-    pub(crate) local: bool,
 }
 
 /// One keyword argument.
@@ -118,10 +106,10 @@ impl Function {
     /// Builds the function for one method variant; `shared_name` tells whether other variants
     /// of the same wire name exist.
     pub(crate) fn from_method(info: &MethodInfo, shared_name: bool) -> Self {
-        let servers: Vec<Server> = info
+        let servers: Arc<[ServerRef]> = info
             .servers
             .iter()
-            .map(|server| Server {
+            .map(|server| ServerRef {
                 application: server.application().to_owned(),
                 instance: server.instance().map(str::to_owned),
                 peer_id: server.peer_id.clone(),

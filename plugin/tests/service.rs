@@ -402,7 +402,7 @@ async fn a_requested_timeout_is_capped_by_the_configured_maximum() {
         .execute(
             spin,
             ExecuteOptions {
-                timeout: Some(Duration::from_secs(60)),
+                timeout: Some(Duration::from_mins(1)),
                 ..ExecuteOptions::default()
             },
         )

@@ -98,6 +98,9 @@ impl WorkerCommand {
     }
 }
 
+/// Call replies gathered into one pipe write to a worker, at most (bytes).
+const REPLY_BATCH_BYTES: usize = 256 * 1024;
+
 /// Why the sandbox could not serve a request at all.
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum SandboxError {
@@ -479,16 +482,27 @@ impl Inner {
                         return (None, self.lost(&mut worker, limits, started, calls_made).await);
                     }
                 },
-                Some((ticket, result)) = replies.recv() => {
-                    if let Ok(index) = usize::try_from(ticket)
-                        && let Some((record, at)) = records.get_mut(index)
-                    {
-                        record.ms = Some(at.elapsed().as_secs_f64() * 1000.0);
-                        record.ok = result.is_ok();
-                        record.error = result.as_ref().err().map(|error| format!("{}: {}", error.kind.python_class(), error.message));
+                Some(first) = replies.recv() => {
+                    // Replies that are already in go to the worker in one write: a gather of
+                    // thousands of calls would otherwise cost a pipe write (and a wakeup of the
+                    // worker) per reply.
+                    let mut batch = Vec::new();
+                    let mut next = Some(first);
+                    while let Some((ticket, result)) = next.take() {
+                        if let Ok(index) = usize::try_from(ticket)
+                            && let Some((record, at)) = records.get_mut(index)
+                        {
+                            record.ms = Some(at.elapsed().as_secs_f64() * 1000.0);
+                            record.ok = result.is_ok();
+                            record.error = result.as_ref().err().map(|error| format!("{}: {}", error.kind.python_class(), error.message));
+                        }
+                        let reply = ToWorker::Reply { run_id, ticket, result: CallResult::from(result) };
+                        batch.extend_from_slice(&wire::encode(&reply));
+                        if batch.len() < REPLY_BATCH_BYTES {
+                            next = replies.try_recv().ok();
+                        }
                     }
-                    let reply = ToWorker::Reply { run_id, ticket, result: CallResult::from(result) };
-                    if worker.stdin.write_all(&wire::encode(&reply)).await.is_err() {
+                    if worker.stdin.write_all(&batch).await.is_err() {
                         let calls_made = finish_records(records);
                         return (None, self.lost(&mut worker, limits, started, calls_made).await);
                     }

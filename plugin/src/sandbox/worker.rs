@@ -41,7 +41,8 @@ const INTERPRETER_STACK: usize = 256 * 1024 * 1024;
 pub fn run_worker_stdio() -> ExitCode {
     limit_process();
     let started = Instant::now();
-    let output = Arc::new(Mutex::new(io::stdout()));
+    // Buffered: the calls of a `gather` leave in one write when the run starts waiting.
+    let output = Arc::new(Mutex::new(Output::with_capacity(256 * 1024, io::stdout())));
     let (run_sender, run_receiver) = mpsc::channel::<RunMessage>();
     let (reply_sender, reply_receiver) = mpsc::channel::<Reply>();
     let watchdog = Arc::new(Watchdog::default());
@@ -102,7 +103,7 @@ struct Reply {
 fn read_stdin(
     runs: &mpsc::Sender<RunMessage>,
     replies: &mpsc::Sender<Reply>,
-    output: &Mutex<io::Stdout>,
+    output: &Mutex<Output>,
 ) {
     let mut reader = BufReader::new(io::stdin().lock());
     let mut buffer = Vec::new();
@@ -160,7 +161,7 @@ fn read_stdin(
 }
 
 fn interpreter_main(
-    output: &Arc<Mutex<io::Stdout>>,
+    output: &Arc<Mutex<Output>>,
     runs: &mpsc::Receiver<RunMessage>,
     replies: mpsc::Receiver<Reply>,
     watchdog: &Watchdog,
@@ -235,7 +236,10 @@ fn interpreter_main(
     ExitCode::SUCCESS
 }
 
-fn send(output: &Mutex<io::Stdout>, frame: &FromWorker) {
+/// The worker's stdout: frames are buffered and flushed when the worker waits or reports.
+type Output = io::BufWriter<io::Stdout>;
+
+fn send(output: &Mutex<Output>, frame: &FromWorker) {
     let line = wire::encode(frame);
     if let Ok(mut stdout) = output.lock() {
         let _ = stdout.write_all(&line);
@@ -245,7 +249,7 @@ fn send(output: &Mutex<io::Stdout>, frame: &FromWorker) {
 
 /// Bus calls over the pipes: calls go out as frames, replies come from the stdin reader.
 struct PipePort {
-    output: Arc<Mutex<io::Stdout>>,
+    output: Arc<Mutex<Output>>,
     replies: mpsc::Receiver<Reply>,
     current_run: Rc<Cell<u64>>,
 }
@@ -260,12 +264,17 @@ impl HostPort for PipePort {
             target: call.target.clone(),
         };
         let line = wire::encode(&frame);
+        // Not flushed: more calls may follow (a gather); `next_completion` flushes them.
         let mut stdout = self.output.lock().map_err(|_| PortClosed)?;
-        stdout.write_all(&line).map_err(|_| PortClosed)?;
-        stdout.flush().map_err(|_| PortClosed)
+        stdout.write_all(&line).map_err(|_| PortClosed)
     }
 
     fn next_completion(&mut self, timeout: Duration) -> Result<Option<Completion>, PortClosed> {
+        self.output
+            .lock()
+            .map_err(|_| PortClosed)?
+            .flush()
+            .map_err(|_| PortClosed)?;
         let deadline = Instant::now() + timeout;
         loop {
             let left = deadline.saturating_duration_since(Instant::now());

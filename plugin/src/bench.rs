@@ -57,3 +57,24 @@ pub enum BenchError {
     #[error("scenario {0}")]
     Scenario(String),
 }
+
+/// Starts an in-process mock bus with `config` and attaches the io.Connect adapter to it.
+async fn attached_mock_bus(
+    config: crate::mock_bus::MockBusConfig,
+) -> Result<
+    (
+        crate::mock_bus::MockBusHandle,
+        codemode_adapters::ioconnect::IoConnectBus,
+    ),
+    BenchError,
+> {
+    let bus = crate::mock_bus::MockBus::start(config).await?;
+    let adapter = codemode_adapters::ioconnect::IoConnectBus::connect(
+        codemode_adapters::ioconnect::IoConnectConfig::new(
+            bus.url(),
+            codemode_protocol::gw3::Authentication::secret("bench", "bench"),
+        ),
+    )
+    .await?;
+    Ok((bus, adapter))
+}

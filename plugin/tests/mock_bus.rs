@@ -77,6 +77,23 @@ impl RawClient {
         }
     }
 
+    /// Asks the gateway for a gateway token (`create-token`) and returns it.
+    async fn create_token(&mut self) -> String {
+        let request_id = self.request_id();
+        let peer_id = self.peer();
+        self.send(&Gw3Message::CreateToken(gw3::CreateToken {
+            domain: Some(Domain::Global),
+            request_id: Some(request_id.clone()),
+            peer_id: Some(peer_id),
+        }))
+        .await;
+        let (_, reply) = self.reply_to(&request_id).await;
+        let Gw3Message::Token(token) = reply else {
+            panic!("create-token answered {reply:?}");
+        };
+        token.token
+    }
+
     /// Connects, says hello as `user` and returns the client with its welcome.
     async fn login(url: &str, user: &str) -> (Self, Welcome) {
         let mut client = Self::connect(url).await;

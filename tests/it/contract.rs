@@ -105,6 +105,32 @@ contract!(
     access_tokens_from_the_welcome_log_in_again_as_the_same_user,
 );
 
+/// Waits for the error answering `request_id` on `peer` and checks its reason URI and how its
+/// reason starts.
+async fn expect_error(
+    peer: &mut RawPeer,
+    request_id: &RequestId,
+    reason_uri: &str,
+    reason_starts: &str,
+) -> ErrorMessage {
+    let reply = peer
+        .expect("the error reply", |m| m.request_id() == Some(request_id))
+        .await;
+    let Gw3Message::Error(error) = reply else {
+        panic!("expected an error, got {reply:?}")
+    };
+    assert_eq!(error.reason_uri.as_deref(), Some(reason_uri), "{error:?}");
+    assert!(
+        error
+            .reason
+            .as_deref()
+            .unwrap_or("")
+            .starts_with(reason_starts),
+        "{error:?}"
+    );
+    error
+}
+
 async fn peer(bus: &ContractBus, user: &str, application: &str) -> RawPeer {
     let mut peer = RawPeer::connect(&bus.url).await;
     peer.login(user, application).await;
@@ -885,25 +911,13 @@ async fn unknown_message_types_are_unhandled_in_their_own_domain(bus: &ContractB
                 .to_string(),
         )
         .await;
-    let reply = client
-        .expect("the error reply", |m| m.request_id() == Some(&request_id))
-        .await;
-    let Gw3Message::Error(error) = reply else {
-        panic!("expected an error, got {reply:?}")
-    };
-    assert_eq!(
-        error.reason_uri.as_deref(),
-        Some(reasons::FAILURE),
-        "{error:?}"
-    );
-    assert!(
-        error
-            .reason
-            .as_deref()
-            .unwrap_or("")
-            .starts_with("Unable to find domain for message"),
-        "{error:?}"
-    );
+    expect_error(
+        &mut client,
+        &request_id,
+        reasons::FAILURE,
+        "Unable to find domain for message",
+    )
+    .await;
     // The connection is still usable.
     client
         .register(vec![method("0", "Contract.StillHere", "", "")])
@@ -1041,25 +1055,13 @@ async fn missing_and_unknown_peer_ids_fail_in_the_message_domain(bus: &ContractB
     // Calling a server that does not exist.
     let (request_id, call) = agm_call_to(client.peer_id.clone(), unknown.clone(), "0", json!({}));
     client.send(&call).await;
-    let reply = client
-        .expect("the call's error", |m| m.request_id() == Some(&request_id))
-        .await;
-    let Gw3Message::Error(error) = reply else {
-        panic!("calling an unknown server must fail: {reply:?}")
-    };
-    assert_eq!(
-        error.reason_uri.as_deref(),
-        Some(reasons::AGM_FAILURE),
-        "{error:?}"
-    );
-    assert!(
-        error
-            .reason
-            .as_deref()
-            .unwrap_or("")
-            .starts_with(&unknown_reason),
-        "{error:?}"
-    );
+    expect_error(
+        &mut client,
+        &request_id,
+        reasons::AGM_FAILURE,
+        &unknown_reason,
+    )
+    .await;
 }
 
 async fn a_second_hello_with_the_same_identity_is_already_seen(bus: &ContractBus) {

@@ -9,16 +9,12 @@
 
 use std::time::{Duration, Instant};
 
-use codemode_adapters::{
-    Bus, Catalogue, MethodInfo,
-    ioconnect::{IoConnectBus, IoConnectConfig},
-};
-use codemode_protocol::gw3::Authentication;
+use codemode_adapters::{Bus, Catalogue, MethodInfo};
 
 use super::{BenchError, PerfRow, Summary, tokens::thousands};
 use crate::{
     catalogue::{CatalogueConfig, CatalogueDelta, PythonCatalogue},
-    mock_bus::{MockBus, MockBusConfig},
+    mock_bus::MockBusConfig,
 };
 
 /// Synthetic apps carry about five methods each.
@@ -38,15 +34,10 @@ pub(super) async fn catalogue_speed(
 
 /// The adapter's catalogue of an in-process mock bus with `apps` synthetic apps.
 async fn snapshot_of_mock_bus(apps: usize) -> Result<Catalogue, BenchError> {
-    let bus = MockBus::start(MockBusConfig {
+    let (bus, adapter) = super::attached_mock_bus(MockBusConfig {
         synthetic_apps: apps,
         ..MockBusConfig::default()
     })
-    .await?;
-    let adapter = IoConnectBus::connect(IoConnectConfig::new(
-        bus.url(),
-        Authentication::secret("bench", "bench"),
-    ))
     .await?;
     let snapshot = Catalogue::clone(&adapter.catalogue());
     adapter.close().await;

@@ -38,7 +38,7 @@ use super::{BenchError, DiscoveryRow, Summary, discovery, discovery_at, render_d
 use crate::{
     catalogue::ListRequest,
     mcp::{McpHttpOptions, start_http},
-    mock_bus::{MockBus, MockBusConfig},
+    mock_bus::MockBusConfig,
     sandbox::{Limits, SandboxConfig, WorkerCommand},
     service::{CodeMode, CodeModeConfig, ExecuteOptions, render_outcome},
 };
@@ -331,15 +331,10 @@ fn mebibytes(bytes: u64) -> String {
 async fn mock_bus_timings(config: &PerfConfig, runs: usize) -> Result<Vec<PerfRow>, BenchError> {
     // 10,000 calls in flight at once are more replies than the default per-connection queue
     // (1,024 batches) holds before the bus drops the reader as a slow consumer.
-    let bus = MockBus::start(MockBusConfig {
+    let (bus, adapter) = super::attached_mock_bus(MockBusConfig {
         outbound_queue: 16_384,
         ..MockBusConfig::default()
     })
-    .await?;
-    let adapter = IoConnectBus::connect(IoConnectConfig::new(
-        bus.url(),
-        Authentication::secret("bench", "bench"),
-    ))
     .await?;
     let mut sandbox = SandboxConfig::new(config.worker.clone());
     sandbox.limits = Limits {

@@ -26,18 +26,14 @@ use std::{fmt::Write as _, sync::Arc, time::Duration};
 
 use codemode_adapters::{
     Bus, CallOptions, IntentInfo, IntentRequest, IntentTarget, MethodInfo, Target,
-    ioconnect::{IoConnectBus, IoConnectConfig},
 };
-use codemode_protocol::{
-    gw3::Authentication,
-    signature::{Param, SigType, parse_signature},
-};
+use codemode_protocol::signature::{Param, SigType, parse_signature};
 use serde_json::{Map, Value, json};
 
 use super::BenchError;
 use crate::{
     catalogue::ListRequest,
-    mock_bus::{MockBus, MockBusConfig},
+    mock_bus::MockBusConfig,
     sandbox::{SandboxConfig, WorkerCommand},
     service::{CodeMode, CodeModeConfig, ExecuteOptions, render_outcome},
 };
@@ -217,16 +213,11 @@ pub async fn tokens(config: &TokensConfig) -> Result<Vec<TokenRow>, BenchError> 
     let mut rows = Vec::new();
     for &apps in &config.apps {
         for &clients in &config.clients {
-            let bus = MockBus::start(MockBusConfig {
+            let (bus, adapter) = super::attached_mock_bus(MockBusConfig {
                 synthetic_apps: apps,
                 crm_clients: clients,
                 ..MockBusConfig::default()
             })
-            .await?;
-            let adapter = IoConnectBus::connect(IoConnectConfig::new(
-                bus.url(),
-                Authentication::secret("bench", "bench"),
-            ))
             .await?;
             let mut sandbox = SandboxConfig::new(config.worker.clone());
             sandbox.workers = 1;

@@ -671,7 +671,7 @@ async fn dropping_the_adapter_without_close_ends_its_connection() {
 /// logs in, as the same user.
 #[tokio::test]
 async fn a_gateway_token_login_reconnects_after_the_token_expired() {
-    use codemode_protocol::gw3::{Authentication, CreateToken, Domain, Gw3Message};
+    use codemode_protocol::gw3::Authentication;
 
     let bus = start(MockBusConfig {
         token_ttl: Duration::from_millis(600),
@@ -679,21 +679,9 @@ async fn a_gateway_token_login_reconnects_after_the_token_expired() {
     })
     .await;
     let (mut parent, _) = super::RawClient::login(&bus.url(), "desktop-user").await;
-    let request_id = parent.request_id();
-    let peer_id = parent.peer();
-    parent
-        .send(&Gw3Message::CreateToken(CreateToken {
-            domain: Some(Domain::Global),
-            request_id: Some(request_id.clone()),
-            peer_id: Some(peer_id),
-        }))
-        .await;
-    let (_, reply) = parent.reply_to(&request_id).await;
-    let Gw3Message::Token(token) = reply else {
-        panic!("create-token answered {reply:?}");
-    };
+    let token = parent.create_token().await;
     let mut config = adapter_config(&bus, "ignored");
-    config.authentication = Authentication::gateway_token(token.token);
+    config.authentication = Authentication::gateway_token(token);
     config.token_refresh_interval = Duration::from_millis(150);
     let adapter = codemode_adapters::ioconnect::IoConnectBus::connect(config)
         .await

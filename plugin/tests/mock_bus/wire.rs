@@ -10,8 +10,8 @@ use codemode::mock_bus::{MalformedFrame, MockBusConfig};
 use codemode_protocol::{
     MethodFlags, MethodId, PeerId, RequestId, SubscriptionId,
     gw3::{
-        Accepted, Authentication, CreateToken, Domain, DropSubscription, ErrorMessage, Gw3Message,
-        Join, Post, Publish, Subscribe, Unregister, Unsubscribe, Yield, reasons,
+        Accepted, Authentication, Domain, DropSubscription, ErrorMessage, Gw3Message, Join, Post,
+        Publish, Subscribe, Unregister, Unsubscribe, Yield, reasons,
     },
 };
 
@@ -481,25 +481,13 @@ async fn a_gateway_token_logs_a_child_in_as_the_creators_user_until_it_expires()
     .await;
     let url = bus.url();
     let (mut parent, welcome) = RawClient::login(&url, "alice").await;
-    let request_id = parent.request_id();
-    let peer = parent.peer();
-    parent
-        .send(&Gw3Message::CreateToken(CreateToken {
-            domain: Some(Domain::Global),
-            request_id: Some(request_id.clone()),
-            peer_id: Some(peer),
-        }))
-        .await;
-    let (_, reply) = parent.reply_to(&request_id).await;
-    let Gw3Message::Token(token) = reply else {
-        panic!("{reply:?}")
-    };
+    let token = parent.create_token().await;
     for application in ["child", "child-again"] {
         let mut child = RawClient::connect(&url).await;
         let reply = child
             .hello_with(
                 identity(application),
-                Authentication::gateway_token(token.token.clone()),
+                Authentication::gateway_token(token.clone()),
             )
             .await;
         let Gw3Message::Welcome(child_welcome) = reply else {
@@ -514,7 +502,7 @@ async fn a_gateway_token_logs_a_child_in_as_the_creators_user_until_it_expires()
     tokio::time::sleep(Duration::from_millis(500)).await;
     let mut late = RawClient::connect(&url).await;
     let reply = late
-        .hello_with(identity("late"), Authentication::gateway_token(token.token))
+        .hello_with(identity("late"), Authentication::gateway_token(token))
         .await;
     assert!(
         matches!(reply, Gw3Message::Error(_)),

@@ -17,15 +17,12 @@ use crate::{
     mock_bus::MockBusConfig,
 };
 
-/// Synthetic apps carry about five methods each.
-const METHODS_PER_SYNTHETIC_APP: usize = 5;
-
 /// Builds and updates the catalogue of a bus with about `methods` methods, `runs` times each.
 pub(super) async fn catalogue_speed(
     methods: usize,
     runs: usize,
 ) -> Result<Vec<PerfRow>, BenchError> {
-    let apps = methods.div_ceil(METHODS_PER_SYNTHETIC_APP);
+    let apps = super::synthetic_apps_for(methods);
     let snapshot = snapshot_of_mock_bus(apps).await?;
     tokio::task::spawn_blocking(move || measure(&snapshot, apps, runs))
         .await

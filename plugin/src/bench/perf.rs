@@ -166,8 +166,7 @@ pub fn render_perf(report: &PerfReport) -> String {
 // Memory
 
 async fn memory(config: &PerfConfig) -> Result<Vec<PerfRow>, BenchError> {
-    // About five methods per synthetic app.
-    let apps = config.rss_methods.div_ceil(5);
+    let apps = super::synthetic_apps_for(config.rss_methods);
     let mut child = Command::new(&config.mock_bus.program)
         .args(&config.mock_bus.args)
         .args(["--listen", "127.0.0.1:0", "--apps", &apps.to_string()])

@@ -126,9 +126,20 @@ async fn walk_the_three_steps(client: &Client) {
     let listing = call(client, "list_python_definitions", json!({})).await;
     assert!(!is_error(&listing), "{}", text(&listing));
     assert!(
-        text(&listing).contains("crm."),
-        "the listing shows the CRM namespace: {}",
+        text(&listing).contains("# "),
+        "the first page lists namespaces: {}",
         text(&listing)
+    );
+    let crm = call(
+        client,
+        "list_python_definitions",
+        json!({"namespace": "crm"}),
+    )
+    .await;
+    assert!(
+        text(&crm).contains("crm.get_clients("),
+        "the CRM namespace lists get_clients: {}",
+        text(&crm)
     );
 
     let search = call(
@@ -483,10 +494,26 @@ async fn the_bearer_token_is_required_when_configured() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_codemode_binary_serves_rmcp_clients_on_stdio() {
+async fn the_codemode_binary_serves_rmcp_clients_on_stdio_as_the_sample_config_starts_it() {
+    // The arguments an MCP client configured from samples/mcp/stdio-mock-bus.json passes
+    // (`codemode` on its PATH is the binary under test).
+    let sample = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../samples/mcp/stdio-mock-bus.json"
+    ))
+    .expect("the sample MCP config exists");
+    let sample: serde_json::Value = serde_json::from_str(&sample).expect("the sample is JSON");
+    let server = &sample["mcpServers"]["codemode-demo"];
+    assert_eq!(server["command"], "codemode");
+    let args: Vec<String> = server["args"]
+        .as_array()
+        .expect("the sample lists args")
+        .iter()
+        .filter_map(|arg| arg.as_str().map(str::to_owned))
+        .collect();
     let (transport, stderr) = TokioChildProcess::builder(
         tokio::process::Command::new(env!("CARGO_BIN_EXE_codemode")).configure(|command| {
-            command.args(["serve", "--mock-bus", "--mcp", "stdio"]);
+            command.args(&args);
         }),
     )
     .stderr(Stdio::piped())

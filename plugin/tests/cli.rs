@@ -279,3 +279,37 @@ fn bus_flags_work_after_the_catalogue_subcommand() {
         assert!(stdout.contains("# crm — CRM"), "{args:?}: {stdout}");
     }
 }
+
+/// `--audit-log` appends one JSON line per snippet: the code, the outcome and every bus call.
+#[test]
+fn the_audit_log_records_each_snippet_with_its_calls() {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("audit-log");
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let log = dir.join("audit.jsonl");
+    let _ = std::fs::remove_file(&log);
+    let snippet = repo().join("samples/examples/amelia_adviser.py");
+    let log_arg = log.to_string_lossy().into_owned();
+    let snippet_arg = snippet.to_string_lossy().into_owned();
+    for _ in 0..2 {
+        let output = codemode(&["exec", "--mock-bus", "--audit-log", &log_arg, &snippet_arg]);
+        assert!(output.status.success(), "{}", text(&output.stderr));
+    }
+    let lines: Vec<Value> = std::fs::read_to_string(&log)
+        .expect("the audit log is written")
+        .lines()
+        .map(|line| serde_json::from_str(line).expect("each line is JSON"))
+        .collect();
+    assert_eq!(lines.len(), 2, "one line per snippet, appended: {lines:?}");
+    let code = std::fs::read_to_string(&snippet).expect("the example");
+    for line in &lines {
+        assert_eq!(line["code"], code.as_str());
+        assert_eq!(line["ok"], true);
+        let calls = line["calls"].as_array().expect("calls");
+        assert!(
+            calls
+                .iter()
+                .any(|call| call["function"] == "crm.get_clients"),
+            "{line}"
+        );
+    }
+}

@@ -225,7 +225,7 @@ fn an_ambiguous_raise_gives_the_snippet_its_choices_and_agent_errors_are_typed()
         "ctx = {'type': 'fdc3.instrument', 'name': 'Apple', 'id': {'ticker': 'AAPL'}}\n\
          try:\n    intents.view_instrument(ctx)\n    result = 'resolved without a choice'\n\
          except IntentNotResolvedError as error:\n\
-         \x20   running = [c for c in error.context['choices'] if c['instance']]\n\
+         \x20   running = [c for c in error.choices if c['instance']]\n\
          \x20   chosen = intents.view_instrument(ctx, **running[0])\n\
          \x20   try:\n\
          \x20       raise_intent('ViewChart', ctx, target={'app': 'no-such-app'})\n\

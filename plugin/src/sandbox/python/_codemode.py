@@ -47,9 +47,16 @@ class InvocationFailedError(BusError):
 
 
 class IntentNotResolvedError(BusError):
-    """No handler could take the intent."""
+    """No handler could take the intent. When several could (an ambiguous raise), `choices`
+    lists them as `{"app", "instance"}` dicts: raise again with one of them."""
 
     kind = "intent_not_resolved"
+
+    @property
+    def choices(self):
+        context = self.context if isinstance(self.context, dict) else {}
+        choices = context.get("choices")
+        return list(choices) if isinstance(choices, list) else []
 
 
 class BusTimeoutError(BusError, TimeoutError):

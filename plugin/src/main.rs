@@ -99,7 +99,7 @@ fn main() -> anyhow::Result<ExitCode> {
         .enable_all()
         .build()
         .context("starting the async runtime")?;
-    runtime.block_on(async {
+    let outcome = runtime.block_on(async {
         match cli.command {
             Command::Serve(args) => cli::run_serve(args).await.map(|()| ExitCode::SUCCESS),
             Command::Demo(args) => demo::run_demo(args).await.map(|()| ExitCode::SUCCESS),
@@ -123,8 +123,15 @@ fn main() -> anyhow::Result<ExitCode> {
                 bench_cli::run_perf(args).await.map(|()| ExitCode::SUCCESS)
             }
         }
-    })
+    });
+    // Dropping the runtime would wait for every blocking task, such as a read of stdin that
+    // never returns (MCP over stdio after Ctrl-C or SIGTERM): give them a moment, then exit.
+    runtime.shutdown_timeout(SHUTDOWN_GRACE);
+    outcome
 }
+
+/// How long the process waits for its tasks to finish after its work is done.
+const SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_secs(2);
 
 #[expect(
     clippy::print_stdout,

@@ -89,6 +89,9 @@ use self::{
 };
 
 /// How to run a mock bus; [`MockBusConfig::default`] gives a bus on a free loopback port with
+/// How long [`MockBusHandle::shutdown`] waits for the bus's tasks to finish.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(3);
+
 /// the sample apps and no synthetic apps.
 #[derive(Debug, Clone)]
 pub struct MockBusConfig {
@@ -446,7 +449,19 @@ impl MockBusHandle {
         // while still owning it is fine; `Drop` cancels again, which is harmless.
         self.runtime.shutdown.cancel();
         self.runtime.tracker.close();
-        self.runtime.tracker.wait().await;
+        // Every task watches the cancellation; one stuck in a write to a peer that stopped
+        // reading must not hold the shutdown forever.
+        if tokio::time::timeout(SHUTDOWN_GRACE, self.runtime.tracker.wait())
+            .await
+            .is_err()
+        {
+            tracing::warn!(
+                address = %self.local_addr,
+                tasks = self.runtime.tracker.len(),
+                "mock bus stopped with tasks still running after {SHUTDOWN_GRACE:?}"
+            );
+            return;
+        }
         tracing::info!(address = %self.local_addr, "mock bus stopped");
     }
 }

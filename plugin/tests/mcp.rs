@@ -799,3 +799,41 @@ async fn initialize_status(url: &str, origin: Option<&str>, authorization: Optio
         .status()
         .as_u16()
 }
+
+/// Regression: after SIGTERM, `serve --mcp stdio` waited for its blocked read of stdin (which an
+/// MCP client keeps open) before exiting; the runtime now gives blocking tasks a short grace.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stdio_serve_exits_on_sigterm_while_its_client_keeps_stdin_open() {
+    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_codemode"))
+        .args(["serve", "--mock-bus", "--mcp", "stdio"])
+        .env("RUST_LOG", "info")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("codemode serve starts");
+    let _open_stdin = child.stdin.take().expect("stdin");
+    let stderr = StderrTail::collect(child.stderr.take().expect("stderr"));
+    for _ in 0..500 {
+        if stderr.text().contains("serving MCP on stdio") {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(
+        stderr.text().contains("serving MCP on stdio"),
+        "the server starts{stderr}"
+    );
+    let pid = child.id().expect("codemode serve is running").to_string();
+    let terminated = std::process::Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .expect("run kill");
+    assert!(terminated.success());
+    let status = tokio::time::timeout(Duration::from_secs(20), child.wait())
+        .await
+        .unwrap_or_else(|_| panic!("codemode serve still runs 20 s after SIGTERM{stderr}"))
+        .expect("wait for codemode serve");
+    assert!(status.success(), "{status}{stderr}");
+}

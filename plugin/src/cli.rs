@@ -489,13 +489,18 @@ pub(crate) async fn run_catalogue(args: CatalogueArgs) -> anyhow::Result<()> {
 /// Runs `codemode serve` until Ctrl-C (or, on stdio, until the client closes stdin). The bus
 /// is left cleanly (FDC3: `WCP6Goodbye`) however serving ends.
 pub(crate) async fn run_serve(args: ServeArgs) -> anyhow::Result<()> {
+    let mut signals = ShutdownSignals::listen();
     let attached = attach(&args.bus).await?;
-    let served = serve_attached(&args, &attached).await;
+    let served = serve_attached(&args, &attached, &mut signals).await;
     attached.close().await;
     served
 }
 
-async fn serve_attached(args: &ServeArgs, attached: &Attached) -> anyhow::Result<()> {
+async fn serve_attached(
+    args: &ServeArgs,
+    attached: &Attached,
+    signals: &mut ShutdownSignals,
+) -> anyhow::Result<()> {
     let service = Arc::clone(&attached.service);
     if let Err(error) = service.warm_up().await {
         tracing::warn!(%error, "sandbox workers did not start ahead of time; they start on the first snippet");
@@ -520,7 +525,7 @@ async fn serve_attached(args: &ServeArgs, attached: &Attached) -> anyhow::Result
                 served = codemode::mcp::serve_stdio(Arc::clone(&service)) => {
                     served.context("serving MCP on stdio")?;
                 }
-                signal = shutdown_signal() => tracing::info!("{signal}: shutting down"),
+                signal = signals.recv() => tracing::info!("{signal}: shutting down"),
             }
         }
         McpTransport::Http => {
@@ -533,7 +538,7 @@ async fn serve_attached(args: &ServeArgs, attached: &Attached) -> anyhow::Result
             options
                 .allowed_origins
                 .extend(attached.config.allowed_origins.iter().cloned());
-            serve_http_until_shutdown(Arc::clone(&service), options).await?;
+            serve_http_until_shutdown(Arc::clone(&service), options, signals).await?;
         }
         McpTransport::None => {
             if !on_bus {
@@ -544,7 +549,7 @@ async fn serve_attached(args: &ServeArgs, attached: &Attached) -> anyhow::Result
             tracing::info!(
                 "no MCP transport; serving the Code Mode methods on the bus until Ctrl-C or SIGTERM"
             );
-            let signal = shutdown_signal().await;
+            let signal = signals.recv().await;
             tracing::info!("{signal}: shutting down");
         }
     }
@@ -575,45 +580,68 @@ async fn register_bus_methods(service: &Arc<CodeMode>, required: bool) -> anyhow
     }
 }
 
-/// Waits for Ctrl-C (SIGINT) or SIGTERM (what io.Desktop, systemd and process managers send)
-/// and names the one that came. If a handler cannot be installed, waits for the other.
-pub(crate) async fn shutdown_signal() -> &'static str {
+/// Ctrl-C (SIGINT) and SIGTERM (what io.Connect Desktop, systemd and process managers send),
+/// listened for from the moment this is created: create it before printing a ready line, or a
+/// signal sent right after that line can be lost (a process started with SIGINT ignored, as
+/// background jobs of a non-interactive shell are, would drop it).
+pub(crate) struct ShutdownSignals {
     #[cfg(unix)]
-    {
-        use tokio::signal::unix::{SignalKind, signal};
-        let mut terminate = match signal(SignalKind::terminate()) {
-            Ok(terminate) => Some(terminate),
-            Err(error) => {
-                tracing::warn!(%error, "cannot listen for SIGTERM; Ctrl-C still stops codemode");
-                None
-            }
-        };
-        let sigterm = async {
-            match terminate.as_mut() {
-                Some(terminate) => {
-                    terminate.recv().await;
+    interrupt: Option<tokio::signal::unix::Signal>,
+    #[cfg(unix)]
+    terminate: Option<tokio::signal::unix::Signal>,
+}
+
+impl ShutdownSignals {
+    /// Starts listening. A signal that cannot be listened for is logged and left out.
+    pub(crate) fn listen() -> Self {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{SignalKind, signal};
+            let listen = |kind: SignalKind, name: &str| match signal(kind) {
+                Ok(listener) => Some(listener),
+                Err(error) => {
+                    tracing::warn!(%error, "cannot listen for {name}");
+                    None
                 }
-                None => std::future::pending().await,
+            };
+            Self {
+                interrupt: listen(SignalKind::interrupt(), "Ctrl-C (SIGINT)"),
+                terminate: listen(SignalKind::terminate(), "SIGTERM"),
             }
-        };
-        tokio::select! {
-            interrupted = tokio::signal::ctrl_c() => {
-                if let Err(error) = interrupted {
-                    tracing::warn!(%error, "cannot listen for Ctrl-C; waiting for SIGTERM");
-                    std::future::pending::<()>().await;
-                }
-                "Ctrl-C"
-            }
-            () = sigterm => "SIGTERM",
+        }
+        #[cfg(not(unix))]
+        {
+            Self {}
         }
     }
-    #[cfg(not(unix))]
-    {
-        if let Err(error) = tokio::signal::ctrl_c().await {
-            tracing::warn!(%error, "cannot listen for Ctrl-C");
-            std::future::pending::<()>().await;
+
+    /// Waits for either signal and names the one that came.
+    pub(crate) async fn recv(&mut self) -> &'static str {
+        #[cfg(unix)]
+        {
+            async fn next(listener: Option<&mut tokio::signal::unix::Signal>) {
+                match listener {
+                    Some(listener) => {
+                        if listener.recv().await.is_none() {
+                            std::future::pending::<()>().await;
+                        }
+                    }
+                    None => std::future::pending::<()>().await,
+                }
+            }
+            tokio::select! {
+                () = next(self.interrupt.as_mut()) => "Ctrl-C",
+                () = next(self.terminate.as_mut()) => "SIGTERM",
+            }
         }
-        "Ctrl-C"
+        #[cfg(not(unix))]
+        {
+            if let Err(error) = tokio::signal::ctrl_c().await {
+                tracing::warn!(%error, "cannot listen for Ctrl-C");
+                std::future::pending::<()>().await;
+            }
+            "Ctrl-C"
+        }
     }
 }
 
@@ -622,6 +650,7 @@ pub(crate) async fn shutdown_signal() -> &'static str {
 async fn serve_http_until_shutdown(
     service: Arc<CodeMode>,
     options: codemode::mcp::McpHttpOptions,
+    signals: &mut ShutdownSignals,
 ) -> anyhow::Result<()> {
     let server = codemode::mcp::start_http(service, options)
         .await
@@ -629,7 +658,7 @@ async fn serve_http_until_shutdown(
     let url = format!("http://{}/mcp", server.local_addr());
     tracing::info!(%url, "serving MCP over streamable HTTP");
     print_ready_line(&url);
-    let signal = shutdown_signal().await;
+    let signal = signals.recv().await;
     tracing::info!("{signal}: shutting down");
     server
         .shutdown()

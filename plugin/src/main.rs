@@ -146,6 +146,7 @@ async fn run_bench_discovery(args: DiscoveryArgs) -> anyhow::Result<()> {
 }
 
 async fn run_mock_bus(args: MockBusArgs) -> anyhow::Result<()> {
+    let mut signals = cli::ShutdownSignals::listen();
     let config = MockBusConfig {
         listen: Some(args.listen),
         synthetic_apps: args.apps,
@@ -158,7 +159,7 @@ async fn run_mock_bus(args: MockBusArgs) -> anyhow::Result<()> {
         .await
         .context("starting the mock bus")?;
     print_ready_line(&bus.url());
-    let signal = cli::shutdown_signal().await;
+    let signal = signals.recv().await;
     tracing::info!("{signal}: shutting down");
     bus.shutdown().await;
     Ok(())

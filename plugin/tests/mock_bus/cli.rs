@@ -26,10 +26,17 @@ fn help_lists_the_mock_bus_subcommand() {
     assert!(text.contains("mock-bus"), "{text}");
 }
 
+/// Also a regression test: started the way a non-interactive shell starts background jobs
+/// (SIGINT ignored), the bus used to listen for Ctrl-C only after printing its URL, so a SIGINT
+/// sent right after that line was lost and the bus never stopped (seen in a CI-like run).
 #[tokio::test]
 async fn mock_bus_prints_its_url_serves_and_stops_on_ctrl_c() {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_codemode"))
-        .args(["mock-bus", "--listen", "127.0.0.1:0", "--apps", "5"])
+    let mut child = Command::new("sh")
+        .args([
+            "-c",
+            "trap '' INT; exec \"$0\" mock-bus --listen 127.0.0.1:0 --apps 5",
+            env!("CARGO_BIN_EXE_codemode"),
+        ])
         .env("RUST_LOG", "warn")
         .stdout(Stdio::piped())
         .stderr(Stdio::null())

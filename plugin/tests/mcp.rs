@@ -709,28 +709,37 @@ async fn the_codemode_binary_serves_http_on_loopback_behind_a_bearer_token() {
     client.cancel().await.expect("client closes");
 
     // What io.Connect Desktop and process managers send: SIGTERM stops it cleanly.
+    terminate_cleanly(&mut child, &stderr).await;
+    assert!(
+        wait_for_log(&stderr, "SIGTERM: shutting down").await,
+        "the shutdown is logged{stderr}"
+    );
+}
+
+/// Sends SIGTERM to `child` and expects a successful exit within 20 s.
+async fn terminate_cleanly(child: &mut tokio::process::Child, stderr: &StderrTail) {
     let pid = child.id().expect("codemode serve is running").to_string();
     let terminated = std::process::Command::new("kill")
         .args(["-TERM", &pid])
         .status()
         .expect("run kill");
     assert!(terminated.success());
-    let status = tokio::time::timeout(Duration::from_secs(30), child.wait())
+    let status = tokio::time::timeout(Duration::from_secs(20), child.wait())
         .await
-        .unwrap_or_else(|_| panic!("codemode serve stops on SIGTERM{stderr}"))
+        .unwrap_or_else(|_| panic!("codemode serve still runs 20 s after SIGTERM{stderr}"))
         .expect("wait for codemode serve");
     assert!(status.success(), "{status}{stderr}");
-    // The stderr reader may still be draining the pipe.
-    for _ in 0..100 {
-        if stderr.text().contains("SIGTERM: shutting down") {
-            break;
+}
+
+/// Whether `needle` shows up on the child's stderr within 10 s.
+async fn wait_for_log(stderr: &StderrTail, needle: &str) -> bool {
+    for _ in 0..500 {
+        if stderr.text().contains(needle) {
+            return true;
         }
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
-    assert!(
-        stderr.text().contains("SIGTERM: shutting down"),
-        "the shutdown is logged{stderr}"
-    );
+    false
 }
 
 /// The last few kilobytes a child wrote to stderr, for failure messages.
@@ -815,25 +824,9 @@ async fn stdio_serve_exits_on_sigterm_while_its_client_keeps_stdin_open() {
         .expect("codemode serve starts");
     let _open_stdin = child.stdin.take().expect("stdin");
     let stderr = StderrTail::collect(child.stderr.take().expect("stderr"));
-    for _ in 0..500 {
-        if stderr.text().contains("serving MCP on stdio") {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
     assert!(
-        stderr.text().contains("serving MCP on stdio"),
+        wait_for_log(&stderr, "serving MCP on stdio").await,
         "the server starts{stderr}"
     );
-    let pid = child.id().expect("codemode serve is running").to_string();
-    let terminated = std::process::Command::new("kill")
-        .args(["-TERM", &pid])
-        .status()
-        .expect("run kill");
-    assert!(terminated.success());
-    let status = tokio::time::timeout(Duration::from_secs(20), child.wait())
-        .await
-        .unwrap_or_else(|_| panic!("codemode serve still runs 20 s after SIGTERM{stderr}"))
-        .expect("wait for codemode serve");
-    assert!(status.success(), "{status}{stderr}");
+    terminate_cleanly(&mut child, &stderr).await;
 }

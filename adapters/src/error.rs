@@ -152,16 +152,16 @@ impl BusError {
     pub fn standard_reason(&self) -> Option<&str> {
         match self {
             Self::IntentNotResolved { reason, .. }
-                if ResolveError::from_wire(reason).is_standard() =>
+                if ResolveError::ALL.contains(&reason.as_str()) =>
             {
                 Some(reason)
             }
             Self::IntentResultFailed { reason, .. }
-                if ResultError::from_wire(reason).is_standard() =>
+                if ResultError::ALL.contains(&reason.as_str()) =>
             {
                 Some(reason)
             }
-            Self::OpenFailed { reason, .. } if OpenError::from_wire(reason).is_standard() => {
+            Self::OpenFailed { reason, .. } if OpenError::ALL.contains(&reason.as_str()) => {
                 Some(reason)
             }
             _ => None,

@@ -135,7 +135,10 @@ impl IoConnectBus {
         target: &Target,
         wait: Duration,
     ) -> Result<Vec<Endpoint>, BusError> {
-        let deadline = far_deadline(wait);
+        let deadline = Instant::from_std(codemode_protocol::correlation::saturating_deadline(
+            std::time::Instant::now(),
+            wait,
+        ));
         let mut generations = self.shared.generation.subscribe();
         loop {
             let offered = self
@@ -174,13 +177,6 @@ impl IoConnectBus {
             }
         }
     }
-}
-
-/// The deadline `wait` from now, saturating at a century instead of overflowing.
-fn far_deadline(wait: Duration) -> Instant {
-    let now = Instant::now();
-    now.checked_add(wait.min(Duration::from_hours(100 * 365 * 24)))
-        .unwrap_or(now + Duration::from_hours(24))
 }
 
 fn best(mut endpoints: Vec<Endpoint>) -> Option<Endpoint> {

@@ -16,7 +16,7 @@
 use std::{
     collections::BTreeMap,
     sync::{Arc, RwLock},
-    time::{Duration, Instant, SystemTime, UNIX_EPOCH},
+    time::{Duration, Instant},
 };
 
 use async_trait::async_trait;
@@ -281,11 +281,7 @@ impl BusHost {
                 apps.push(server.application.clone());
             }
         }
-        let now_ms = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map_or(0, |elapsed| {
-                u64::try_from(elapsed.as_millis()).unwrap_or(u64::MAX)
-            });
+        let now_ms = crate::service::unix_ms_now();
         Departed {
             python_name: spec.python_name.clone(),
             wire_name: method.to_owned(),

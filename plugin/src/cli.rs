@@ -489,8 +489,9 @@ pub(crate) async fn run_catalogue(args: CatalogueArgs) -> anyhow::Result<()> {
 /// Runs `codemode serve` until Ctrl-C (or, on stdio, until the client closes stdin). The bus
 /// is left cleanly (FDC3: `WCP6Goodbye`) however serving ends.
 pub(crate) async fn run_serve(args: ServeArgs) -> anyhow::Result<()> {
-    let mut signals = ShutdownSignals::listen();
     let attached = attach(&args.bus).await?;
+    // After attaching (Ctrl-C still ends a slow connect), before any ready line.
+    let mut signals = ShutdownSignals::listen();
     let served = serve_attached(&args, &attached, &mut signals).await;
     attached.close().await;
     served

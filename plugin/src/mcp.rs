@@ -33,7 +33,7 @@ use tokio_util::sync::CancellationToken;
 use crate::service::CodeMode;
 
 pub use http::McpHttpServer;
-pub use tools::McpServer;
+pub use tools::{INSTRUCTIONS, McpServer};
 
 /// The path of the streamable HTTP endpoint.
 pub const MCP_PATH: &str = "/mcp";

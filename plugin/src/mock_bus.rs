@@ -88,10 +88,10 @@ use self::{
     server::ServerLimits,
 };
 
-/// How to run a mock bus; [`MockBusConfig::default`] gives a bus on a free loopback port with
 /// How long [`MockBusHandle::shutdown`] waits for the bus's tasks to finish.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(3);
 
+/// How to run a mock bus; [`MockBusConfig::default`] gives a bus on a free loopback port with
 /// the sample apps and no synthetic apps.
 #[derive(Debug, Clone)]
 pub struct MockBusConfig {

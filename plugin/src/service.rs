@@ -324,9 +324,7 @@ impl CodeMode {
 
     fn audit(&self, code: &str, outcome: &Outcome) {
         let Some(audit) = &self.audit else { return };
-        let at_ms = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map_or(0, |elapsed| elapsed.as_millis());
+        let at_ms = unix_ms_now();
         let line = json!({
             "at_ms": at_ms,
             "code": code,
@@ -472,7 +470,8 @@ fn version_of(catalogue: &PythonCatalogue) -> Version {
     }
 }
 
-fn unix_ms_now() -> u64 {
+/// Milliseconds since the Unix epoch (0 if the clock is before it).
+pub(crate) fn unix_ms_now() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |elapsed| {

@@ -190,6 +190,37 @@ async fn walk_the_three_steps(client: &Client) {
     );
 }
 
+/// The token benchmark's code-mode arm counts the tool definitions and instructions the server
+/// really sends: its copy must match `tools/list` (names, descriptions, input schemas).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_token_benchmark_counts_the_tool_definitions_the_server_sends() {
+    let fixture = Fixture::start(0).await;
+    let client = pipe_client(&fixture).await;
+    let listed = client.list_tools(None).await.expect("tools/list");
+    let real: Vec<Value> = listed
+        .tools
+        .iter()
+        .map(|tool| {
+            let mut schema = (*tool.input_schema).clone();
+            schema.remove("$schema");
+            schema.remove("title");
+            json!({
+                "name": tool.name,
+                "description": tool.description,
+                "input_schema": schema,
+            })
+        })
+        .collect();
+    assert_eq!(Value::Array(real), codemode::bench::code_mode_tools());
+    let instructions = client
+        .peer_info()
+        .and_then(|info| info.instructions.clone())
+        .unwrap_or_default();
+    assert_eq!(instructions, codemode::bench::CODE_MODE_INSTRUCTIONS);
+    client.cancel().await.expect("client closes");
+    fixture.stop().await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn tools_list_fits_in_1000_o200k_tokens_whatever_the_catalogue_size() {
     let small = Fixture::start(0).await;

@@ -42,6 +42,14 @@ async fn wait_until(what: &str, mut done: impl FnMut() -> bool) {
 }
 
 async fn start(synthetic_apps: usize) -> (MockBusHandle, CodeMode) {
+    start_with(synthetic_apps, |_| {}).await
+}
+
+/// Like [`start`], with `configure` applied to the service's configuration first.
+async fn start_with(
+    synthetic_apps: usize,
+    configure: impl FnOnce(&mut CodeModeConfig),
+) -> (MockBusHandle, CodeMode) {
     let bus = MockBus::start(MockBusConfig {
         synthetic_apps,
         ..MockBusConfig::default()
@@ -56,8 +64,22 @@ async fn start(synthetic_apps: usize) -> (MockBusHandle, CodeMode) {
     sandbox.workers = 1;
     let mut config = CodeModeConfig::new(sandbox);
     config.call_timeout = Duration::from_secs(5);
+    configure(&mut config);
     let service = CodeMode::new(Arc::new(adapter), config).expect("service starts");
     (bus, service)
+}
+
+/// Options that record every bus call's report into `reports`.
+fn recording(reports: &Arc<Mutex<Vec<CallReport>>>) -> ExecuteOptions {
+    let sink = Arc::clone(reports);
+    ExecuteOptions {
+        observer: Some(Arc::new(move |report: &CallReport| {
+            if let Ok(mut reports) = sink.lock() {
+                reports.push(report.clone());
+            }
+        })),
+        ..ExecuteOptions::default()
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -167,20 +189,12 @@ async fn gather_runs_bus_calls_concurrently_and_reports_each_call() {
     let (bus, service) = start(0).await;
     bus.set_latency("CRM.GetClient", Duration::from_millis(200));
     let reports: Arc<Mutex<Vec<CallReport>>> = Arc::default();
-    let sink = Arc::clone(&reports);
     let outcome = service
         .execute(
             "ids = [c['id'] for c in crm.get_clients(adviser='M Carter')['clients'][:8]]\n\
              found = gather(*[crm.get_client(client_id=i) for i in ids])\n\
              result = len(found)",
-            ExecuteOptions {
-                observer: Some(Arc::new(move |report: &CallReport| {
-                    if let Ok(mut reports) = sink.lock() {
-                        reports.push(report.clone());
-                    }
-                })),
-                ..ExecuteOptions::default()
-            },
+            recording(&reports),
         )
         .await;
     assert!(outcome.ok, "{}", render_outcome(&outcome));
@@ -282,20 +296,12 @@ async fn a_call_to_a_function_whose_app_left_names_the_app_and_makes_no_bus_call
 
     // A call pre-flight cannot see is refused by the host, still without a bus call.
     let reports: Arc<Mutex<Vec<CallReport>>> = Arc::default();
-    let sink = Arc::clone(&reports);
     let outcome = service
         .execute(
             "f = getattr(crm, 'get_clients')\n\
              try:\n    f(adviser='M Carter')\n    result = 'called'\n\
              except MethodNotFoundError as error:\n    result = str(error)",
-            ExecuteOptions {
-                observer: Some(Arc::new(move |report: &CallReport| {
-                    if let Ok(mut reports) = sink.lock() {
-                        reports.push(report.clone());
-                    }
-                })),
-                ..ExecuteOptions::default()
-            },
+            recording(&reports),
         )
         .await;
     assert!(outcome.ok, "{}", render_outcome(&outcome));
@@ -384,19 +390,11 @@ async fn a_bus_change_that_leaves_the_functions_alone_keeps_the_sandbox_function
 /// (`--max-timeout-seconds`), never beyond.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_requested_timeout_is_capped_by_the_configured_maximum() {
-    let bus = MockBus::start(MockBusConfig::default())
-        .await
-        .expect("mock bus starts");
-    let adapter = connect(&bus).await;
-    let mut sandbox = SandboxConfig::new(WorkerCommand::new(
-        env!("CARGO_BIN_EXE_codemode-sandbox-worker"),
-        Vec::<String>::new(),
-    ));
-    sandbox.workers = 1;
-    sandbox.limits.wall_time = Duration::from_millis(500);
-    let mut config = CodeModeConfig::new(sandbox);
-    config.max_timeout = Duration::from_secs(1);
-    let service = CodeMode::new(Arc::new(adapter), config).expect("service starts");
+    let (bus, service) = start_with(0, |config| {
+        config.sandbox.limits.wall_time = Duration::from_millis(500);
+        config.max_timeout = Duration::from_secs(1);
+    })
+    .await;
     let spin = "while True:\n    pass";
     let asked_too_much = service
         .execute(

@@ -236,7 +236,7 @@ impl<T> PendingTable<T> {
 const LONGEST_WAIT: Duration = Duration::from_hours(100 * 365 * 24);
 
 /// `now + timeout`, saturating at [`LONGEST_WAIT`] instead of overflowing.
-fn saturating_deadline(now: Instant, timeout: Duration) -> Instant {
+pub fn saturating_deadline(now: Instant, timeout: Duration) -> Instant {
     now.checked_add(timeout.min(LONGEST_WAIT))
         .or_else(|| now.checked_add(Duration::from_hours(24)))
         .unwrap_or(now)

@@ -175,7 +175,8 @@ impl PeerTable {
                 for id in &removed.methods {
                     peer.remove_method(id);
                 }
-                if peer.methods.len() < before {
+                // Give memory back only when most of it is unused, not on every removal.
+                if peer.methods.capacity() > 2 * peer.methods.len() {
                     peer.methods.shrink_to_fit();
                 }
                 before != peer.methods.len()

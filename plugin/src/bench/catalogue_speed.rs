@@ -24,7 +24,7 @@ pub(super) async fn catalogue_speed(
 ) -> Result<Vec<PerfRow>, BenchError> {
     let apps = super::synthetic_apps_for(methods);
     let snapshot = snapshot_of_mock_bus(apps).await?;
-    tokio::task::spawn_blocking(move || measure(&snapshot, apps, runs))
+    tokio::task::spawn_blocking(move || measure(&snapshot, runs))
         .await
         .map_err(|error| BenchError::Scenario(format!("catalogue benchmark task: {error}")))?
 }
@@ -42,7 +42,7 @@ async fn snapshot_of_mock_bus(apps: usize) -> Result<Catalogue, BenchError> {
     Ok(snapshot)
 }
 
-fn measure(snapshot: &Catalogue, apps: usize, runs: usize) -> Result<Vec<PerfRow>, BenchError> {
+fn measure(snapshot: &Catalogue, runs: usize) -> Result<Vec<PerfRow>, BenchError> {
     let config = CatalogueConfig::default();
     // Warm the tokenizer's tables and the allocator.
     drop(PythonCatalogue::build(snapshot, config.clone()));
@@ -115,7 +115,7 @@ fn measure(snapshot: &Catalogue, apps: usize, runs: usize) -> Result<Vec<PerfRow
 
     let size = format!(
         "{} apps, {} methods, {} functions",
-        thousands(apps + 8),
+        thousands(applications(snapshot)),
         thousands(snapshot.methods.len()),
         thousands(functions)
     );
@@ -204,4 +204,20 @@ fn replace_methods(snapshot: &mut Catalogue, names: &[String], methods: &[Method
     snapshot
         .methods
         .sort_by(|left, right| left.name.cmp(&right.name));
+}
+
+/// How many applications serve the snapshot's methods (samples and synthetic apps).
+fn applications(snapshot: &Catalogue) -> usize {
+    snapshot
+        .methods
+        .iter()
+        .flat_map(|method| &method.servers)
+        .filter_map(|server| {
+            server
+                .identity
+                .get("application")
+                .and_then(|name| name.as_str())
+        })
+        .collect::<std::collections::BTreeSet<_>>()
+        .len()
 }

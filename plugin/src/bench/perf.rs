@@ -842,7 +842,9 @@ async fn call_overhead(config: &PerfConfig, runs: usize) -> PerfRow {
             target: TARGET.into(),
             met: Some(report.call_overhead_us <= 50.0),
             note: format!(
-                "(median of 100 calls to an instant host − median of the same loop without                  calls) / 100, through the warm pool, {} runs each; trivial round trip on the                  same pool {:.0} µs p50",
+                "(median of 100 calls to an instant host − median of the same loop without calls) \
+                 / 100, through the warm pool, {} runs each; trivial round trip on the same pool \
+                 {:.0} µs p50",
                 report.iterations, report.trivial_p50_us
             ),
         },

@@ -832,12 +832,8 @@ pub fn code_mode_tools() -> Value {
 }
 
 /// The instructions the MCP server sends at initialization, which clients add to the system
-/// prompt: counted in every code-mode request. A test compares this copy with the server's.
-pub const CODE_MODE_INSTRUCTIONS: &str = "Desktop apps' methods and intents are Python functions. \
-1) list_python_definitions finds them (query= searches). \
-2) get_python_definitions gives typed stubs for the names you will call. \
-3) execute_python_code runs one snippet on the device: do every call and filter there, \
-then assign `result` or print(); only that comes back.";
+/// prompt: counted in every code-mode request.
+pub use crate::mcp::INSTRUCTIONS as CODE_MODE_INSTRUCTIONS;
 
 // ---------------------------------------------------------------------------------------------
 // Classic side

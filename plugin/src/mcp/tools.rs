@@ -28,7 +28,8 @@ use crate::{
 };
 
 /// What the server tells the client about the three steps (sent once per session).
-const INSTRUCTIONS: &str = "Desktop apps' methods and intents are Python functions. \
+/// The server instructions, which clients add to the system prompt.
+pub const INSTRUCTIONS: &str = "Desktop apps' methods and intents are Python functions. \
 1) list_python_definitions finds them (query= searches). \
 2) get_python_definitions gives typed stubs for the names you will call. \
 3) execute_python_code runs one snippet on the device: do every call and filter there, \

@@ -323,15 +323,9 @@ impl Engine {
     pub fn run(&mut self, request: &RunRequest) -> RunReport {
         let started = Instant::now();
         let limits = &request.limits;
-        if request.source.len() > limits.max_source_bytes {
-            let detail = format!("the snippet has {} bytes", request.source.len());
+        if let Some(error) = SnippetError::oversized_source(&request.source, limits) {
             return RunReport {
-                outcome: Outcome::failed(SnippetError::limit(
-                    ErrorPhase::Preflight,
-                    LimitKind::SourceSize,
-                    limits,
-                    &detail,
-                )),
+                outcome: Outcome::failed(error),
                 recycle: None,
             };
         }

@@ -108,6 +108,18 @@ impl SnippetError {
         }
     }
 
+    /// The source-size limit's error, if `source` is over it.
+    pub fn oversized_source(source: &str, limits: &Limits) -> Option<Self> {
+        (source.len() > limits.max_source_bytes).then(|| {
+            Self::limit(
+                ErrorPhase::Preflight,
+                LimitKind::SourceSize,
+                limits,
+                &format!("the snippet has {} bytes", source.len()),
+            )
+        })
+    }
+
     /// The error for an exceeded limit: "wall time limit of 30 s exceeded".
     pub fn limit(phase: ErrorPhase, kind: LimitKind, limits: &Limits, context: &str) -> Self {
         let value = limits.describe(kind);

@@ -604,16 +604,7 @@ impl Inner {
 /// here so an oversized source never takes a worker, and one over [`MAX_FRAME_BYTES`] never
 /// kills one (the worker rejects such a frame and exits).
 fn oversized_source(source: &str, limits: &Limits) -> Option<Outcome> {
-    if source.len() <= limits.max_source_bytes {
-        return None;
-    }
-    let detail = format!("the snippet has {} bytes", source.len());
-    Some(Outcome::failed(SnippetError::limit(
-        ErrorPhase::Preflight,
-        LimitKind::SourceSize,
-        limits,
-        &detail,
-    )))
+    SnippetError::oversized_source(source, limits).map(Outcome::failed)
 }
 
 fn finish_records(records: Vec<(CallRecord, Instant)>) -> Vec<CallRecord> {

@@ -19,6 +19,22 @@ fn quick(timeout_ms: u64) -> CallOptions {
     }
 }
 
+/// The adapter still reaches the CRM (the call goes out on the new connection).
+async fn assert_calls_work_after_reconnecting(
+    adapter: &codemode_adapters::ioconnect::IoConnectBus,
+) {
+    let result = adapter
+        .invoke_one(
+            "CRM.GetClient",
+            args(json!({"clientId": "c-001"})),
+            &Target::Best,
+            CallOptions::default(),
+        )
+        .await
+        .expect("works after reconnecting");
+    assert_eq!(result["client"]["name"], "Amelia Reid");
+}
+
 async fn wait_for_event(
     events: &mut tokio::sync::broadcast::Receiver<BusEvent>,
     wanted: impl Fn(&BusEvent) -> bool,
@@ -367,16 +383,7 @@ async fn the_adapter_reconnects_after_drop_all_connections() {
     let mut events = adapter.events();
     assert_eq!(bus.drop_all_connections(), 1);
     wait_for_event(&mut events, |e| matches!(e, BusEvent::Reconnected { .. })).await;
-    let result = adapter
-        .invoke_one(
-            "CRM.GetClient",
-            args(json!({"clientId": "c-001"})),
-            &Target::Best,
-            CallOptions::default(),
-        )
-        .await
-        .expect("works after reconnecting");
-    assert_eq!(result["client"]["name"], "Amelia Reid");
+    assert_calls_work_after_reconnecting(&adapter).await;
     adapter.close().await;
     bus.shutdown().await;
 }
@@ -697,16 +704,7 @@ async fn a_gateway_token_login_reconnects_after_the_token_expired() {
         "desktop-user",
         "the same user after reconnecting"
     );
-    let result = adapter
-        .invoke_one(
-            "CRM.GetClient",
-            args(json!({"clientId": "c-001"})),
-            &Target::Best,
-            CallOptions::default(),
-        )
-        .await
-        .expect("works after reconnecting");
-    assert_eq!(result["client"]["name"], "Amelia Reid");
+    assert_calls_work_after_reconnecting(&adapter).await;
     adapter.close().await;
     bus.shutdown().await;
 }

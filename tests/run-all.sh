@@ -4,7 +4,8 @@
 #   reference agent, the FDC3 context schemas), into git-ignored node_modules folders;
 # - a Python venv at target/pyvenv with mypy (type-checks the generated API) and the official
 #   MCP Python SDK (a real MCP client);
-# then checks formatting and lints and runs every test.
+# then checks formatting and lints, checks that the portable core builds for wasm32, and runs
+# every test.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -19,4 +20,9 @@ bash tests/install-pyvenv.sh
 
 cargo fmt --all --check
 cargo clippy --workspace --all-targets --locked -- -D warnings
+# The portable core (catalogue and snippet engine) builds for the browser target.
+if ! rustup target list --installed 2>/dev/null | grep -qx wasm32-unknown-unknown; then
+  rustup target add wasm32-unknown-unknown
+fi
+cargo check --locked --target wasm32-unknown-unknown -p codemode-catalogue -p codemode-engine
 cargo test --workspace --locked

@@ -20,7 +20,9 @@ use std::{
 };
 
 use async_trait::async_trait;
-use codemode_adapters::{Bus, CallOptions, IntentRequest, IntentTarget, ServerReply, Target};
+use codemode_adapters::{
+    Bus, BusError, CallOptions, IntentRequest, IntentTarget, ServerReply, Target,
+};
 use serde_json::{Map, Value, json};
 
 use crate::{
@@ -312,13 +314,15 @@ impl BusHost {
                     let replies = self
                         .bus
                         .invoke(method, arguments, &target, self.options)
-                        .await?;
+                        .await
+                        .map_err(host_call_error)?;
                     return Ok(all_results(replies));
                 }
                 Ok(self
                     .bus
                     .invoke_one(method, arguments, &target, self.options)
-                    .await?)
+                    .await
+                    .map_err(host_call_error)?)
             }
             CallKind::Intent { intent } => {
                 let mut arguments = call.arguments;
@@ -392,7 +396,8 @@ impl BusHost {
                 target,
                 timeout: self.options.timeout,
             })
-            .await?;
+            .await
+            .map_err(host_call_error)?;
         Ok(resolution.result)
     }
 
@@ -435,7 +440,7 @@ impl BusHost {
                 Ok(mut reply) => {
                     if *target != Target::All {
                         return match reply.pop() {
-                            Some(reply) => Ok(reply.outcome?),
+                            Some(reply) => reply.outcome.map_err(host_call_error),
                             None => Err(HostCallError::new(
                                 HostErrorKind::MethodNotFound,
                                 format!("{method}: the server left"),
@@ -457,7 +462,7 @@ impl BusHost {
                     format!("no server of {method} matches target {target}"),
                 )
             },
-            HostCallError::from,
+            host_call_error,
         ))
     }
 }
@@ -585,4 +590,61 @@ fn string_argument(arguments: &Map<String, Value>, name: &str) -> Option<String>
         .get(name)
         .and_then(Value::as_str)
         .map(ToOwned::to_owned)
+}
+
+/// The sandbox's view of a bus failure: its kind (and so the snippet's exception class), message,
+/// FDC3 standard reason and context.
+pub fn host_call_error(error: BusError) -> HostCallError {
+    let message = error.to_string();
+    // FDC3's standard error names (`NoAppsFound`, `IntentHandlerRejected`…) are the
+    // machine-readable reason a snippet matches on.
+    let standard = error.standard_reason().map(str::to_owned);
+    match error {
+        BusError::MethodNotFound { .. } => {
+            HostCallError::new(HostErrorKind::MethodNotFound, message)
+        }
+        BusError::NoMatchingServer { .. } => {
+            HostCallError::new(HostErrorKind::NoMatchingServer, message)
+        }
+        BusError::InvocationFailed {
+            reason_uri,
+            reason,
+            context,
+            ..
+        } => HostCallError {
+            kind: HostErrorKind::InvocationFailed,
+            message: reason,
+            reason_uri,
+            context,
+        },
+        BusError::IntentNotResolved { .. } => HostCallError {
+            reason_uri: standard,
+            ..HostCallError::new(HostErrorKind::IntentNotResolved, message)
+        },
+        BusError::IntentAmbiguous { ref choices, .. } => {
+            let choices: Vec<Value> = choices
+                .iter()
+                .map(|choice| json!({"app": choice.application, "instance": choice.instance}))
+                .collect();
+            HostCallError {
+                context: Some(json!({ "choices": choices })),
+                ..HostCallError::new(HostErrorKind::IntentNotResolved, message)
+            }
+        }
+        BusError::IntentResultFailed { .. } => HostCallError {
+            reason_uri: standard,
+            ..HostCallError::new(HostErrorKind::InvocationFailed, message)
+        },
+        BusError::IntentHandlerLeft { .. } | BusError::PeerLeft { .. } => {
+            HostCallError::new(HostErrorKind::PeerLeft, message)
+        }
+        BusError::Timeout { .. } => HostCallError::new(HostErrorKind::Timeout, message),
+        BusError::Disconnected { .. } | BusError::Connect { .. } => {
+            HostCallError::new(HostErrorKind::Disconnected, message)
+        }
+        _ => HostCallError {
+            reason_uri: standard,
+            ..HostCallError::new(HostErrorKind::Other, message)
+        },
+    }
 }

@@ -194,8 +194,8 @@ fn excerpt(text: &str, lines: usize) -> String {
 
 /// The seed scenario's token comparison at demo size, measured now from the live catalogue and
 /// the real tool results (the same transcripts as `codemode bench tokens`).
-async fn token_table(service: &CodeMode) -> Result<String, codemode::bench::BenchError> {
-    codemode::bench::seed_comparison(service)
+async fn token_table(service: &CodeMode) -> Result<String, codemode::tokens::TokensError> {
+    codemode::tokens::seed_comparison(service)
         .await
-        .map(|comparison| codemode::bench::render_comparison(&comparison))
+        .map(|comparison| codemode::tokens::render_comparison(&comparison))
 }

@@ -1,23 +1,27 @@
-//! codemode: Code Mode for desktop interop buses.
-//!
-//! The `codemode` binary is a thin CLI over this library.
+//! codemode: Code Mode for desktop interop buses — the product. It ties a bus adapter, the
+//! catalogue, the snippet engine's native host and the front ends together: the bridge turns a
+//! snippet's calls into bus calls, the service runs the three Code Mode operations, and MCP, the
+//! on-bus methods and the CLI serve them. The layers below it (`codemode-protocol`,
+//! `codemode-adapters`, `codemode-catalogue`, `codemode-engine`, `codemode-sandbox`,
+//! `codemode-mockbus`) must never depend on it; benchmarks live above it (`codemode-bench`), so
+//! nothing here may depend on them.
 //!
 //! # Layout
-//! - [`bench`]: benchmarks that print tables (`codemode bench`).
-//! - [`catalogue`]: the typed Python API over the bus, disclosed progressively (no I/O).
-//! - [`sandbox`]: snippets on RustPython in worker processes.
 //! - [`bridge`]: the catalogue's call map as sandbox functions, performed on the bus.
 //! - [`service`]: the three Code Mode operations over one bus, catalogue and pool.
 //! - [`mcp`]: the MCP server (rmcp) offering those operations as tools, over stdio and HTTP.
-//! - [`mock_bus`]: an embedded io.Connect-compatible GW3 gateway with realistic sample apps,
-//!   synthetic apps at scale and fault knobs. It is the default bus of `codemode demo`, the
-//!   fixture of fast tests and a way to try codemode without io.Connect Desktop.
+//! - [`on_bus`]: the same operations as `CodeMode.*` methods on the bus.
+//! - [`tokens`]: what a task costs in tokens with Code Mode against classic tool calling (the
+//!   demo shows it; `codemode bench tokens` sweeps it).
+//! - [`catalogue`], [`sandbox`], [`mock_bus`]: the crates below, under the names the product
+//!   uses for them.
 
-pub mod bench;
 pub mod bridge;
-pub mod catalogue;
 pub mod mcp;
-pub mod mock_bus;
 pub mod on_bus;
-pub mod sandbox;
 pub mod service;
+pub mod tokens;
+
+pub use codemode_catalogue as catalogue;
+pub use codemode_mockbus as mock_bus;
+pub use codemode_sandbox as sandbox;

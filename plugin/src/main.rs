@@ -4,11 +4,10 @@
 //! runs it until Ctrl-C. Logs go to stderr (`RUST_LOG`, default `info`); stdout carries only
 //! machine-readable lines (the mock bus prints its URL once it is ready).
 
-mod bench_cli;
 mod cli;
 mod demo;
 
-use std::{net::SocketAddr, path::PathBuf, process::ExitCode};
+use std::{ffi::OsString, net::SocketAddr, path::PathBuf, process::ExitCode};
 
 use anyhow::Context as _;
 use clap::{Args, Parser, Subcommand};
@@ -39,29 +38,16 @@ enum Command {
     /// The sandbox worker process (started by codemode itself; speaks line-JSON on stdio).
     #[command(hide = true)]
     SandboxWorker,
-    /// Run a benchmark and print its table.
-    #[command(subcommand)]
-    Bench(BenchCommand),
-}
-
-#[derive(Debug, Subcommand)]
-enum BenchCommand {
-    /// Discovery time against catalogue size on the mock bus (raw bootstrap vs. the adapter).
-    Discovery(DiscoveryArgs),
-    /// Tokens of scripted tasks: classic tool calling vs. code mode, on the mock bus.
-    Tokens(bench_cli::TokensArgs),
-    /// Speed and memory against the targets (mock bus, real gateway when node is present).
-    Perf(bench_cli::PerfArgs),
-}
-
-#[derive(Debug, Args)]
-struct DiscoveryArgs {
-    /// Synthetic app counts to measure.
-    #[arg(long, value_delimiter = ',', default_value = "10,100,1000")]
-    apps: Vec<usize>,
-    /// Repetitions per size.
-    #[arg(long, default_value_t = 7)]
-    runs: usize,
+    /// Run a benchmark and print its table (discovery, tokens, perf; `codemode bench --help`).
+    ///
+    /// The benchmarks are a separate executable, `codemode-bench`, found next to this one, so
+    /// the product carries none of their clients.
+    #[command(disable_help_flag = true)]
+    Bench {
+        /// The benchmark and its flags, passed to `codemode-bench`.
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        args: Vec<OsString>,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -113,15 +99,7 @@ fn main() -> anyhow::Result<ExitCode> {
             Command::Catalogue(args) => cli::run_catalogue(args).await.map(|()| ExitCode::SUCCESS),
             Command::SandboxWorker => Ok(ExitCode::SUCCESS),
             Command::MockBus(args) => run_mock_bus(args).await.map(|()| ExitCode::SUCCESS),
-            Command::Bench(BenchCommand::Discovery(args)) => {
-                run_bench_discovery(args).await.map(|()| ExitCode::SUCCESS)
-            }
-            Command::Bench(BenchCommand::Tokens(args)) => bench_cli::run_tokens(args)
-                .await
-                .map(|()| ExitCode::SUCCESS),
-            Command::Bench(BenchCommand::Perf(args)) => {
-                bench_cli::run_perf(args).await.map(|()| ExitCode::SUCCESS)
-            }
+            Command::Bench { args } => run_bench(args).await,
         }
     });
     // Dropping the runtime would wait for every blocking task, such as a read of stdin that
@@ -133,16 +111,28 @@ fn main() -> anyhow::Result<ExitCode> {
 /// How long the process waits for its tasks to finish after its work is done.
 const SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_secs(2);
 
-#[expect(
-    clippy::print_stdout,
-    reason = "the benchmark's table is the command's output"
-)]
-async fn run_bench_discovery(args: DiscoveryArgs) -> anyhow::Result<()> {
-    let rows = codemode::bench::discovery(&args.apps, args.runs)
+/// `codemode bench …`: runs `codemode-bench …` from this executable's folder and exits with
+/// its status.
+async fn run_bench(args: Vec<OsString>) -> anyhow::Result<ExitCode> {
+    let exe = std::env::current_exe().context("locating the codemode executable")?;
+    let bench = exe.with_file_name(format!("codemode-bench{}", std::env::consts::EXE_SUFFIX));
+    if !bench.is_file() {
+        anyhow::bail!(
+            "the benchmarks are a separate executable and {} does not exist; build it with \
+             `cargo build --release -p codemode-bench` (or run `cargo run --release -p \
+             codemode-bench -- …`)",
+            bench.display()
+        );
+    }
+    let status = tokio::process::Command::new(&bench)
+        .args(&args)
+        .status()
         .await
-        .context("running the discovery benchmark")?;
-    println!("{}", codemode::bench::render_discovery(&rows));
-    Ok(())
+        .with_context(|| format!("running {}", bench.display()))?;
+    Ok(status
+        .code()
+        .and_then(|code| u8::try_from(code).ok())
+        .map_or(ExitCode::FAILURE, ExitCode::from))
 }
 
 async fn run_mock_bus(args: MockBusArgs) -> anyhow::Result<()> {

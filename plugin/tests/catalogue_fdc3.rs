@@ -1,4 +1,4 @@
-//! The committed FDC3 context TypedDicts (`plugin/src/catalogue/fdc3_contexts.py`) are what
+//! The committed FDC3 context TypedDicts (`plugin/catalogue/src/fdc3_contexts.py`) are what
 //! the generator makes from the official `@finos/fdc3-context` schemas, and cover every
 //! standard context type.
 //!
@@ -9,7 +9,7 @@ use std::{path::Path, process::Command};
 use codemode::catalogue::{CatalogueConfig, PythonCatalogue};
 
 /// The committed file.
-const COMMITTED: &str = include_str!("../src/catalogue/fdc3_contexts.py");
+const COMMITTED: &str = include_str!("../catalogue/src/fdc3_contexts.py");
 
 /// The 22 standard (non-experimental) FDC3 2.2 context types and their classes.
 const STANDARD: &[(&str, &str)] = &[
@@ -59,7 +59,7 @@ fn committed_contexts_match_the_generator() {
     let generated = std::fs::read_to_string(&out).unwrap();
     assert!(
         generated == COMMITTED,
-        "plugin/src/catalogue/fdc3_contexts.py is stale; regenerate it with\n  (cd tests/fixtures/fdc3-context && node generate.mjs ../../../plugin/src/catalogue/fdc3_contexts.py)"
+        "plugin/catalogue/src/fdc3_contexts.py is stale; regenerate it with\n  (cd tests/fixtures/fdc3-context && node generate.mjs ../../../plugin/catalogue/src/fdc3_contexts.py)"
     );
 }
 

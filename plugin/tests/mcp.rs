@@ -211,12 +211,12 @@ async fn the_token_benchmark_counts_the_tool_definitions_the_server_sends() {
             })
         })
         .collect();
-    assert_eq!(Value::Array(real), codemode::bench::code_mode_tools());
+    assert_eq!(Value::Array(real), codemode::tokens::code_mode_tools());
     let instructions = client
         .peer_info()
         .and_then(|info| info.instructions.clone())
         .unwrap_or_default();
-    assert_eq!(instructions, codemode::bench::CODE_MODE_INSTRUCTIONS);
+    assert_eq!(instructions, codemode::tokens::CODE_MODE_INSTRUCTIONS);
     client.cancel().await.expect("client closes");
     fixture.stop().await;
 }

@@ -64,6 +64,7 @@ string_id!(
     SubscriptionId
 );
 
+#[cfg(feature = "runtime")]
 impl RequestId {
     /// A fresh, globally unique request id (uuid v4, simple form).
     pub fn random() -> Self {

@@ -9,17 +9,26 @@
 //! - [`fdc3`]: FDC3 2.2 DACP and WCP messages.
 //! - [`dates`]: `#T42_DATE#<ms>` values and trace-info stripping.
 //! - [`ids`]: newtype identifiers.
+//! - [`model`]: the dialect-neutral model of what a bus offers (methods, servers, intents).
+//!
+//! # Features
+//! `runtime` (default) adds what only a live connection needs: the [`correlation`] table (on
+//! tokio's channels) and random request ids. Without it the crate is plain data and parsing, which
+//! is how the catalogue and the snippet engine use it, so they build for wasm32 without tokio.
 
+#[cfg(feature = "runtime")]
 pub mod correlation;
 pub mod dates;
 mod error;
 pub mod fdc3;
 pub mod gw3;
 pub mod ids;
+pub mod model;
 pub mod signature;
 
+#[cfg(feature = "runtime")]
+pub use crate::correlation::{CorrelationStats, PendingTable, Resolution};
 pub use crate::{
-    correlation::{CorrelationStats, PendingTable, Resolution},
     error::ProtocolError,
     gw3::{Gw3Message, MethodDefinition, MethodFlags},
     ids::{InvocationId, MethodId, PeerId, RequestId, SubscriptionId},

@@ -6,7 +6,6 @@
 
 use std::time::Duration;
 
-use codemode::sandbox::HostCallError;
 use codemode_adapters::{
     Bus, BusError, IntentRequest, IntentTarget,
     fdc3::{Fdc3Bus, Fdc3Config},
@@ -263,7 +262,7 @@ async fn a_handler_that_disconnects_fails_the_raise_with_handler_left_not_a_time
     assert_eq!(intent, "ViewNews");
     assert_eq!(handler.application, "flaky-app");
     assert!(handler.instance.is_some(), "{handler:?}");
-    let seen = HostCallError::from(error.clone());
+    let seen = codemode::bridge::host_call_error(error.clone());
     assert_eq!(seen.kind.python_class(), "PeerLeftError", "{seen:?}");
     assert!(error.to_string().contains("flaky-app"), "{error}");
     bus.close().await;
@@ -289,7 +288,7 @@ async fn agent_errors_map_to_the_error_of_their_request_kind() {
         (intent.as_str(), reason.as_str()),
         ("ViewChart", "TargetAppUnavailable")
     );
-    let seen = HostCallError::from(error.clone());
+    let seen = codemode::bridge::host_call_error(error.clone());
     assert_eq!(seen.kind.python_class(), "IntentNotResolvedError");
     assert_eq!(seen.reason_uri.as_deref(), Some("TargetAppUnavailable"));
 
@@ -354,7 +353,7 @@ async fn a_result_error_is_intent_result_failed_and_invocation_failed_in_python(
         (intent.as_str(), reason.as_str()),
         ("ViewChart", "IntentHandlerRejected")
     );
-    let seen = HostCallError::from(error.clone());
+    let seen = codemode::bridge::host_call_error(error.clone());
     assert_eq!(
         seen.kind.python_class(),
         "InvocationFailedError",

@@ -13,11 +13,7 @@ use async_trait::async_trait;
 use serde::Serialize;
 use serde_json::{Value, json};
 
-use super::{
-    host::{HostCall, HostCallError, HostCalls},
-    pool::Sandbox,
-    spec::{FunctionSet, FunctionSpec},
-};
+use codemode_sandbox::{FunctionSet, FunctionSpec, HostCall, HostCallError, HostCalls, Sandbox};
 
 /// The data-crunching snippet used for timing comparisons (1,000 rows built, filtered,
 /// summed).
@@ -88,7 +84,7 @@ async fn timings(
     host: &Arc<dyn HostCalls>,
     iterations: usize,
 ) -> Result<Vec<f64>, String> {
-    let failed = |outcome: &super::outcome::Outcome| {
+    let failed = |outcome: &codemode_sandbox::Outcome| {
         let first_line = source.lines().next().unwrap_or_default();
         format!(
             "the benchmark snippet `{first_line}…` failed: {:?}",

@@ -5,9 +5,8 @@
 use std::time::Duration;
 
 use async_trait::async_trait;
-use codemode_adapters::BusError;
 use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value, json};
+use serde_json::{Map, Value};
 
 /// One call a snippet made to a catalogue function.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -122,61 +121,6 @@ impl HostErrorKind {
             Self::PeerLeft => "peer_left",
             Self::InvalidArguments => "invalid_arguments",
             Self::Other => "error",
-        }
-    }
-}
-
-impl From<BusError> for HostCallError {
-    fn from(error: BusError) -> Self {
-        let message = error.to_string();
-        // FDC3's standard error names (`NoAppsFound`, `IntentHandlerRejected`…) are the
-        // machine-readable reason a snippet matches on.
-        let standard = error.standard_reason().map(str::to_owned);
-        match error {
-            BusError::MethodNotFound { .. } => Self::new(HostErrorKind::MethodNotFound, message),
-            BusError::NoMatchingServer { .. } => {
-                Self::new(HostErrorKind::NoMatchingServer, message)
-            }
-            BusError::InvocationFailed {
-                reason_uri,
-                reason,
-                context,
-                ..
-            } => Self {
-                kind: HostErrorKind::InvocationFailed,
-                message: reason,
-                reason_uri,
-                context,
-            },
-            BusError::IntentNotResolved { .. } => Self {
-                reason_uri: standard,
-                ..Self::new(HostErrorKind::IntentNotResolved, message)
-            },
-            BusError::IntentAmbiguous { ref choices, .. } => {
-                let choices: Vec<Value> = choices
-                    .iter()
-                    .map(|choice| json!({"app": choice.application, "instance": choice.instance}))
-                    .collect();
-                Self {
-                    context: Some(json!({ "choices": choices })),
-                    ..Self::new(HostErrorKind::IntentNotResolved, message)
-                }
-            }
-            BusError::IntentResultFailed { .. } => Self {
-                reason_uri: standard,
-                ..Self::new(HostErrorKind::InvocationFailed, message)
-            },
-            BusError::IntentHandlerLeft { .. } | BusError::PeerLeft { .. } => {
-                Self::new(HostErrorKind::PeerLeft, message)
-            }
-            BusError::Timeout { .. } => Self::new(HostErrorKind::Timeout, message),
-            BusError::Disconnected { .. } | BusError::Connect { .. } => {
-                Self::new(HostErrorKind::Disconnected, message)
-            }
-            _ => Self {
-                reason_uri: standard,
-                ..Self::new(HostErrorKind::Other, message)
-            },
         }
     }
 }

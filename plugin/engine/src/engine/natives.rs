@@ -27,7 +27,7 @@ use super::{
     convert::{self, Direction, Helpers},
     stdlib::{ImportArgs, Modules, refused},
 };
-use crate::sandbox::{
+use crate::{
     host::{HostCall, HostCallError, HostErrorKind},
     limits::{LimitKind, Limits},
     outcome::CallRecord,
@@ -80,7 +80,7 @@ impl RunState {
     pub(crate) fn new(port: Box<dyn HostPort>, limits: Limits, started: Instant) -> Self {
         Self {
             port,
-            deadline: crate::sandbox::limits::deadline_after(started, limits.wall_time),
+            deadline: crate::limits::deadline_after(started, limits.wall_time),
             limits,
             calls: Vec::new(),
             call_started: Vec::new(),
@@ -462,7 +462,7 @@ fn write_output(vm: &VirtualMachine, text: &str) -> PyResult<usize> {
         run.output_total = run.output_total.saturating_add(count);
         let room = run.limits.max_output_chars.saturating_sub(run.output_chars);
         if room > 0 {
-            let (kept, _) = crate::sandbox::outcome::cap_chars(text, room);
+            let (kept, _) = crate::outcome::cap_chars(text, room);
             run.output_chars += kept.chars().count();
             run.output.push_str(&kept);
         }
@@ -621,7 +621,7 @@ fn call(path: &str, args: &PyTuple, kwargs: &PyDict, vm: &VirtualMachine) -> PyR
 /// signature: "crm.echo() argument 'value': a set cannot be passed to a bus call…; expected …".
 fn name_the_argument(
     vm: &VirtualMachine,
-    spec: &crate::sandbox::spec::FunctionSpec,
+    spec: &crate::spec::FunctionSpec,
     name: &str,
     error: &PyRef<PyBaseException>,
 ) -> PyRef<PyBaseException> {

@@ -1,5 +1,6 @@
 //! The token economy of Code Mode against classic tool calling, counted on scripted
-//! transcripts (no model in the loop).
+//! transcripts (no model in the loop). `codemode demo` shows the seed scenario's comparison;
+//! `codemode bench tokens` (crate `codemode-bench`) plays every scenario at several sizes.
 //!
 //! Each [`Scenario`] is played twice over the same bus:
 //! - **classic**: every catalogue method (and every intent) is an MCP tool whose JSON input
@@ -30,13 +31,47 @@ use codemode_adapters::{
 use codemode_protocol::signature::{Param, SigType, parse_signature};
 use serde_json::{Map, Value, json};
 
-use super::BenchError;
 use crate::{
     catalogue::ListRequest,
-    mock_bus::MockBusConfig,
+    mock_bus::{MockBus, MockBusConfig, MockBusError, MockBusHandle},
     sandbox::{SandboxConfig, WorkerCommand},
     service::{CodeMode, CodeModeConfig, ExecuteOptions, render_outcome},
 };
+
+/// Why a token comparison could not be played.
+#[derive(Debug, thiserror::Error)]
+pub enum TokensError {
+    /// The mock bus did not start.
+    #[error("starting the mock bus: {0}")]
+    MockBus(#[from] MockBusError),
+    /// The adapter failed.
+    #[error("bus: {0}")]
+    Bus(#[from] codemode_adapters::BusError),
+    /// The Code Mode service did not start.
+    #[error("starting Code Mode: {0}")]
+    Service(#[from] crate::service::ServiceError),
+    /// The sandbox pool could not start a worker.
+    #[error("sandbox: {0}")]
+    Sandbox(#[from] crate::sandbox::SandboxError),
+    /// A scripted scenario did not go as scripted (the bus data or catalogue changed).
+    #[error("scenario {0}")]
+    Scenario(String),
+}
+
+/// Starts an in-process mock bus with `config` and attaches the io.Connect adapter to it.
+pub async fn attached_mock_bus(
+    config: MockBusConfig,
+) -> Result<(MockBusHandle, codemode_adapters::ioconnect::IoConnectBus), TokensError> {
+    let bus = MockBus::start(config).await?;
+    let adapter = codemode_adapters::ioconnect::IoConnectBus::connect(
+        codemode_adapters::ioconnect::IoConnectConfig::new(
+            bus.url(),
+            codemode_protocol::gw3::Authentication::secret("bench", "bench"),
+        ),
+    )
+    .await?;
+    Ok((bus, adapter))
+}
 
 /// The provider's hidden tool-use preamble, counted in every request of both arms (Anthropic
 /// documents 346 tokens for `tool_choice` auto on current models).
@@ -209,11 +244,11 @@ pub struct TokensConfig {
 }
 
 /// Plays every scenario at every (apps, clients) size on a fresh mock bus.
-pub async fn tokens(config: &TokensConfig) -> Result<Vec<TokenRow>, BenchError> {
+pub async fn tokens(config: &TokensConfig) -> Result<Vec<TokenRow>, TokensError> {
     let mut rows = Vec::new();
     for &apps in &config.apps {
         for &clients in &config.clients {
-            let (bus, adapter) = super::attached_mock_bus(MockBusConfig {
+            let (bus, adapter) = attached_mock_bus(MockBusConfig {
                 synthetic_apps: apps,
                 crm_clients: clients,
                 ..MockBusConfig::default()
@@ -247,12 +282,12 @@ pub async fn tokens(config: &TokensConfig) -> Result<Vec<TokenRow>, BenchError> 
 
 /// The seed scenario ("who is Amelia Reid's adviser?") in both arms on `service`'s bus, e.g.
 /// for `codemode demo`. The bus must run the sample CRM; render with [`render_comparison`].
-pub async fn seed_comparison(service: &CodeMode) -> Result<Comparison, BenchError> {
+pub async fn seed_comparison(service: &CodeMode) -> Result<Comparison, TokensError> {
     compare(service, Scenario::Seed).await
 }
 
 /// Plays `scenario` in both arms on `service`'s bus and counts both transcripts.
-pub async fn compare(service: &CodeMode, scenario: Scenario) -> Result<Comparison, BenchError> {
+pub async fn compare(service: &CodeMode, scenario: Scenario) -> Result<Comparison, TokensError> {
     let tools = ClassicTools::of(service.bus().as_ref());
     let (classic, code_mode, answer) = match scenario {
         Scenario::Seed => seed(service, &tools, false).await?,
@@ -370,12 +405,6 @@ pub fn render_tokens(rows: &[TokenRow]) -> String {
     text
 }
 
-/// The Markdown table of [`tokens`] as an SVG chart: total tokens (log scale) per scenario and
-/// mode, against the number of synthetic apps and against the number of clients.
-pub fn render_tokens_svg(rows: &[TokenRow]) -> String {
-    super::chart::tokens_chart(rows)
-}
-
 // ---------------------------------------------------------------------------------------------
 // Transcripts
 
@@ -491,7 +520,11 @@ impl Transcript {
 /// (classic transcript, code mode transcript, the answer).
 type Played = (Transcript, Transcript, String);
 
-async fn seed(service: &CodeMode, tools: &ClassicTools, retry: bool) -> Result<Played, BenchError> {
+async fn seed(
+    service: &CodeMode,
+    tools: &ClassicTools,
+    retry: bool,
+) -> Result<Played, TokensError> {
     let scenario = if retry {
         Scenario::Retry
     } else {
@@ -558,7 +591,7 @@ async fn seed(service: &CodeMode, tools: &ClassicTools, retry: bool) -> Result<P
     Ok((classic, code, answer))
 }
 
-async fn multi_step(service: &CodeMode, tools: &ClassicTools) -> Result<Played, BenchError> {
+async fn multi_step(service: &CodeMode, tools: &ClassicTools) -> Result<Played, TokensError> {
     let scenario = Scenario::MultiStep;
     let bus = service.bus().as_ref();
     let mut classic = tools.transcript(scenario);
@@ -626,7 +659,7 @@ async fn multi_step(service: &CodeMode, tools: &ClassicTools) -> Result<Played, 
     Ok((classic, code, answer))
 }
 
-async fn fan_out(service: &CodeMode, tools: &ClassicTools) -> Result<Played, BenchError> {
+async fn fan_out(service: &CodeMode, tools: &ClassicTools) -> Result<Played, TokensError> {
     let scenario = Scenario::FanOut;
     let bus = service.bus().as_ref();
     let mut classic = tools.transcript(scenario);
@@ -747,7 +780,7 @@ fn get(
     service: &CodeMode,
     scenario: Scenario,
     names: &[&str],
-) -> Result<(Block, String), BenchError> {
+) -> Result<(Block, String), TokensError> {
     let names: Vec<String> = names.iter().map(|name| (*name).to_owned()).collect();
     let definitions = service.get(&names);
     if !definitions.unknown.is_empty() {
@@ -778,7 +811,7 @@ fn expect_result(
     got: &Value,
     wanted: &Value,
     ok: bool,
-) -> Result<(), BenchError> {
+) -> Result<(), TokensError> {
     if ok && got == wanted {
         Ok(())
     } else {
@@ -876,12 +909,12 @@ impl ClassicTools {
         Transcript::new(self.names.len(), self.definitions.clone(), scenario)
     }
 
-    fn tool(&self, key: &str) -> Result<&str, BenchError> {
+    fn tool(&self, key: &str) -> Result<&str, TokensError> {
         self.names
             .iter()
             .find(|(known, _)| known == key)
             .map(|(_, tool)| tool.as_str())
-            .ok_or_else(|| BenchError::Scenario(format!("the bus has no `{key}`")))
+            .ok_or_else(|| TokensError::Scenario(format!("the bus has no `{key}`")))
     }
 
     /// Calls `method` on the bus; the tool result is its JSON, or the error's text.
@@ -890,7 +923,7 @@ impl ClassicTools {
         bus: &dyn Bus,
         method: &str,
         arguments: Value,
-    ) -> Result<((Block, String), Result<Value, String>), BenchError> {
+    ) -> Result<((Block, String), Result<Value, String>), TokensError> {
         let tool = self.tool(method)?;
         let call = tool_use(tool, &arguments);
         let arguments = match arguments {
@@ -914,7 +947,7 @@ impl ClassicTools {
         bus: &dyn Bus,
         intent: &str,
         context: Value,
-    ) -> Result<((Block, String), Result<Value, String>), BenchError> {
+    ) -> Result<((Block, String), Result<Value, String>), TokensError> {
         let tool = self.tool(&intent_key(intent))?;
         let call = tool_use(tool, &json!({"context": context}));
         let outcome = bus
@@ -1061,8 +1094,8 @@ fn tool_use(name: &str, arguments: &Value) -> Block {
     }
 }
 
-fn mismatch(scenario: Scenario, what: &str) -> BenchError {
-    BenchError::Scenario(format!("{}: {what}", scenario.label()))
+fn mismatch(scenario: Scenario, what: &str) -> TokensError {
+    TokensError::Scenario(format!("{}: {what}", scenario.label()))
 }
 
 /// A client as the scenarios need it.
@@ -1118,7 +1151,7 @@ fn fraction(numerator: usize, denominator: usize) -> f64 {
 }
 
 /// `12,345`.
-pub(super) fn thousands(value: usize) -> String {
+pub fn thousands(value: usize) -> String {
     let digits = value.to_string();
     let mut out = String::with_capacity(digits.len() + digits.len() / 3);
     for (index, digit) in digits.chars().enumerate() {

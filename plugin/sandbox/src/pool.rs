@@ -35,7 +35,6 @@ use super::{
     spec::FunctionSet,
     wire::{self, CallResult, FrameError, FromWorker, MAX_FRAME_BYTES, ToWorker},
 };
-use crate::catalogue::{O200k, TokenCounter};
 
 /// How the sandbox runs.
 #[derive(Debug, Clone)]
@@ -54,6 +53,37 @@ pub struct SandboxConfig {
     pub max_sessions: usize,
     /// How to start a worker.
     pub worker_command: WorkerCommand,
+    /// Counts the tokens of printed text and results for their caps. Default: o200k_base, the
+    /// encoding of current OpenAI models and a close stand-in for others.
+    pub count_tokens: CountTokens,
+}
+
+/// A token counter for the output caps: a plain function of the text, so the engine and this
+/// pool need no tokenizer of their own choosing.
+#[derive(Clone)]
+pub struct CountTokens(Arc<dyn Fn(&str) -> usize + Send + Sync>);
+
+impl CountTokens {
+    /// Counts with `count`.
+    pub fn new(count: impl Fn(&str) -> usize + Send + Sync + 'static) -> Self {
+        Self(Arc::new(count))
+    }
+
+    /// o200k_base (tiktoken's ranks, embedded; no download).
+    pub fn o200k() -> Self {
+        Self::new(|text| tiktoken_rs::o200k_base_singleton().count_ordinary(text))
+    }
+
+    /// The number of tokens in `text`.
+    pub fn count(&self, text: &str) -> usize {
+        (self.0)(text)
+    }
+}
+
+impl std::fmt::Debug for CountTokens {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("CountTokens")
+    }
 }
 
 impl SandboxConfig {
@@ -67,6 +97,7 @@ impl SandboxConfig {
             startup_timeout: Duration::from_secs(30),
             max_sessions: 4,
             worker_command: command,
+            count_tokens: CountTokens::o200k(),
         }
     }
 }
@@ -460,7 +491,9 @@ impl Inner {
                         }
                         worker.runs += 1;
                         let mut outcome = *outcome;
-                        outcome::cap_tokens(&mut outcome, limits, &|text| O200k.count(text));
+                        outcome::cap_tokens(&mut outcome, limits, &|text| {
+                            self.config.count_tokens.count(text)
+                        });
                         outcome.duration_ms = started.elapsed().as_secs_f64() * 1000.0;
                         let worn_out = worker.runs >= self.config.recycle_after_runs;
                         if recycle.is_some() || (worn_out && !keep_state) {

@@ -6,7 +6,7 @@
 //! worker process implements over its pipes and tests implement in memory; the engine itself
 //! does no I/O.
 //!
-//! Hardening (hygiene, not the security boundary, see [`crate::sandbox`]): `open`, `eval`,
+//! Hardening (hygiene, not the security boundary, see the crate documentation): `open`, `eval`,
 //! `exec`, `compile`, `input`, `globals`, `locals`, `vars`, `breakpoint`, `help`, `exit`,
 //! `quit` and `memoryview` are removed; `__import__` only hands out allowlisted modules;
 //! `sys.argv`, `sys.executable`, paths and prefixes are emptied.

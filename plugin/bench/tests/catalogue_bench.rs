@@ -6,6 +6,7 @@
 //! operation over many repetitions (from `/proc/thread-self/stat` on Linux), which stays
 //! meaningful on a busy machine.
 
+#[path = "../../tests/catalogue_common/mod.rs"]
 pub mod catalogue_common;
 
 use std::time::{Duration, Instant};

@@ -1,35 +1,43 @@
-//! Benchmarks that print tables (`codemode bench …`). Speed and memory targets live here, not in
-//! timed tests that flake on a busy machine. Each measurement repeats and reports the median
-//! with the min–max range.
+//! Benchmarks that print tables (`codemode-bench …`, also reached as `codemode bench …`). Speed
+//! and memory targets live here, not in timed tests that flake on a busy machine. Each
+//! measurement repeats and reports the median with the min–max range. This crate sits above the
+//! product (`codemode`) and holds everything only benchmarks need — rmcp's client, a reqwest
+//! for it, the monty interpreter (feature `monty`) — so the product binary links none of it.
+//! Nothing below it may depend on it.
 //!
 //! - [`discovery`]: how long a fresh client needs to see the whole catalogue of N apps on the
 //!   mock bus — the raw GW3 bootstrap (hello, join, every `peer-added`/`methods-added`, the
 //!   join's `success`) against the io.Connect adapter's full connect (the same bootstrap plus
 //!   folding it into the catalogue and reading the declared apps).
-//! - [`tokens`]: scripted transcripts of four tasks in classic tool calling and in code mode,
-//!   built from real tool results of the mock bus and counted with o200k_base and cl100k_base
-//!   ([`render_tokens`], [`render_tokens_svg`]; [`seed_comparison`] for the demo).
+//! - [`tokens`]: scripted transcripts of four tasks in classic tool calling and in code mode
+//!   (the comparison itself lives in `codemode::tokens`, because the demo shows it);
+//!   [`render_tokens_svg`] charts them.
 //! - [`perf`]: execute round trips, bus calls from snippets against the real `@interopio/core`
 //!   client, discovery on the mock bus and the real gateway, `gather` throughput, peak RSS and
 //!   the interpreter against monty, the sandbox's per-call cost, the catalogue's build and
 //!   one-app update ([`render_perf`]).
+//! - `sandbox_speed`: the sandbox pool alone, with a host that answers at once.
 
 mod catalogue_speed;
 mod chart;
 mod discovery;
 mod perf;
+pub mod sandbox_speed;
 mod stats;
-mod tokens;
+
+// The product's modules under their old paths, so the benchmarks read as before the split.
+pub(crate) use codemode::{catalogue, mcp, mock_bus, sandbox, service};
 
 pub use self::{
+    chart::render_tokens_svg,
     discovery::{DiscoveryRow, discovery, discovery_at, render_discovery},
     perf::{CRUNCH_SNIPPET, PerfConfig, PerfReport, PerfRow, perf, render_perf},
     stats::Summary,
-    tokens::{
-        ArmPair, ArmTokens, BLOCK_FRAMING_TOKENS, CODE_MODE_INSTRUCTIONS, Comparison, Encoding,
-        PREAMBLE_TOKENS, SYSTEM_PROMPT, Scenario, TokenRow, TokensConfig, code_mode_tools, compare,
-        render_comparison, render_tokens, render_tokens_svg, seed_comparison, tokens,
-    },
+};
+pub use codemode::tokens::{
+    self, ArmPair, ArmTokens, BLOCK_FRAMING_TOKENS, CODE_MODE_INSTRUCTIONS, Comparison, Encoding,
+    PREAMBLE_TOKENS, SYSTEM_PROMPT, Scenario, TokenRow, TokensConfig, TokensError, code_mode_tools,
+    compare, render_comparison, render_tokens, seed_comparison,
 };
 
 /// Why a benchmark could not run.
@@ -50,6 +58,9 @@ pub enum BenchError {
     /// The sandbox pool could not start a worker.
     #[error("sandbox: {0}")]
     Sandbox(#[from] crate::sandbox::SandboxError),
+    /// A token comparison failed.
+    #[error("{0}")]
+    Tokens(#[from] TokensError),
     /// A helper process (the real gateway fixture, a standalone mock bus) failed.
     #[error("helper process: {0}")]
     Fixture(String),
@@ -68,15 +79,12 @@ async fn attached_mock_bus(
     ),
     BenchError,
 > {
-    let bus = crate::mock_bus::MockBus::start(config).await?;
-    let adapter = codemode_adapters::ioconnect::IoConnectBus::connect(
-        codemode_adapters::ioconnect::IoConnectConfig::new(
-            bus.url(),
-            codemode_protocol::gw3::Authentication::secret("bench", "bench"),
-        ),
-    )
-    .await?;
-    Ok((bus, adapter))
+    Ok(tokens::attached_mock_bus(config).await?)
+}
+
+/// Plays every scenario at every size (see [`codemode::tokens::tokens`]).
+pub async fn tokens(config: &TokensConfig) -> Result<Vec<TokenRow>, BenchError> {
+    Ok(codemode::tokens::tokens(config).await?)
 }
 
 /// How many synthetic apps make a mock bus of about `methods` methods: they carry 3.45 methods

@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use codemode_adapters::{IntentHandler, IntentInfo, MethodInfo};
+use codemode_protocol::model::{IntentHandler, IntentInfo, MethodInfo};
 use codemode_protocol::signature::{Param, SigType, parse_signature};
 
 use super::{

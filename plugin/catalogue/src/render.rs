@@ -734,7 +734,7 @@ Raises: IntentNotResolvedError (no handler), InvocationFailedError (the handler 
 }
 
 /// Describes one intent handler for a docstring.
-fn describe_handler(handler: &codemode_adapters::IntentHandler) -> String {
+fn describe_handler(handler: &codemode_protocol::model::IntentHandler) -> String {
     match &handler.instance {
         Some(instance) => format!(
             "{} (running, instance {})",

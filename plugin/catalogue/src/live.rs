@@ -9,7 +9,7 @@ use std::{
     sync::Arc,
 };
 
-use codemode_adapters::{Catalogue, IntentInfo, MethodInfo};
+use codemode_protocol::model::{Catalogue, IntentInfo, MethodInfo};
 use serde_json::Value;
 
 use super::{

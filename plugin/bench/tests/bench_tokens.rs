@@ -5,19 +5,16 @@
 use std::sync::Arc;
 
 use codemode::{
-    bench::{self, Scenario, TokensConfig},
     mock_bus::{MockBus, MockBusConfig},
     sandbox::{SandboxConfig, WorkerCommand},
     service::{CodeMode, CodeModeConfig},
 };
 use codemode_adapters::ioconnect::{IoConnectBus, IoConnectConfig};
+use codemode_bench::{self as bench, Scenario, TokensConfig};
 use codemode_protocol::gw3::Authentication;
 
 fn worker() -> WorkerCommand {
-    WorkerCommand::new(
-        env!("CARGO_BIN_EXE_codemode-sandbox-worker"),
-        Vec::<String>::new(),
-    )
+    WorkerCommand::new(env!("CARGO_BIN_EXE_codemode-bench"), ["sandbox-worker"])
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

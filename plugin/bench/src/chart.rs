@@ -29,9 +29,10 @@ struct Point {
     code_mode: usize,
 }
 
-/// Two log–log panels: total tokens against synthetic apps (at one client count) and against
-/// clients (at one app count); solid lines classic, dashed code mode.
-pub(super) fn tokens_chart(rows: &[TokenRow]) -> String {
+/// The table of the token benchmark as an SVG chart: two log–log panels, total tokens against
+/// synthetic apps (at one client count) and against clients (at one app count); solid lines
+/// classic, dashed code mode.
+pub fn render_tokens_svg(rows: &[TokenRow]) -> String {
     let fixed_clients = pick_middle(rows.iter().map(|row| row.clients));
     let fixed_apps = rows.iter().map(|row| row.apps).min().unwrap_or(0);
     let panels = [

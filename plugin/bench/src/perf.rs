@@ -44,7 +44,7 @@ use crate::{
 };
 
 /// The snippet timed against monty (pure Python: build, filter and sum 1,000 rows).
-pub use crate::sandbox::bench::CRUNCH_SNIPPET;
+pub use crate::sandbox_speed::CRUNCH_SNIPPET;
 
 /// What [`perf`] measures.
 #[derive(Debug, Clone)]
@@ -835,7 +835,7 @@ async fn call_overhead(config: &PerfConfig, runs: usize) -> PerfRow {
     if let Err(error) = pool.warm_up().await {
         return skipped(MEASUREMENT, TARGET, &error.to_string());
     }
-    match crate::sandbox::bench::measure(&pool, runs.max(50)).await {
+    match crate::sandbox_speed::measure(&pool, runs.max(50)).await {
         Ok(report) => PerfRow {
             measurement: MEASUREMENT.into(),
             result: format!("{:.1} µs", report.call_overhead_us),

@@ -2,7 +2,7 @@
 //!
 //! The CPython modules the allowlist needs (`json`, `re`, `datetime`, `statistics`, … and what
 //! they import) are taken from the `rustpython-pylib` crate's copy of CPython's `Lib`, not kept in
-//! this repository; codemode's own runtime modules come from `src/sandbox/python`. Both are copied
+//! this repository; codemode's own runtime modules come from `src/python`. Both are copied
 //! into `OUT_DIR/pylib`, and `OUT_DIR/frozen_pylib.rs` freezes that folder with `py_freeze!`, so
 //! the interpreter loads them as bytecode without touching the file system at run time.
 
@@ -18,7 +18,7 @@ use std::{
 };
 
 /// CPython modules frozen into the sandbox, relative to `Lib/`. Only what the import allowlist
-/// (see `src/sandbox/engine/stdlib.rs`) and its transitive imports need.
+/// (see `src/engine/stdlib.rs`) and its transitive imports need.
 const CPYTHON_MODULES: &[&str] = &[
     "_collections_abc.py",
     "_py_warnings.py",
@@ -72,7 +72,7 @@ const CPYTHON_MODULES: &[&str] = &[
     "weakref.py",
 ];
 
-/// codemode's own modules (the runtime and safe stand-ins), in `src/sandbox/python`.
+/// codemode's own modules (the runtime and safe stand-ins), in `src/python`.
 const OWN_MODULES: &[&str] = &["_codemode.py", "asyncio.py", "locale.py", "os.py"];
 
 fn main() {
@@ -86,7 +86,7 @@ fn main() {
     for module in CPYTHON_MODULES {
         copy(&cpython.join(module), &pylib.join(module));
     }
-    let own = Path::new("src/sandbox/python");
+    let own = Path::new("src/python");
     for module in OWN_MODULES {
         let source = own.join(module);
         println!("cargo::rerun-if-changed={}", source.display());

@@ -2,7 +2,7 @@
 //! snippet, the cost of one bus call inside a snippet beyond the bus itself, the data-crunching
 //! snippet, and `gather` throughput from one snippet against a host that answers at once.
 //!
-//! `cargo test --release -p codemode --test sandbox_bench -- --ignored --nocapture`
+//! `cargo test --release -p codemode-bench --test sandbox_bench -- --ignored --nocapture`
 
 use std::{
     sync::Arc,
@@ -12,8 +12,9 @@ use std::{
 use async_trait::async_trait;
 use codemode::sandbox::{
     FunctionSet, FunctionSpec, HostCall, HostCallError, HostCalls, Limits, Sandbox, SandboxConfig,
-    WorkerCommand, bench,
+    WorkerCommand,
 };
+use codemode_bench::sandbox_speed as bench;
 use serde_json::{Value, json};
 
 struct InstantHost;
@@ -29,8 +30,8 @@ impl HostCalls for InstantHost {
 #[ignore = "benchmark: run in release with --ignored --nocapture"]
 async fn sandbox_speed() {
     let mut config = SandboxConfig::new(WorkerCommand::new(
-        env!("CARGO_BIN_EXE_codemode-sandbox-worker"),
-        Vec::<String>::new(),
+        env!("CARGO_BIN_EXE_codemode-bench"),
+        ["sandbox-worker"],
     ));
     config.workers = 1;
     config.limits = Limits {

@@ -59,7 +59,7 @@ use std::{
     sync::Arc,
 };
 
-use codemode_adapters::{Catalogue, IntentInfo, MethodInfo};
+use codemode_protocol::model::{Catalogue, IntentInfo, MethodInfo};
 use foldhash::HashMap;
 use serde_json::{Value, json};
 

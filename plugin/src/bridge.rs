@@ -1,7 +1,7 @@
 //! The bridge between the catalogue, the sandbox and the bus.
 //!
-//! - [`function_set`] turns the catalogue's [`CallMap`] into the sandbox's [`FunctionSet`]: the
-//!   Python namespaces a snippet sees and the signatures its calls are checked against.
+//! - [`function_set`] (from [`crate::functions`]) turns the catalogue's call map into the
+//!   sandbox's function set.
 //! - [`BusHost`] performs the snippet's calls: it resolves each [`HostCall`] through the call
 //!   map, renames arguments to their wire names, drops omitted optionals, maps `target=` and
 //!   sends one correlation-tracked bus call (or raises an intent) through the adapter.
@@ -11,11 +11,12 @@
 //! [`function_set_with_departed`]), the host refuses the ones it reaches anyway, and a call that
 //! fails because its app left during the run (or since the run started) says so.
 //!
-//! [`function_set`] does no I/O; [`BusHost`] is where snippets meet the socket.
+//! A host reads one [`CatalogueVersion`] for its whole run and sees later ones only through a
+//! [`VersionFeed`]: it never locks the catalogue or calls back into the service.
+//! [`BusHost`] is where snippets meet the socket.
 
 use std::{
-    collections::BTreeMap,
-    sync::{Arc, RwLock},
+    sync::Arc,
     time::{Duration, Instant},
 };
 
@@ -25,65 +26,12 @@ use codemode_adapters::{
 };
 use serde_json::{Map, Value, json};
 
+pub use crate::functions::{DepartedMap, function_set, function_set_with_departed};
 use crate::{
-    catalogue::{CallKind, CallMap, CallSpec, Departed, Lookup, PythonCatalogue},
-    sandbox::{
-        FunctionSet, FunctionSpec, HostCall, HostCallError, HostCalls, HostErrorKind, ParamSpec,
-        preflight::departed_spec,
-    },
+    catalogue::{CallKind, CallSpec, Lookup},
+    sandbox::{HostCall, HostCallError, HostCalls, HostErrorKind},
+    versions::{CatalogueVersion, VersionFeed, unix_ms_now},
 };
-
-/// The departed functions of one catalogue version, by qualified name.
-pub type DepartedMap = BTreeMap<String, Departed>;
-
-/// The sandbox functions for every entry of `map`. Bus methods take keyword-only arguments;
-/// intents take their context positionally; `raise_intent` and `find_intents` take all of
-/// theirs positionally or by keyword, as their stubs show.
-pub fn function_set(map: &CallMap) -> FunctionSet {
-    function_set_with_departed(map, &DepartedMap::new())
-}
-
-/// [`function_set`] plus a departed spec per function that left, so pre-flight answers a call
-/// to one with [`Departed::message`]. Live functions come first and win any name clash.
-pub fn function_set_with_departed(map: &CallMap, departed: &DepartedMap) -> FunctionSet {
-    FunctionSet::new(
-        map.functions
-            .values()
-            .map(function_spec)
-            .chain(
-                departed
-                    .values()
-                    .filter(|gone| !map.functions.contains_key(&gone.python_name))
-                    .map(|gone| departed_spec(&gone.python_name, &gone.message())),
-            )
-            .collect(),
-    )
-}
-
-fn function_spec(spec: &CallSpec) -> FunctionSpec {
-    let positional = |name: &str| match &spec.call {
-        CallKind::Method { .. } => false,
-        CallKind::Intent { .. } => name == "context",
-        CallKind::RaiseIntent | CallKind::FindIntents => true,
-    };
-    FunctionSpec {
-        name: spec.python_name.clone(),
-        params: spec
-            .args
-            .iter()
-            .map(|arg| {
-                if positional(&arg.python) {
-                    ParamSpec::positional(arg.python.clone(), arg.required)
-                } else {
-                    ParamSpec::keyword(arg.python.clone(), arg.required)
-                }
-            })
-            .collect(),
-        accepts_target: spec.takes_target,
-        var_keywords: spec.var_kwargs,
-        doc: None,
-    }
-}
 
 /// What the host reports about each bus call as it finishes (for MCP progress, audit logs).
 #[derive(Debug, Clone)]
@@ -103,57 +51,33 @@ pub struct CallReport {
 /// Receives a [`CallReport`] per finished bus call.
 pub type CallObserver = Arc<dyn Fn(&CallReport) + Send + Sync>;
 
-/// Brings the live catalogue up to date with the bus (the service's refresh), so a failed call
-/// can tell whether its app left.
-pub type CatalogueRefresh = Arc<dyn Fn() + Send + Sync>;
-
 /// Performs a snippet's calls on a bus, resolved through one catalogue version's call map.
 pub struct BusHost {
     bus: Arc<dyn Bus>,
-    map: Arc<CallMap>,
-    /// The functions that had left when the run's version was made.
-    departed: Arc<DepartedMap>,
-    /// The live catalogue, for `find_intents` and "no longer available" messages.
-    catalogue: Arc<RwLock<PythonCatalogue>>,
-    /// Folds the bus's latest changes into `catalogue` before explaining a failure.
-    refresh: Option<CatalogueRefresh>,
+    /// The run's version: its call map resolves every call, its departed functions are refused.
+    version: Arc<CatalogueVersion>,
+    /// Later versions, for `find_intents` and "no longer available" messages.
+    feed: VersionFeed,
     /// Per call.
     options: CallOptions,
     observer: Option<CallObserver>,
 }
 
 impl BusHost {
-    /// A host for one run.
+    /// A host for one run of `version`, seeing later versions through `feed`.
     pub fn new(
         bus: Arc<dyn Bus>,
-        catalogue: Arc<RwLock<PythonCatalogue>>,
-        map: Arc<CallMap>,
+        version: Arc<CatalogueVersion>,
+        feed: VersionFeed,
         options: CallOptions,
     ) -> Self {
         Self {
             bus,
-            map,
-            departed: Arc::default(),
-            catalogue,
-            refresh: None,
+            version,
+            feed,
             options,
             observer: None,
         }
-    }
-
-    /// Refuses calls to these departed functions (the run's version's) with their message.
-    #[must_use]
-    pub fn with_departed(mut self, departed: Arc<DepartedMap>) -> Self {
-        self.departed = departed;
-        self
-    }
-
-    /// Runs `refresh` before explaining a failed call, so a departure the bus reported since
-    /// the last refresh is named.
-    #[must_use]
-    pub fn with_refresh(mut self, refresh: CatalogueRefresh) -> Self {
-        self.refresh = Some(refresh);
-        self
     }
 
     /// Reports every finished call to `observer`.
@@ -164,11 +88,11 @@ impl BusHost {
     }
 
     fn spec(&self, function: &str) -> Result<&CallSpec, HostCallError> {
-        if let Some(spec) = self.map.functions.get(function) {
+        if let Some(spec) = self.version.map.functions.get(function) {
             return Ok(spec);
         }
         let lookup = self.lookup(function);
-        if let Some(departed) = self.departed.get(function) {
+        if let Some(departed) = self.version.departed.get(function) {
             let message = match lookup {
                 Lookup::Found(_) => format!(
                     "`{function}` is back on the bus since this run started (it had left: {}); run the snippet again to use it",
@@ -194,14 +118,9 @@ impl BusHost {
         Err(HostCallError::new(HostErrorKind::MethodNotFound, message))
     }
 
-    /// What `function` is in the live catalogue now.
+    /// What `function` is in the latest published version.
     fn lookup(&self, function: &str) -> Lookup {
-        self.catalogue.read().map_or(
-            Lookup::Unknown {
-                suggestions: Vec::new(),
-            },
-            |catalogue| catalogue.lookup(function),
-        )
+        self.feed.latest().catalogue.lookup(function)
     }
 
     /// A failed method call whose app left (while it was pending, or since the run started)
@@ -224,19 +143,9 @@ impl BusHost {
         {
             return error;
         }
-        if let Some(refresh) = &self.refresh {
-            // A full catalogue diff is CPU work: keep it off the async workers when we can.
-            let refresh = Arc::clone(refresh);
-            match tokio::runtime::Handle::try_current() {
-                Ok(runtime) => {
-                    if runtime.spawn_blocking(move || refresh()).await.is_err() {
-                        tracing::debug!("refreshing the catalogue after a failed call failed");
-                    }
-                }
-                Err(_) => refresh(),
-            }
-        }
-        let departed = match self.lookup(&spec.python_name) {
+        // The bus may have reported the departure since the last version: ask for a fresh one.
+        let latest = self.feed.refreshed().await;
+        let departed = match latest.catalogue.lookup(&spec.python_name) {
             Lookup::Departed(departed) => departed,
             Lookup::Found(now) if during_call => {
                 // The catalogue may not show the departure yet, or other servers stayed: name
@@ -276,19 +185,19 @@ impl BusHost {
         spec: &CallSpec,
         method: &str,
         servers: Vec<&crate::catalogue::ServerRef>,
-    ) -> Departed {
+    ) -> crate::catalogue::Departed {
         let mut apps: Vec<String> = Vec::new();
         for server in servers {
             if !apps.contains(&server.application) {
                 apps.push(server.application.clone());
             }
         }
-        let now_ms = crate::service::unix_ms_now();
-        Departed {
+        let now_ms = unix_ms_now();
+        crate::catalogue::Departed {
             python_name: spec.python_name.clone(),
             wire_name: method.to_owned(),
             apps,
-            since_version: self.map.version,
+            since_version: self.version.map.version,
             left_at_unix_ms: Some(now_ms),
         }
     }
@@ -362,14 +271,11 @@ impl BusHost {
             CallKind::FindIntents => {
                 let name = string_argument(&call.arguments, "name");
                 let context_type = string_argument(&call.arguments, "context_type");
-                self.catalogue
-                    .read()
-                    .map(|catalogue| {
-                        catalogue.find_intents(name.as_deref(), context_type.as_deref())
-                    })
-                    .map_err(|_| {
-                        HostCallError::new(HostErrorKind::Other, "the catalogue is unavailable")
-                    })
+                Ok(self
+                    .feed
+                    .latest()
+                    .catalogue
+                    .find_intents(name.as_deref(), context_type.as_deref()))
             }
         }
     }

@@ -7,7 +7,9 @@
 //! nothing here may depend on them.
 //!
 //! # Layout
-//! - [`bridge`]: the catalogue's call map as sandbox functions, performed on the bus.
+//! - [`versions`]: immutable catalogue versions and the one updater that publishes them.
+//! - [`functions`]: a version's call map as the sandbox's function set.
+//! - [`bridge`]: a snippet's calls performed on the bus, through one version's call map.
 //! - [`service`]: the three Code Mode operations over one bus, catalogue and pool.
 //! - [`mcp`]: the MCP server (rmcp) offering those operations as tools, over stdio and HTTP.
 //! - [`on_bus`]: the same operations as `CodeMode.*` methods on the bus.
@@ -17,10 +19,12 @@
 //!   uses for them.
 
 pub mod bridge;
+pub mod functions;
 pub mod mcp;
 pub mod on_bus;
 pub mod service;
 pub mod tokens;
+pub mod versions;
 
 pub use codemode_catalogue as catalogue;
 pub use codemode_mockbus as mock_bus;

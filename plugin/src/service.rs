@@ -6,12 +6,14 @@
 //! - [`CodeMode::execute`] → `execute_python_code`, with [`render_outcome`] for the text a model
 //!   reads.
 //!
-//! The catalogue follows the bus:
+//! The catalogue follows the bus through one [`CatalogueUpdater`], which publishes immutable
+//! [`CatalogueVersion`]s; each operation reads one version from start to end:
 //! - a background task waits for catalogue events, lets a burst settle ([`DEBOUNCE`], at most
-//!   [`MAX_DEBOUNCE`] after its first event) and folds the bus's latest snapshot in once;
-//! - every operation still compares the bus's generation with the one last folded in and
-//!   updates when it moved, so an app that just joined is listed (and callable) on the next
-//!   request even before the task ran.
+//!   [`MAX_DEBOUNCE`] after its first event) and folds the bus's latest snapshot in once; it
+//!   also answers the refresh requests of running snippets' hosts (by message);
+//! - every operation still compares the bus's generation with the version's and updates when
+//!   it moved, so an app that just joined is listed (and callable) on the next request even
+//!   before the task ran.
 //!
 //! An update diffs the snapshot and rebuilds only changed functions; the call map and the
 //! sandbox's function set are rebuilt only when functions were added or removed, so the pool
@@ -22,19 +24,23 @@ use std::{
     fmt::Write as _,
     io::Write as _,
     path::PathBuf,
-    sync::{Arc, Mutex, RwLock, Weak},
-    time::{Duration, SystemTime, UNIX_EPOCH},
+    sync::{Arc, Mutex, Weak},
+    time::Duration,
 };
 
 use codemode_adapters::{Bus, BusEvent, CallOptions};
 use serde_json::{Value, json};
-use tokio::sync::broadcast::{Receiver, error::RecvError};
+use tokio::sync::{
+    broadcast::{Receiver, error::RecvError},
+    mpsc,
+};
 use tokio_util::sync::{CancellationToken, DropGuard};
 
 use crate::{
-    bridge::{BusHost, CallObserver, DepartedMap, function_set_with_departed},
-    catalogue::{CallMap, CatalogueConfig, Definitions, ListPage, ListRequest, PythonCatalogue},
+    bridge::{BusHost, CallObserver},
+    catalogue::{CatalogueConfig, Definitions, ListPage, ListRequest, PythonCatalogue},
     sandbox::{FunctionSet, Outcome, Sandbox, SandboxConfig},
+    versions::{CatalogueUpdater, CatalogueVersion, RefreshRequest, RefreshRequests, unix_ms_now},
 };
 
 /// How long the bus must be quiet before a burst of catalogue changes is folded in.
@@ -94,30 +100,11 @@ impl std::fmt::Debug for ExecuteOptions {
     }
 }
 
-/// The call map and sandbox functions of one catalogue version.
-struct Version {
-    /// The catalogue version (the bus generation).
-    number: u64,
-    /// The functions; shared with later versions whose functions did not change.
-    map: Arc<CallMap>,
-    /// The functions that had left by then.
-    departed: Arc<DepartedMap>,
-    /// What the sandbox sees: `map` plus departed specs.
-    functions: Arc<FunctionSet>,
-}
-
-/// The live catalogue over the bus, shared by the service, its follower task and each run's
-/// host (which refreshes it to explain a failed call).
-struct Live {
-    bus: Arc<dyn Bus>,
-    catalogue: Arc<RwLock<PythonCatalogue>>,
-    /// The current version's sandbox view; replaced while the catalogue's write lock is held.
-    version: Mutex<Arc<Version>>,
-}
-
 /// Code Mode over one bus.
 pub struct CodeMode {
-    live: Arc<Live>,
+    updater: Arc<CatalogueUpdater>,
+    /// Refresh requests of running snippets' hosts, answered by the follower task.
+    refresh_requests: Option<RefreshRequests>,
     sandbox: Sandbox,
     config: CodeModeConfig,
     audit: Option<Mutex<std::fs::File>>,
@@ -128,7 +115,7 @@ pub struct CodeMode {
 impl std::fmt::Debug for CodeMode {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("CodeMode")
-            .field("dialect", &self.live.bus.dialect())
+            .field("dialect", &self.updater.bus().dialect())
             .finish_non_exhaustive()
     }
 }
@@ -166,19 +153,24 @@ impl CodeMode {
         // Subscribe before the first snapshot, so no change between the two is missed.
         let events = bus.events();
         let catalogue = PythonCatalogue::build(&bus.catalogue(), config.catalogue.clone());
-        let version = version_of(&catalogue);
-        let live = Arc::new(Live {
-            bus,
-            catalogue: Arc::new(RwLock::new(catalogue)),
-            version: Mutex::new(Arc::new(version)),
-        });
-        let follower = tokio::runtime::Handle::try_current().ok().map(|runtime| {
-            let token = CancellationToken::new();
-            runtime.spawn(follow(Arc::downgrade(&live), events, token.clone()));
-            token.drop_guard()
-        });
+        let updater = Arc::new(CatalogueUpdater::new(bus, catalogue));
+        let (follower, refresh_requests) = match tokio::runtime::Handle::try_current() {
+            Ok(runtime) => {
+                let token = CancellationToken::new();
+                let (requests, received) = mpsc::unbounded_channel();
+                runtime.spawn(follow(
+                    Arc::downgrade(&updater),
+                    events,
+                    received,
+                    token.clone(),
+                ));
+                (Some(token.drop_guard()), Some(requests))
+            }
+            Err(_) => (None, None),
+        };
         Ok(Self {
-            live,
+            updater,
+            refresh_requests,
             sandbox: Sandbox::new(config.sandbox.clone()),
             config,
             audit,
@@ -188,7 +180,7 @@ impl CodeMode {
 
     /// The bus.
     pub fn bus(&self) -> &Arc<dyn Bus> {
-        &self.live.bus
+        self.updater.bus()
     }
 
     /// The sandbox pool.
@@ -201,76 +193,47 @@ impl CodeMode {
         self.sandbox.warm_up().await
     }
 
-    /// Folds the bus's latest catalogue in if it changed; returns the current version.
-    fn refresh(&self) -> Arc<Version> {
-        self.live.refresh()
+    /// Folds the bus's latest catalogue in if it changed; returns the version to read.
+    pub fn version(&self) -> Arc<CatalogueVersion> {
+        self.updater.refresh()
     }
 
     /// The catalogue version folded in so far, without refreshing: the follower task moves
     /// it shortly after the bus changes; any request moves it at once.
     pub fn catalogue_version(&self) -> u64 {
-        self.live.current().number
+        self.updater.current().number
     }
 
     /// The functions snippets see now: every catalogue function plus a departed spec per
     /// function whose app left.
     pub fn sandbox_functions(&self) -> Arc<FunctionSet> {
-        Arc::clone(&self.refresh().functions)
+        Arc::clone(&self.version().functions)
     }
 
     /// How many functions the catalogue has now.
     pub fn function_count(&self) -> usize {
-        self.refresh();
-        self.live
-            .catalogue
-            .read()
-            .map_or(0, |catalogue| catalogue.function_count())
+        self.version().catalogue.function_count()
     }
 
     /// `list_python_definitions`.
     pub fn list(&self, request: &ListRequest) -> ListPage {
-        self.refresh();
-        match self.live.catalogue.read() {
-            Ok(catalogue) => catalogue.list(request),
-            Err(_) => ListPage {
-                text: "The catalogue is unavailable; try again.".to_owned(),
-                next_cursor: None,
-                matches: 0,
-                shown: 0,
-                tokens: 0,
-            },
-        }
+        self.version().catalogue.list(request)
     }
 
     /// `get_python_definitions`.
     pub fn get(&self, names: &[String]) -> Definitions {
-        self.refresh();
-        match self.live.catalogue.read() {
-            Ok(catalogue) => catalogue.get(names),
-            Err(_) => Definitions {
-                text: "# The catalogue is unavailable; try again.\n".to_owned(),
-                found: Vec::new(),
-                unknown: Vec::new(),
-                omitted: Vec::new(),
-                tokens: 0,
-            },
-        }
+        self.version().catalogue.get(names)
     }
 
     /// The whole Python module (every stub), for `codemode catalogue module`.
     pub fn module_source(&self) -> String {
-        self.refresh();
-        self.live
-            .catalogue
-            .read()
-            .map(|catalogue| catalogue.module_source())
-            .unwrap_or_default()
+        self.version().catalogue.module_source()
     }
 
     /// `execute_python_code`: runs `code` in the sandbox with the catalogue's functions backed
     /// by the bus.
     pub async fn execute(&self, code: &str, options: ExecuteOptions) -> Outcome {
-        let version = self.refresh();
+        let version = self.version();
         let mut limits = self.config.sandbox.limits.clone();
         if let Some(timeout) = options.timeout {
             limits.wall_time = timeout.clamp(
@@ -281,22 +244,15 @@ impl CodeMode {
                     .max(Duration::from_millis(1)),
             );
         }
-        let live = Arc::downgrade(&self.live);
         let mut host = BusHost::new(
-            Arc::clone(&self.live.bus),
-            Arc::clone(&self.live.catalogue),
-            Arc::clone(&version.map),
+            Arc::clone(self.updater.bus()),
+            Arc::clone(&version),
+            self.updater.feed(self.refresh_requests.clone()),
             CallOptions {
                 timeout: self.config.call_timeout,
                 ..CallOptions::default()
             },
-        )
-        .with_departed(Arc::clone(&version.departed))
-        .with_refresh(Arc::new(move || {
-            if let Some(live) = live.upgrade() {
-                live.refresh();
-            }
-        }));
+        );
         if let Some(observer) = options.observer {
             host = host.with_observer(observer);
         }
@@ -342,84 +298,27 @@ impl CodeMode {
     }
 }
 
-impl Live {
-    /// Folds the bus's latest catalogue in if its generation moved; returns the current
-    /// version. The call map and function set are rebuilt only when functions changed.
-    fn refresh(&self) -> Arc<Version> {
-        // The generation first: the bus builds a snapshot only when one is needed (it does not
-        // keep one around for us).
-        let generation = self.bus.generation();
-        let stale = self
-            .catalogue
-            .read()
-            .is_ok_and(|catalogue| catalogue.version() != generation);
-        if !stale {
-            return self.current();
-        }
-        let snapshot = self.bus.catalogue();
-        if let Ok(mut catalogue) = self.catalogue.write()
-            && catalogue.version() != snapshot.generation
-        {
-            let stats = catalogue.update(&snapshot);
-            if stats.removed > 0 {
-                catalogue.stamp_departed(stats.version, unix_ms_now());
-            }
-            let previous = self.current();
-            let fresh = if stats.added == 0 && stats.removed == 0 && stats.renamed == 0 {
-                tracing::debug!(
-                    version = stats.version,
-                    "catalogue version moved; no function changed"
-                );
-                Version {
-                    number: stats.version,
-                    map: Arc::clone(&previous.map),
-                    departed: Arc::clone(&previous.departed),
-                    functions: Arc::clone(&previous.functions),
-                }
-            } else {
-                tracing::info!(
-                    version = stats.version,
-                    added = stats.added,
-                    removed = stats.removed,
-                    renamed = stats.renamed,
-                    functions = catalogue.function_count(),
-                    "catalogue updated"
-                );
-                version_of(&catalogue)
-            };
-            let fresh = Arc::new(fresh);
-            // Still under the write lock: readers never see a catalogue newer than the view.
-            if let Ok(mut version) = self.version.lock() {
-                *version = Arc::clone(&fresh);
-            }
-            return fresh;
-        }
-        self.current()
-    }
-
-    /// The current version (an empty one if its lock was poisoned).
-    fn current(&self) -> Arc<Version> {
-        self.version.lock().map_or_else(
-            |_| {
-                Arc::new(Version {
-                    number: 0,
-                    map: Arc::new(CallMap::default()),
-                    departed: Arc::default(),
-                    functions: Arc::new(FunctionSet::empty()),
-                })
-            },
-            |version| Arc::clone(&version),
-        )
-    }
-}
-
-/// Folds bus catalogue changes into `live` until the service is dropped or the bus closes: each
-/// burst of change events is coalesced into one refresh once the bus has been quiet for
-/// [`DEBOUNCE`] (at most [`MAX_DEBOUNCE`] after the burst's first event).
-async fn follow(live: Weak<Live>, mut events: Receiver<BusEvent>, token: CancellationToken) {
+/// Folds bus catalogue changes into `updater` until the service is dropped or the bus closes:
+/// each burst of change events is coalesced into one refresh once the bus has been quiet for
+/// [`DEBOUNCE`] (at most [`MAX_DEBOUNCE`] after the burst's first event). A refresh a host asks
+/// for is done at once and answered with the version published then.
+async fn follow(
+    updater: Weak<CatalogueUpdater>,
+    mut events: Receiver<BusEvent>,
+    mut requests: mpsc::UnboundedReceiver<RefreshRequest>,
+    token: CancellationToken,
+) {
     loop {
         tokio::select! {
             () = token.cancelled() => return,
+            request = requests.recv() => {
+                let Some(answer) = request else { continue };
+                let Some(updater) = updater.upgrade() else { return };
+                if let Ok(version) = tokio::task::spawn_blocking(move || updater.refresh()).await {
+                    let _ = answer.send(version);
+                }
+                continue;
+            }
             event = events.recv() => match event {
                 Ok(event) if !changes_catalogue(&event) => continue,
                 Ok(_) | Err(RecvError::Lagged(_)) => {}
@@ -439,9 +338,11 @@ async fn follow(live: Weak<Live>, mut events: Receiver<BusEvent>, token: Cancell
                 }
             }
         }
-        let Some(live) = live.upgrade() else { return };
+        let Some(updater) = updater.upgrade() else {
+            return;
+        };
         // A diff over thousands of functions is CPU work: keep it off the async workers.
-        if tokio::task::spawn_blocking(move || live.refresh())
+        if tokio::task::spawn_blocking(move || updater.refresh())
             .await
             .is_err()
         {
@@ -456,27 +357,6 @@ fn changes_catalogue(event: &BusEvent) -> bool {
         event,
         BusEvent::CatalogueChanged { .. } | BusEvent::Reconnected { .. }
     )
-}
-
-fn version_of(catalogue: &PythonCatalogue) -> Version {
-    let map = catalogue.call_map();
-    let departed = catalogue.departed();
-    let functions = function_set_with_departed(&map, &departed);
-    Version {
-        number: catalogue.version(),
-        map: Arc::new(map),
-        departed: Arc::new(departed),
-        functions: Arc::new(functions),
-    }
-}
-
-/// Milliseconds since the Unix epoch (0 if the clock is before it).
-pub(crate) fn unix_ms_now() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |elapsed| {
-            u64::try_from(elapsed.as_millis()).unwrap_or(u64::MAX)
-        })
 }
 
 /// The text a model reads for an outcome: the result, what was printed, one line about the bus

@@ -18,6 +18,7 @@ fn spec(
         accepts_target,
         var_keywords,
         doc: None,
+        departed: None,
     }
 }
 

@@ -128,7 +128,9 @@ pub struct UpdateStats {
     pub renamed: usize,
 }
 
-/// The Python API of one bus, kept in step with its catalogue snapshots.
+/// The Python API of one bus, kept in step with its catalogue snapshots. `Clone` copies it
+/// whole, so an updater can publish a version and go on changing its own copy.
+#[derive(Clone)]
 pub struct PythonCatalogue {
     /// Tunables.
     config: CatalogueConfig,
@@ -167,7 +169,7 @@ pub struct PythonCatalogue {
 }
 
 /// The methods sharing one wire name (one per signature variant).
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 struct MethodGroup {
     /// The wire name.
     name: String,
@@ -178,7 +180,7 @@ struct MethodGroup {
 }
 
 /// An intent as last seen, with its function id.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 struct IntentSlot {
     /// The intent as last seen.
     info: IntentInfo,
@@ -187,7 +189,7 @@ struct IntentSlot {
 }
 
 /// A live function.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 struct Slot {
     /// The function.
     function: Function,
@@ -196,7 +198,7 @@ struct Slot {
 }
 
 /// Counts for one namespace.
-#[derive(Debug, Default)]
+#[derive(Debug, Clone, Default)]
 struct NamespaceStats {
     /// Functions in it.
     functions: usize,

@@ -445,7 +445,7 @@ pub(crate) type Priority = Arc<str>;
 ///
 /// Keys are qualified names (`crm.get_clients`); `.` never occurs inside a generated name, so
 /// the key is unambiguous. Members of a group are ordered by their [`Priority`].
-#[derive(Debug, Default)]
+#[derive(Debug, Clone, Default)]
 pub(crate) struct NameTable {
     /// Candidate qualified name → members ordered by priority, each once. Nearly every group
     /// has one member: a sorted vector, not a set with a B-tree node per group.

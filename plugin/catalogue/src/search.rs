@@ -26,7 +26,7 @@ const MAX_TOKEN: usize = 40;
 const MAX_DOC_TOKENS: usize = 2_000;
 
 /// One document's bookkeeping.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 struct Doc {
     /// Distinct term ids with their frequencies.
     terms: Vec<(u32, u32)>,
@@ -35,7 +35,7 @@ struct Doc {
 }
 
 /// One term: its live document frequency and its postings (including removed documents).
-#[derive(Debug, Default)]
+#[derive(Debug, Clone, Default)]
 struct Term {
     /// Live documents containing it.
     df: u32,
@@ -44,7 +44,7 @@ struct Term {
 }
 
 /// An inverted index with BM25 scoring.
-#[derive(Debug, Default)]
+#[derive(Debug, Clone, Default)]
 pub(crate) struct Index {
     /// Term text → term id.
     ids: HashMap<String, u32>,

@@ -63,7 +63,7 @@ pub(crate) struct Field {
 }
 
 /// A TypedDict to generate.
-#[derive(Debug, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct StructDef {
     /// The name it wants (PascalCase, no underscores).
     pub(crate) wanted: String,
@@ -246,7 +246,7 @@ pub(crate) fn reachable(roots: &[Arc<StructDef>]) -> Vec<Arc<StructDef>> {
 }
 
 /// Counts, per TypedDict, which functions use it, and names them.
-#[derive(Debug, Default)]
+#[derive(Debug, Clone, Default)]
 pub(crate) struct TypeRegistry {
     /// Wanted name → structures wanting it.
     groups: HashMap<String, Group>,
@@ -255,7 +255,7 @@ pub(crate) struct TypeRegistry {
 }
 
 /// The structures that want one name.
-#[derive(Debug, Default)]
+#[derive(Debug, Clone, Default)]
 struct Group {
     /// Key → the definition and its users (function priority → count).
     members: VecMap<String, (Arc<StructDef>, VecMap<Priority, u32>)>,
@@ -386,7 +386,7 @@ impl Group {
 
 /// A map kept as a vector sorted by key. The registry's maps mostly hold one entry, where a
 /// B-tree node would cost hundreds of bytes.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 struct VecMap<K, V>(Vec<(K, V)>);
 
 impl<K, V> Default for VecMap<K, V> {

@@ -42,9 +42,6 @@ pub const AWAIT_FUNCTION: &str = "__cm_await__";
 /// The global that holds the last expression's value.
 pub const LAST_VALUE: &str = "__cm_last__";
 
-/// Marks a [`FunctionSpec::doc`] as departed; the rest of the doc is the message.
-const DEPARTED_DOC_PREFIX: &str = "[departed] ";
-
 /// The exception class pre-flight reports for a call to a departed function.
 pub const DEPARTED_KIND: &str = "MethodNotFoundError";
 
@@ -61,13 +58,14 @@ pub fn departed_spec(name: &str, message: &str) -> FunctionSpec {
         },
         accepts_target: true,
         var_keywords: true,
-        doc: Some(format!("{DEPARTED_DOC_PREFIX}{message}")),
+        doc: Some(message.to_owned()),
+        departed: Some(message.to_owned()),
     }
 }
 
 /// The departure message of a spec made by [`departed_spec`]; `None` for a live function.
 pub fn departed_message(spec: &FunctionSpec) -> Option<&str> {
-    spec.doc.as_deref()?.strip_prefix(DEPARTED_DOC_PREFIX)
+    spec.departed.as_deref()
 }
 
 /// What pre-flight learned about a snippet that passed.

@@ -32,6 +32,10 @@ pub struct FunctionSpec {
     /// A one-line description, shown by `help()`-like output and `__doc__`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub doc: Option<String>,
+    /// Set when the function's app left the bus: why it is gone (who left, when, what to do).
+    /// Its name stays in the sandbox so that a call says so instead of "unknown".
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub departed: Option<String>,
 }
 
 impl FunctionSpec {
@@ -46,6 +50,7 @@ impl FunctionSpec {
             accepts_target: false,
             var_keywords: false,
             doc: None,
+            departed: None,
         }
     }
 

@@ -32,6 +32,7 @@ pub(crate) fn functions() -> FunctionSet {
         accepts_target: false,
         var_keywords: false,
         doc: None,
+        departed: None,
     };
     let view_chart = FunctionSpec {
         name: "intents.view_chart".to_owned(),
@@ -43,6 +44,7 @@ pub(crate) fn functions() -> FunctionSet {
         accepts_target: false,
         var_keywords: false,
         doc: None,
+        departed: None,
     };
     let raise_intent = FunctionSpec {
         name: "raise_intent".to_owned(),
@@ -54,6 +56,7 @@ pub(crate) fn functions() -> FunctionSet {
         accepts_target: false,
         var_keywords: false,
         doc: None,
+        departed: None,
     };
     // Part of the bus signature could not be typed: extra keywords travel under their own names.
     let mut flexible = FunctionSpec::keyword_only("crm.flexible", &[]);

@@ -194,7 +194,7 @@ fn excerpt(text: &str, lines: usize) -> String {
 
 /// The seed scenario's token comparison at demo size, measured now from the live catalogue and
 /// the real tool results (the same transcripts as `codemode bench tokens`).
-async fn token_table(service: &CodeMode) -> Result<String, codemode::tokens::TokensError> {
+async fn token_table(service: &CodeMode) -> Result<String, codemode::Error> {
     codemode::tokens::seed_comparison(service)
         .await
         .map(|comparison| codemode::tokens::render_comparison(&comparison))

@@ -18,6 +18,8 @@
 //! - [`catalogue`], [`sandbox`], [`mock_bus`]: the crates below, under the names the product
 //!   uses for them.
 
+mod error;
+
 pub mod bridge;
 pub mod functions;
 pub mod mcp;
@@ -26,6 +28,7 @@ pub mod service;
 pub mod tokens;
 pub mod versions;
 
+pub use crate::error::Error;
 pub use codemode_catalogue as catalogue;
 pub use codemode_mockbus as mock_bus;
 pub use codemode_sandbox as sandbox;

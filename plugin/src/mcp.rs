@@ -30,6 +30,8 @@ use std::{net::SocketAddr, sync::Arc};
 use rmcp::ServiceExt as _;
 use tokio_util::sync::CancellationToken;
 
+use crate::Error;
+
 use crate::service::CodeMode;
 
 pub use http::McpHttpServer;
@@ -76,41 +78,18 @@ impl std::fmt::Debug for McpHttpOptions {
     }
 }
 
-/// Why an MCP transport could not start or stopped with an error.
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum McpError {
-    /// The HTTP listener could not bind its address.
-    #[error("binding the MCP HTTP listener to {addr}: {source}")]
-    Bind {
-        /// The address asked for.
-        addr: SocketAddr,
-        /// Why.
-        source: std::io::Error,
-    },
-    /// The HTTP server failed while serving.
-    #[error("serving MCP over HTTP: {0}")]
-    Http(#[source] std::io::Error),
-    /// The HTTP server task panicked or was aborted.
-    #[error("the MCP HTTP server task ended abnormally: {0}")]
-    Task(#[source] tokio::task::JoinError),
-    /// The stdio client never completed the MCP handshake.
-    #[error("starting MCP on stdio: {0}")]
-    StdioStart(#[source] Box<rmcp::service::ServerInitializeError>),
-    /// The stdio session ended with an error.
-    #[error("serving MCP on stdio: {0}")]
-    Stdio(#[source] tokio::task::JoinError),
-}
-
 /// Serves one MCP client on stdin/stdout until it closes stdin.
 ///
 /// Stdout is the protocol channel: the caller must send logs to stderr and print nothing.
-pub async fn serve_stdio(service: Arc<CodeMode>) -> Result<(), McpError> {
+pub async fn serve_stdio(service: Arc<CodeMode>) -> Result<(), Error> {
     let running = McpServer::new(service)
         .serve(rmcp::transport::stdio())
         .await
-        .map_err(|error| McpError::StdioStart(Box::new(error)))?;
-    let reason = running.waiting().await.map_err(McpError::Stdio)?;
+        .map_err(|error| Error::McpStdioStart(Box::new(error)))?;
+    let reason = running.waiting().await.map_err(|source| Error::McpTask {
+        transport: "stdio",
+        source,
+    })?;
     tracing::info!(?reason, "MCP stdio session ended");
     Ok(())
 }
@@ -122,7 +101,7 @@ pub async fn serve_stdio(service: Arc<CodeMode>) -> Result<(), McpError> {
 pub async fn start_http(
     service: Arc<CodeMode>,
     options: McpHttpOptions,
-) -> Result<McpHttpServer, McpError> {
+) -> Result<McpHttpServer, Error> {
     http::start(service, options, CancellationToken::new()).await
 }
 
@@ -134,7 +113,7 @@ pub async fn serve_http(
     service: Arc<CodeMode>,
     options: McpHttpOptions,
     shutdown: CancellationToken,
-) -> Result<SocketAddr, McpError> {
+) -> Result<SocketAddr, Error> {
     let server = http::start(service, options, shutdown.child_token()).await?;
     let addr = server.local_addr();
     shutdown.cancelled().await;

@@ -37,6 +37,7 @@ use tokio::sync::{
 use tokio_util::sync::{CancellationToken, DropGuard};
 
 use crate::{
+    Error,
     bridge::{BusHost, CallObserver},
     catalogue::{CatalogueConfig, Definitions, ListPage, ListRequest, PythonCatalogue},
     sandbox::{FunctionSet, Outcome, Sandbox, SandboxConfig},
@@ -120,30 +121,17 @@ impl std::fmt::Debug for CodeMode {
     }
 }
 
-/// Why the service could not start.
-#[derive(Debug, thiserror::Error)]
-pub enum ServiceError {
-    /// The audit log could not be opened.
-    #[error("opening the audit log {path}: {source}")]
-    AuditLog {
-        /// The file.
-        path: PathBuf,
-        /// Why.
-        source: std::io::Error,
-    },
-}
-
 impl CodeMode {
     /// A service over a connected bus. Builds the catalogue from its current snapshot; inside a
     /// tokio runtime also starts the task that folds bus changes in (debounced).
-    pub fn new(bus: Arc<dyn Bus>, config: CodeModeConfig) -> Result<Self, ServiceError> {
+    pub fn new(bus: Arc<dyn Bus>, config: CodeModeConfig) -> Result<Self, Error> {
         let audit = match &config.audit_log {
             Some(path) => Some(Mutex::new(
                 std::fs::OpenOptions::new()
                     .create(true)
                     .append(true)
                     .open(path)
-                    .map_err(|source| ServiceError::AuditLog {
+                    .map_err(|source| Error::AuditLog {
                         path: path.clone(),
                         source,
                     })?,

@@ -32,36 +32,17 @@ use codemode_protocol::signature::{Param, SigType, parse_signature};
 use serde_json::{Map, Value, json};
 
 use crate::{
+    Error,
     catalogue::ListRequest,
-    mock_bus::{MockBus, MockBusConfig, MockBusError, MockBusHandle},
+    mock_bus::{MockBus, MockBusConfig, MockBusHandle},
     sandbox::{SandboxConfig, WorkerCommand},
     service::{CodeMode, CodeModeConfig, ExecuteOptions, render_outcome},
 };
 
-/// Why a token comparison could not be played.
-#[derive(Debug, thiserror::Error)]
-pub enum TokensError {
-    /// The mock bus did not start.
-    #[error("starting the mock bus: {0}")]
-    MockBus(#[from] MockBusError),
-    /// The adapter failed.
-    #[error("bus: {0}")]
-    Bus(#[from] codemode_adapters::BusError),
-    /// The Code Mode service did not start.
-    #[error("starting Code Mode: {0}")]
-    Service(#[from] crate::service::ServiceError),
-    /// The sandbox pool could not start a worker.
-    #[error("sandbox: {0}")]
-    Sandbox(#[from] crate::sandbox::SandboxError),
-    /// A scripted scenario did not go as scripted (the bus data or catalogue changed).
-    #[error("scenario {0}")]
-    Scenario(String),
-}
-
 /// Starts an in-process mock bus with `config` and attaches the io.Connect adapter to it.
 pub async fn attached_mock_bus(
     config: MockBusConfig,
-) -> Result<(MockBusHandle, codemode_adapters::ioconnect::IoConnectBus), TokensError> {
+) -> Result<(MockBusHandle, codemode_adapters::ioconnect::IoConnectBus), Error> {
     let bus = MockBus::start(config).await?;
     let adapter = codemode_adapters::ioconnect::IoConnectBus::connect(
         codemode_adapters::ioconnect::IoConnectConfig::new(
@@ -244,7 +225,7 @@ pub struct TokensConfig {
 }
 
 /// Plays every scenario at every (apps, clients) size on a fresh mock bus.
-pub async fn tokens(config: &TokensConfig) -> Result<Vec<TokenRow>, TokensError> {
+pub async fn tokens(config: &TokensConfig) -> Result<Vec<TokenRow>, Error> {
     let mut rows = Vec::new();
     for &apps in &config.apps {
         for &clients in &config.clients {
@@ -282,12 +263,12 @@ pub async fn tokens(config: &TokensConfig) -> Result<Vec<TokenRow>, TokensError>
 
 /// The seed scenario ("who is Amelia Reid's adviser?") in both arms on `service`'s bus, e.g.
 /// for `codemode demo`. The bus must run the sample CRM; render with [`render_comparison`].
-pub async fn seed_comparison(service: &CodeMode) -> Result<Comparison, TokensError> {
+pub async fn seed_comparison(service: &CodeMode) -> Result<Comparison, Error> {
     compare(service, Scenario::Seed).await
 }
 
 /// Plays `scenario` in both arms on `service`'s bus and counts both transcripts.
-pub async fn compare(service: &CodeMode, scenario: Scenario) -> Result<Comparison, TokensError> {
+pub async fn compare(service: &CodeMode, scenario: Scenario) -> Result<Comparison, Error> {
     let tools = ClassicTools::of(service.bus().as_ref());
     let (classic, code_mode, answer) = match scenario {
         Scenario::Seed => seed(service, &tools, false).await?,
@@ -520,11 +501,7 @@ impl Transcript {
 /// (classic transcript, code mode transcript, the answer).
 type Played = (Transcript, Transcript, String);
 
-async fn seed(
-    service: &CodeMode,
-    tools: &ClassicTools,
-    retry: bool,
-) -> Result<Played, TokensError> {
+async fn seed(service: &CodeMode, tools: &ClassicTools, retry: bool) -> Result<Played, Error> {
     let scenario = if retry {
         Scenario::Retry
     } else {
@@ -591,7 +568,7 @@ async fn seed(
     Ok((classic, code, answer))
 }
 
-async fn multi_step(service: &CodeMode, tools: &ClassicTools) -> Result<Played, TokensError> {
+async fn multi_step(service: &CodeMode, tools: &ClassicTools) -> Result<Played, Error> {
     let scenario = Scenario::MultiStep;
     let bus = service.bus().as_ref();
     let mut classic = tools.transcript(scenario);
@@ -659,7 +636,7 @@ async fn multi_step(service: &CodeMode, tools: &ClassicTools) -> Result<Played, 
     Ok((classic, code, answer))
 }
 
-async fn fan_out(service: &CodeMode, tools: &ClassicTools) -> Result<Played, TokensError> {
+async fn fan_out(service: &CodeMode, tools: &ClassicTools) -> Result<Played, Error> {
     let scenario = Scenario::FanOut;
     let bus = service.bus().as_ref();
     let mut classic = tools.transcript(scenario);
@@ -776,11 +753,7 @@ fn list(service: &CodeMode, query: &str) -> (Block, String) {
     )
 }
 
-fn get(
-    service: &CodeMode,
-    scenario: Scenario,
-    names: &[&str],
-) -> Result<(Block, String), TokensError> {
+fn get(service: &CodeMode, scenario: Scenario, names: &[&str]) -> Result<(Block, String), Error> {
     let names: Vec<String> = names.iter().map(|name| (*name).to_owned()).collect();
     let definitions = service.get(&names);
     if !definitions.unknown.is_empty() {
@@ -806,12 +779,7 @@ async fn execute(service: &CodeMode, code: &str) -> ((Block, String), crate::san
     )
 }
 
-fn expect_result(
-    scenario: Scenario,
-    got: &Value,
-    wanted: &Value,
-    ok: bool,
-) -> Result<(), TokensError> {
+fn expect_result(scenario: Scenario, got: &Value, wanted: &Value, ok: bool) -> Result<(), Error> {
     if ok && got == wanted {
         Ok(())
     } else {
@@ -909,12 +877,15 @@ impl ClassicTools {
         Transcript::new(self.names.len(), self.definitions.clone(), scenario)
     }
 
-    fn tool(&self, key: &str) -> Result<&str, TokensError> {
+    fn tool(&self, key: &str) -> Result<&str, Error> {
         self.names
             .iter()
             .find(|(known, _)| known == key)
             .map(|(_, tool)| tool.as_str())
-            .ok_or_else(|| TokensError::Scenario(format!("the bus has no `{key}`")))
+            .ok_or_else(|| Error::Scenario {
+                scenario: "setup",
+                what: format!("the bus has no `{key}`"),
+            })
     }
 
     /// Calls `method` on the bus; the tool result is its JSON, or the error's text.
@@ -923,7 +894,7 @@ impl ClassicTools {
         bus: &dyn Bus,
         method: &str,
         arguments: Value,
-    ) -> Result<((Block, String), Result<Value, String>), TokensError> {
+    ) -> Result<((Block, String), Result<Value, String>), Error> {
         let tool = self.tool(method)?;
         let call = tool_use(tool, &arguments);
         let arguments = match arguments {
@@ -947,7 +918,7 @@ impl ClassicTools {
         bus: &dyn Bus,
         intent: &str,
         context: Value,
-    ) -> Result<((Block, String), Result<Value, String>), TokensError> {
+    ) -> Result<((Block, String), Result<Value, String>), Error> {
         let tool = self.tool(&intent_key(intent))?;
         let call = tool_use(tool, &json!({"context": context}));
         let outcome = bus
@@ -1094,8 +1065,11 @@ fn tool_use(name: &str, arguments: &Value) -> Block {
     }
 }
 
-fn mismatch(scenario: Scenario, what: &str) -> TokensError {
-    TokensError::Scenario(format!("{}: {what}", scenario.label()))
+fn mismatch(scenario: Scenario, what: &str) -> Error {
+    Error::Scenario {
+        scenario: scenario.label(),
+        what: what.to_owned(),
+    }
 }
 
 /// A client as the scenarios need it.

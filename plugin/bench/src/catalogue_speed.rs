@@ -26,7 +26,9 @@ pub(super) async fn catalogue_speed(
     let snapshot = snapshot_of_mock_bus(apps).await?;
     tokio::task::spawn_blocking(move || measure(&snapshot, runs))
         .await
-        .map_err(|error| BenchError::Scenario(format!("catalogue benchmark task: {error}")))?
+        .map_err(|error| BenchError::Scenario {
+            what: format!("catalogue benchmark task: {error}"),
+        })?
 }
 
 /// The adapter's catalogue of an in-process mock bus with `apps` synthetic apps.
@@ -84,9 +86,11 @@ fn measure(snapshot: &Catalogue, runs: usize) -> Result<Vec<PerfRow>, BenchError
     }
     let update = Summary::of(&updates);
     if changed == 0 {
-        return Err(BenchError::Scenario(format!(
-            "changing app `{app}` changed no function: the update benchmark measured nothing"
-        )));
+        return Err(BenchError::Scenario {
+            what: format!(
+                "changing app `{app}` changed no function: the update benchmark measured nothing"
+            ),
+        });
     }
 
     let partial_runs = runs.max(200);
@@ -108,9 +112,11 @@ fn measure(snapshot: &Catalogue, runs: usize) -> Result<Vec<PerfRow>, BenchError
     }
     let partial = Summary::of(&partials);
     if partially_changed == 0 {
-        return Err(BenchError::Scenario(format!(
-            "the delta of app `{app}` changed no function: the update benchmark measured nothing"
-        )));
+        return Err(BenchError::Scenario {
+            what: format!(
+                "the delta of app `{app}` changed no function: the update benchmark measured nothing"
+            ),
+        });
     }
 
     let size = format!(
@@ -170,7 +176,9 @@ fn one_app(snapshot: &Catalogue) -> Result<(String, Vec<String>), BenchError> {
         .methods
         .get(snapshot.methods.len() / 2)
         .and_then(application_of)
-        .ok_or_else(|| BenchError::Scenario("the snapshot has no methods".into()))?;
+        .ok_or_else(|| BenchError::Scenario {
+            what: "the snapshot has no methods".into(),
+        })?;
     let names = snapshot
         .methods
         .iter()

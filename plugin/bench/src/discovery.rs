@@ -169,7 +169,7 @@ async fn raw_bootstrap(
     url: &str,
     authentication: &Authentication,
 ) -> Result<(Duration, usize, usize), BenchError> {
-    let failed = |error: String| BenchError::Raw(error);
+    let failed = |reason: String| BenchError::Raw { reason };
     let started = Instant::now();
     let (mut socket, _) = tokio_tungstenite::connect_async(url)
         .await

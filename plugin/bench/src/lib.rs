@@ -36,12 +36,13 @@ pub use self::{
 };
 pub use codemode::tokens::{
     self, ArmPair, ArmTokens, BLOCK_FRAMING_TOKENS, CODE_MODE_INSTRUCTIONS, Comparison, Encoding,
-    PREAMBLE_TOKENS, SYSTEM_PROMPT, Scenario, TokenRow, TokensConfig, TokensError, code_mode_tools,
-    compare, render_comparison, render_tokens, seed_comparison,
+    PREAMBLE_TOKENS, SYSTEM_PROMPT, Scenario, TokenRow, TokensConfig, code_mode_tools, compare,
+    render_comparison, render_tokens, seed_comparison,
 };
 
 /// Why a benchmark could not run.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum BenchError {
     /// The mock bus did not start.
     #[error("starting the mock bus: {0}")]
@@ -50,23 +51,29 @@ pub enum BenchError {
     #[error("bus: {0}")]
     Bus(#[from] codemode_adapters::BusError),
     /// The raw client failed.
-    #[error("raw client: {0}")]
-    Raw(String),
-    /// The Code Mode service did not start.
-    #[error("starting Code Mode: {0}")]
-    Service(#[from] crate::service::ServiceError),
+    #[error("raw client: {reason}")]
+    Raw {
+        /// What went wrong.
+        reason: String,
+    },
     /// The sandbox pool could not start a worker.
     #[error("sandbox: {0}")]
     Sandbox(#[from] crate::sandbox::SandboxError),
-    /// A token comparison failed.
+    /// The product failed (the service did not start, a token comparison failed).
     #[error("{0}")]
-    Tokens(#[from] TokensError),
+    Product(#[from] codemode::Error),
     /// A helper process (the real gateway fixture, a standalone mock bus) failed.
-    #[error("helper process: {0}")]
-    Fixture(String),
-    /// A scripted scenario did not go as scripted (the bus data or catalogue changed).
-    #[error("scenario {0}")]
-    Scenario(String),
+    #[error("helper process: {reason}")]
+    Fixture {
+        /// What went wrong.
+        reason: String,
+    },
+    /// A measurement did not go as scripted (the bus data or catalogue changed).
+    #[error("scenario {what}")]
+    Scenario {
+        /// What did not match.
+        what: String,
+    },
 }
 
 /// Starts an in-process mock bus with `config` and attaches the io.Connect adapter to it.

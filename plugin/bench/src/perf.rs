@@ -176,7 +176,9 @@ async fn memory(config: &PerfConfig) -> Result<Vec<PerfRow>, BenchError> {
         .stderr(Stdio::null())
         .kill_on_drop(true)
         .spawn()
-        .map_err(|error| BenchError::Fixture(format!("starting the mock bus: {error}")))?;
+        .map_err(|error| BenchError::Fixture {
+            reason: format!("starting the mock bus: {error}"),
+        })?;
     let url = first_line(&mut child, Duration::from_mins(2)).await?;
     let measured = memory_at(config, url.trim()).await;
     let _ = child.kill().await;
@@ -212,10 +214,9 @@ async fn memory_at(config: &PerfConfig, url: &str) -> Result<Vec<PerfRow>, Bench
         service.execute(snippet, ExecuteOptions::default())
     );
     if !first.ok || !second.ok {
-        return Err(BenchError::Scenario(format!(
-            "memory snippet failed: {}",
-            render_outcome(&first)
-        )));
+        return Err(BenchError::Scenario {
+            what: format!("memory snippet failed: {}", render_outcome(&first)),
+        });
     }
     let own = proc_status(Path::new("/proc/self/status"));
     let children = worker_memory();
@@ -995,9 +996,9 @@ where
 {
     for _ in 0..warm_up {
         if !run().await {
-            return Err(BenchError::Scenario(format!(
-                "a warm-up run of `{what}` failed"
-            )));
+            return Err(BenchError::Scenario {
+                what: format!("a warm-up run of `{what}` failed"),
+            });
         }
     }
     let mut samples = Vec::with_capacity(runs);
@@ -1006,19 +1007,18 @@ where
         let ok = run().await;
         samples.push(started.elapsed());
         if !ok {
-            return Err(BenchError::Scenario(format!(
-                "a timed run of `{what}` failed"
-            )));
+            return Err(BenchError::Scenario {
+                what: format!("a timed run of `{what}` failed"),
+            });
         }
     }
     Ok(Summary::of(&samples))
 }
 
 async fn first_line(child: &mut Child, within: Duration) -> Result<String, BenchError> {
-    let stdout = child
-        .stdout
-        .take()
-        .ok_or_else(|| BenchError::Fixture("no stdout".into()))?;
+    let stdout = child.stdout.take().ok_or_else(|| BenchError::Fixture {
+        reason: "no stdout".into(),
+    })?;
     let mut lines = BufReader::new(stdout).lines();
     match tokio::time::timeout(within, lines.next_line()).await {
         Ok(Ok(Some(line))) => {
@@ -1026,14 +1026,15 @@ async fn first_line(child: &mut Child, within: Duration) -> Result<String, Bench
             tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
             Ok(line)
         }
-        Ok(Ok(None)) => Err(BenchError::Fixture(
-            "the child exited before its ready line".into(),
-        )),
-        Ok(Err(error)) => Err(BenchError::Fixture(error.to_string())),
-        Err(_) => Err(BenchError::Fixture(format!(
-            "no ready line within {} s",
-            within.as_secs()
-        ))),
+        Ok(Ok(None)) => Err(BenchError::Fixture {
+            reason: "the child exited before its ready line".into(),
+        }),
+        Ok(Err(error)) => Err(BenchError::Fixture {
+            reason: error.to_string(),
+        }),
+        Err(_) => Err(BenchError::Fixture {
+            reason: format!("no ready line within {} s", within.as_secs()),
+        }),
     }
 }
 

@@ -97,9 +97,9 @@ pub trait HostPort {
     fn next_completion(&mut self, timeout: Duration) -> Result<Option<Completion>, PortClosed>;
 }
 
-/// The host side is gone: every pending call fails with `DisconnectedError`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
-#[error("the host port is closed")]
+/// The signal that the host side is gone: every pending call fails with `DisconnectedError`.
+/// A marker the engine acts on, not an error it reports (that is [`EngineError`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PortClosed;
 
 /// A finished bus call.
@@ -154,10 +154,23 @@ impl Default for EngineOptions {
     }
 }
 
-/// Why an engine could not start.
+/// Why the engine could not do what it was asked: the crate's one error type.
 #[derive(Debug, Clone, thiserror::Error)]
-#[error("the sandbox interpreter failed to start: {0}")]
-pub struct EngineError(String);
+#[non_exhaustive]
+pub enum EngineError {
+    /// The interpreter could not be set up (its runtime modules raised).
+    #[error("the sandbox interpreter failed to start: {exception}")]
+    Startup {
+        /// The Python exception, as `Type: message`.
+        exception: String,
+    },
+    /// The catalogue functions could not be installed as Python namespaces.
+    #[error("the catalogue functions could not be installed in the sandbox: {exception}")]
+    Functions {
+        /// The Python exception, as `Type: message`.
+        exception: String,
+    },
+}
 
 /// Stops the running snippet from another thread (the deadline watchdog).
 #[derive(Clone)]
@@ -267,7 +280,7 @@ impl Engine {
             .build();
         let objects = interpreter
             .enter(|vm| setup(vm, options).map_err(|error| describe_exception(vm, &error)))
-            .map_err(EngineError)?;
+            .map_err(|exception| EngineError::Startup { exception })?;
         Ok(Self {
             interpreter,
             port: Some(port),
@@ -303,7 +316,7 @@ impl Engine {
                 natives::set_real_import(None);
                 built
             })
-            .map_err(EngineError)?;
+            .map_err(|exception| EngineError::Functions { exception })?;
         self.functions = functions;
         self.namespaces = namespaces;
         Ok(())

@@ -175,11 +175,17 @@ pub enum MockBusError {
         reason: String,
     },
     /// Two apps have the same name.
-    #[error("two apps are named `{0}`")]
-    DuplicateApp(String),
+    #[error("two apps are named `{name}`")]
+    DuplicateApp {
+        /// The name.
+        name: String,
+    },
     /// An app could not be started.
-    #[error("cannot start app: {0}")]
-    Start(String),
+    #[error("cannot start app: {reason}")]
+    Start {
+        /// Why (names the app).
+        reason: String,
+    },
 }
 
 /// The mock bus; see the module docs.
@@ -204,7 +210,9 @@ impl MockBus {
         let mut names = std::collections::BTreeSet::new();
         for app in &apps {
             if !names.insert(app.name.to_ascii_lowercase()) || app.name == PLATFORM_APPLICATION {
-                return Err(MockBusError::DuplicateApp(app.name.clone()));
+                return Err(MockBusError::DuplicateApp {
+                    name: app.name.clone(),
+                });
             }
         }
 
@@ -242,7 +250,9 @@ impl MockBus {
             config.app_start_delay,
             shutdown.clone(),
         ));
-        runtime.start_all().map_err(MockBusError::Start)?;
+        runtime
+            .start_all()
+            .map_err(|reason| MockBusError::Start { reason })?;
 
         let limits = ServerLimits {
             outbound_queue: config.outbound_queue,
@@ -356,7 +366,9 @@ impl MockBusHandle {
     /// Starts an instance of `name` (as `T42.ACS.StartApplication` does); returns its instance
     /// id, or the running one of a single-instance app.
     pub fn start_app(&self, name: &str) -> Result<String, MockBusError> {
-        self.runtime.start_app(name).map_err(MockBusError::Start)
+        self.runtime
+            .start_app(name)
+            .map_err(|reason| MockBusError::Start { reason })
     }
 
     /// The running instances of `application`.

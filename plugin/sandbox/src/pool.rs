@@ -33,7 +33,7 @@ use super::{
     limits::{LimitKind, Limits, deadline_after},
     outcome::{self, CallRecord, ErrorPhase, Outcome, SnippetError},
     spec::FunctionSet,
-    wire::{self, CallResult, FrameError, FromWorker, MAX_FRAME_BYTES, ToWorker},
+    wire::{self, CallResult, FromWorker, MAX_FRAME_BYTES, ToWorker},
 };
 
 /// How the sandbox runs.
@@ -132,15 +132,40 @@ impl WorkerCommand {
 /// Call replies gathered into one pipe write to a worker, at most (bytes).
 const REPLY_BATCH_BYTES: usize = 256 * 1024;
 
-/// Why the sandbox could not serve a request at all.
-#[derive(Debug, Clone, thiserror::Error)]
+/// Why the sandbox could not serve a request at all, or a frame could not be read: the crate's
+/// one error type.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum SandboxError {
     /// A worker process could not be started.
-    #[error("cannot start a sandbox worker: {0}")]
-    Spawn(String),
+    #[error("cannot start a sandbox worker ({program}): {reason}")]
+    Spawn {
+        /// The worker executable.
+        program: PathBuf,
+        /// What went wrong.
+        reason: String,
+    },
     /// Too many sessions are open.
-    #[error("too many sandbox sessions are open (at most {0})")]
-    TooManySessions(usize),
+    #[error("too many sandbox sessions are open (at most {max})")]
+    TooManySessions {
+        /// The cap.
+        max: usize,
+    },
+    /// A worker pipe failed.
+    #[error("pipe error: {0}")]
+    Pipe(#[from] std::io::Error),
+    /// A frame longer than [`MAX_FRAME_BYTES`].
+    #[error("frame longer than {max} bytes")]
+    FrameTooLarge {
+        /// The cap.
+        max: usize,
+    },
+    /// The stream ended in the middle of a frame.
+    #[error("the stream ended inside a frame")]
+    FrameTruncated,
+    /// A line is not a valid frame.
+    #[error("bad frame: {0}")]
+    FrameDecode(#[from] serde_json::Error),
 }
 
 /// Counters for logs and tests.
@@ -206,7 +231,10 @@ impl Sandbox {
             starting.spawn(async move { inner.spawn_worker().await });
         }
         while let Some(joined) = starting.join_next().await {
-            let worker = joined.map_err(|error| SandboxError::Spawn(error.to_string()))??;
+            let worker = joined.map_err(|error| SandboxError::Spawn {
+                program: self.inner.config.worker_command.program.clone(),
+                reason: format!("the start-up task ended abnormally: {error}"),
+            })??;
             self.inner.park(worker);
         }
         Ok(())
@@ -257,7 +285,9 @@ impl Sandbox {
     pub async fn session(&self) -> Result<Session, SandboxError> {
         let permit = Arc::clone(&self.inner.sessions)
             .try_acquire_owned()
-            .map_err(|_| SandboxError::TooManySessions(self.inner.config.max_sessions))?;
+            .map_err(|_| SandboxError::TooManySessions {
+                max: self.inner.config.max_sessions,
+            })?;
         let worker = self.inner.spawn_worker().await?;
         Ok(Session {
             inner: Arc::clone(&self.inner),
@@ -362,6 +392,10 @@ impl Inner {
 
     async fn spawn_worker(&self) -> Result<Worker, SandboxError> {
         let command = &self.config.worker_command;
+        let failed = |reason: String| SandboxError::Spawn {
+            program: command.program.clone(),
+            reason,
+        };
         let mut child = Command::new(&command.program)
             .args(&command.args)
             .env_clear()
@@ -371,15 +405,11 @@ impl Inner {
             .stderr(Stdio::piped())
             .kill_on_drop(true)
             .spawn()
-            .map_err(|error| {
-                SandboxError::Spawn(format!("{}: {error}", command.program.display()))
-            })?;
+            .map_err(|error| failed(error.to_string()))?;
         let (Some(stdin), Some(stdout), Some(stderr)) =
             (child.stdin.take(), child.stdout.take(), child.stderr.take())
         else {
-            return Err(SandboxError::Spawn(
-                "the worker's pipes are missing".to_owned(),
-            ));
+            return Err(failed("the worker's pipes are missing".to_owned()));
         };
         let tail = Arc::new(Mutex::new(StderrTail::default()));
         tokio::spawn(drain_stderr(stderr, Arc::clone(&tail)));
@@ -403,20 +433,20 @@ impl Inner {
                     functions: None,
                 })
             }
-            Ok(Some(Ok(FromWorker::Fatal { message }))) => Err(SandboxError::Spawn(message)),
-            Ok(Some(Ok(other))) => Err(SandboxError::Spawn(format!(
+            Ok(Some(Ok(FromWorker::Fatal { message }))) => Err(failed(message)),
+            Ok(Some(Ok(other))) => Err(failed(format!(
                 "unexpected first frame from the worker: {other:?}"
             ))),
-            Ok(Some(Err(error))) => Err(SandboxError::Spawn(error.to_string())),
+            Ok(Some(Err(error))) => Err(failed(error.to_string())),
             Ok(None) => {
                 let status = child.wait().await.ok();
                 let text = tail.lock().map(|tail| tail.text()).unwrap_or_default();
-                Err(SandboxError::Spawn(format!(
+                Err(failed(format!(
                     "the worker exited during start-up ({}): {text}",
                     describe_status(status)
                 )))
             }
-            Err(_) => Err(SandboxError::Spawn(format!(
+            Err(_) => Err(failed(format!(
                 "the worker did not start within {:?}",
                 self.config.startup_timeout
             ))),
@@ -681,7 +711,7 @@ struct Worker {
     pid: u32,
     child: Child,
     stdin: ChildStdin,
-    frames: mpsc::Receiver<Result<FromWorker, FrameError>>,
+    frames: mpsc::Receiver<Result<FromWorker, SandboxError>>,
     tail: Arc<Mutex<StderrTail>>,
     runs: u32,
     next_run: u64,
@@ -692,7 +722,7 @@ struct Worker {
 /// the run loop never cancels a half-read line).
 async fn read_frames(
     stdout: tokio::process::ChildStdout,
-    frames: mpsc::Sender<Result<FromWorker, FrameError>>,
+    frames: mpsc::Sender<Result<FromWorker, SandboxError>>,
 ) {
     let mut reader = BufReader::new(stdout);
     let mut buffer = Vec::new();
@@ -704,13 +734,13 @@ async fn read_frames(
             .await;
         let frame = match read {
             Ok(0) => return,
-            Ok(_) if buffer.len() > MAX_FRAME_BYTES => Err(FrameError::TooLarge {
+            Ok(_) if buffer.len() > MAX_FRAME_BYTES => Err(SandboxError::FrameTooLarge {
                 max: MAX_FRAME_BYTES,
             }),
-            Ok(_) if buffer.last() != Some(&b'\n') => Err(FrameError::Truncated),
+            Ok(_) if buffer.last() != Some(&b'\n') => Err(SandboxError::FrameTruncated),
             Ok(_) if buffer.iter().all(u8::is_ascii_whitespace) => continue,
-            Ok(_) => serde_json::from_slice::<FromWorker>(&buffer).map_err(FrameError::from),
-            Err(error) => Err(FrameError::Io(error)),
+            Ok(_) => serde_json::from_slice::<FromWorker>(&buffer).map_err(SandboxError::from),
+            Err(error) => Err(SandboxError::Pipe(error)),
         };
         let stop = frame.is_err();
         if frames.send(frame).await.is_err() || stop {

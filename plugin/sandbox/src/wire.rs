@@ -9,7 +9,9 @@ use std::io::{self, BufRead};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use super::{host::HostCallError, limits::Limits, outcome::Outcome, spec::FunctionSpec};
+use super::{
+    host::HostCallError, limits::Limits, outcome::Outcome, pool::SandboxError, spec::FunctionSpec,
+};
 
 /// The longest frame either side accepts (host results can be large datasets).
 pub const MAX_FRAME_BYTES: usize = 64 * 1024 * 1024;
@@ -113,31 +115,11 @@ pub enum FromWorker {
     },
 }
 
-/// Why a frame could not be read.
-#[derive(Debug, thiserror::Error)]
-pub enum FrameError {
-    /// The pipe failed.
-    #[error("pipe error: {0}")]
-    Io(#[from] io::Error),
-    /// A line longer than [`MAX_FRAME_BYTES`].
-    #[error("frame longer than {max} bytes")]
-    TooLarge {
-        /// The cap.
-        max: usize,
-    },
-    /// The stream ended in the middle of a frame.
-    #[error("the stream ended inside a frame")]
-    Truncated,
-    /// The line is not a valid frame.
-    #[error("bad frame: {0}")]
-    Decode(#[from] serde_json::Error),
-}
-
 /// Reads one frame; `Ok(None)` at a clean end of stream. Blank lines are skipped.
 pub fn read_frame<T: for<'de> Deserialize<'de>>(
     reader: &mut impl BufRead,
     buffer: &mut Vec<u8>,
-) -> Result<Option<T>, FrameError> {
+) -> Result<Option<T>, SandboxError> {
     loop {
         buffer.clear();
         let mut limited = io::Read::take(&mut *reader, MAX_FRAME_BYTES as u64 + 1);
@@ -146,12 +128,12 @@ pub fn read_frame<T: for<'de> Deserialize<'de>>(
             return Ok(None);
         }
         if buffer.len() > MAX_FRAME_BYTES {
-            return Err(FrameError::TooLarge {
+            return Err(SandboxError::FrameTooLarge {
                 max: MAX_FRAME_BYTES,
             });
         }
         if buffer.last() != Some(&b'\n') {
-            return Err(FrameError::Truncated);
+            return Err(SandboxError::FrameTruncated);
         }
         if buffer.iter().all(u8::is_ascii_whitespace) {
             continue;

@@ -18,7 +18,8 @@ use rmcp::transport::streamable_http_server::{
 };
 use tokio_util::sync::CancellationToken;
 
-use super::{MCP_PATH, McpError, McpHttpOptions, McpServer};
+use super::{MCP_PATH, McpHttpOptions, McpServer};
+use crate::error::Error;
 use crate::service::CodeMode;
 
 /// A running streamable HTTP server; stop it with [`Self::shutdown`].
@@ -43,12 +44,15 @@ impl McpHttpServer {
     }
 
     /// Closes every session and stream, stops accepting, and waits for the server task.
-    pub async fn shutdown(self) -> Result<(), McpError> {
+    pub async fn shutdown(self) -> Result<(), Error> {
         self.shutdown.cancel();
         self.task
             .await
-            .map_err(McpError::Task)?
-            .map_err(McpError::Http)
+            .map_err(|source| Error::McpTask {
+                transport: "HTTP",
+                source,
+            })?
+            .map_err(Error::McpHttp)
     }
 }
 
@@ -57,14 +61,14 @@ pub(super) async fn start(
     service: Arc<CodeMode>,
     options: McpHttpOptions,
     shutdown: CancellationToken,
-) -> Result<McpHttpServer, McpError> {
+) -> Result<McpHttpServer, Error> {
     let listener = tokio::net::TcpListener::bind(options.listen)
         .await
-        .map_err(|source| McpError::Bind {
+        .map_err(|source| Error::McpBind {
             addr: options.listen,
             source,
         })?;
-    let addr = listener.local_addr().map_err(|source| McpError::Bind {
+    let addr = listener.local_addr().map_err(|source| Error::McpBind {
         addr: options.listen,
         source,
     })?;

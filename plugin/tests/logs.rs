@@ -1,6 +1,5 @@
 //! Logs written to a pipe carry no terminal colour codes: io.Connect Desktop and MCP clients
 //! keep codemode's stderr in their log files.
-#![expect(clippy::expect_used, reason = "test helpers fail loudly and early")]
 
 use std::process::Command;
 

@@ -25,7 +25,13 @@ fn readme_first_commands() -> Vec<String> {
         .lines()
         .skip(1);
     block
-        .map(|line| line.split(" #").next().unwrap_or_default().trim().to_owned())
+        .map(|line| {
+            line.split(" #")
+                .next()
+                .unwrap_or_default()
+                .trim()
+                .to_owned()
+        })
         .filter(|line| !line.is_empty())
         .collect()
 }
@@ -44,17 +50,30 @@ fn readme_opens_with_the_demo_and_the_test_command() {
 fn ci_runs_the_readme_commands_exactly_as_written() {
     let ci = std::fs::read_to_string(workspace_root().join(".ci/run")).unwrap_or_default();
     let lines: Vec<&str> = ci.lines().map(str::trim).collect();
-    let tests_at = lines.iter().position(|line| *line == "bash tests/run-all.sh");
-    let demo_at = lines.iter().position(|line| *line == "cargo run --release -- demo");
+    let tests_at = lines
+        .iter()
+        .position(|line| *line == "bash tests/run-all.sh");
+    let demo_at = lines
+        .iter()
+        .position(|line| *line == "cargo run --release -- demo");
     assert!(tests_at.is_some(), ".ci/run must run the test command");
     assert!(demo_at.is_some(), ".ci/run must run the demo command");
-    assert!(tests_at < demo_at, ".ci/run runs the tests first, then the demo");
+    assert!(
+        tests_at < demo_at,
+        ".ci/run runs the tests first, then the demo"
+    );
 }
 
 #[test]
 fn cargo_run_at_the_workspace_root_picks_the_codemode_binary() {
     let output = Command::new(env!("CARGO"))
-        .args(["metadata", "--format-version", "1", "--no-deps", "--offline"])
+        .args([
+            "metadata",
+            "--format-version",
+            "1",
+            "--no-deps",
+            "--offline",
+        ])
         .current_dir(workspace_root())
         .output()
         .unwrap_or_else(|error| panic!("cargo metadata could not start: {error}"));

@@ -842,8 +842,25 @@ fn hostile_catalogues_never_panic_and_always_give_valid_python() {
         "{}",
         String::from_utf8_lossy(&parsed.stderr)
     );
+    // Every qualified name of the call map resolves to a function of the executed module.
+    let names_file = dir.join("names.json");
+    std::fs::write(&names_file, serde_json::to_string(&names).unwrap()).unwrap();
+    let define = "import json, runpy, sys\n\
+        namespace = runpy.run_path(sys.argv[1])\n\
+        missing = []\n\
+        for name in json.load(open(sys.argv[2], encoding='utf-8')):\n\
+        \x20   head, *rest = name.split('.')\n\
+        \x20   value = namespace.get(head)\n\
+        \x20   for part in rest:\n\
+        \x20       value = getattr(value, part, None)\n\
+        \x20   if not callable(value):\n\
+        \x20       missing.append(name)\n\
+        print(json.dumps(missing))\n";
     let ran = std::process::Command::new("python3")
+        .arg("-c")
+        .arg(define)
         .arg(&module_file)
+        .arg(&names_file)
         .output()
         .unwrap_or_else(|error| panic!("python3 is needed for this test: {error}"));
     assert!(
@@ -851,4 +868,16 @@ fn hostile_catalogues_never_panic_and_always_give_valid_python() {
         "{}",
         String::from_utf8_lossy(&ran.stderr)
     );
+    let missing: Vec<String> = serde_json::from_slice(&ran.stdout).unwrap_or_else(|error| {
+        panic!(
+            "the check prints the missing names as JSON ({error}): {}",
+            String::from_utf8_lossy(&ran.stdout)
+        )
+    });
+    assert_eq!(
+        names.len(),
+        400 + 30 + 2,
+        "every method, intent and builtin has a name"
+    );
+    assert_eq!(missing, Vec::<String>::new(), "undefined in the module");
 }

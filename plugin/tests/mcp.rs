@@ -100,15 +100,43 @@ fn is_error(result: &CallToolResult) -> bool {
     result.is_error == Some(true)
 }
 
-/// Waits until `count` progress notifications arrived, then checks no more follow.
-async fn progress_after(client: &Client, count: usize) -> Vec<ProgressNotificationParam> {
+/// One bus call (`crm.get_client`, not the `crm.get_clients` the measured snippets call).
+const MARKER_SNIPPET: &str = "result = crm.get_client(client_id='c-001')['client']['name']";
+
+/// Runs [`MARKER_SNIPPET`] and waits for its progress notification; returns (and forgets) the
+/// notifications that came before it. The server sends a call's notifications before its
+/// answer, and the marker is called after the earlier calls answered, so once the marker's
+/// notification is in, none of theirs is still on its way: no quiet period to guess.
+async fn progress_before_marker(client: &Client) -> Vec<ProgressNotificationParam> {
+    let marker = call(
+        client,
+        "execute_python_code",
+        json!({"code": MARKER_SNIPPET}),
+    )
+    .await;
+    assert!(!is_error(&marker), "{}", text(&marker));
+    let is_marker = |p: &ProgressNotificationParam| {
+        p.message
+            .as_deref()
+            .is_some_and(|message| message.starts_with("crm.get_client: "))
+    };
     let seen = Arc::clone(&client.service().progress);
-    let deadline = Instant::now() + Duration::from_secs(5);
-    while seen.lock().expect("progress lock").len() < count && Instant::now() < deadline {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        {
+            let mut seen = seen.lock().expect("progress lock");
+            if let Some(at) = seen.iter().position(is_marker) {
+                let mut before: Vec<ProgressNotificationParam> = seen.drain(..=at).collect();
+                before.pop();
+                return before;
+            }
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the marker's progress notification never came"
+        );
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
-    tokio::time::sleep(Duration::from_millis(150)).await;
-    seen.lock().expect("progress lock").clone()
 }
 
 /// Forgets the progress seen so far (the rmcp client sends a progress token with every call).
@@ -376,7 +404,7 @@ async fn each_bus_call_is_reported_as_one_progress_notification() {
     )
     .await;
     assert!(!is_error(&done), "{}", text(&done));
-    let progress = progress_after(&client, 3).await;
+    let progress = progress_before_marker(&client).await;
     assert_eq!(progress.len(), 3, "one per bus call: {progress:?}");
     let steps: Vec<f64> = progress.iter().map(|p| p.progress).collect();
     assert_eq!(steps, [1.0, 2.0, 3.0]);
@@ -396,8 +424,8 @@ async fn each_bus_call_is_reported_as_one_progress_notification() {
     .await;
     assert!(!is_error(&quiet), "{}", text(&quiet));
     assert_eq!(
-        progress_after(&client, 3).await.len(),
-        3,
+        progress_before_marker(&client).await.len(),
+        0,
         "a snippet without bus calls reports nothing"
     );
     client.cancel().await.expect("client closes");
@@ -424,7 +452,7 @@ async fn list_get_execute_and_progress_work_over_streamable_http() {
     .await;
     assert!(!is_error(&done), "{}", text(&done));
     assert_eq!(
-        progress_after(&client, 3).await.len(),
+        progress_before_marker(&client).await.len(),
         3,
         "progress over SSE"
     );
@@ -564,7 +592,7 @@ async fn the_codemode_binary_serves_rmcp_clients_on_stdio_as_the_sample_config_s
     )
     .await;
     assert!(!is_error(&done), "{}", text(&done));
-    assert_eq!(progress_after(&client, 3).await.len(), 3);
+    assert_eq!(progress_before_marker(&client).await.len(), 3);
     client.cancel().await.expect("client closes");
 }
 
@@ -652,9 +680,8 @@ async fn the_stdio_binary_writes_only_json_rpc_frames_sends_progress_only_with_a
             .unwrap_or_else(|error| panic!("stdout line is not JSON ({error}): {line}"));
         assert_eq!(frame["jsonrpc"], "2.0", "{line}");
     }
-    tokio::time::sleep(Duration::from_millis(100)).await;
     assert!(
-        stderr.text().contains("MCP stdio session ended"),
+        wait_for_log(&stderr, "MCP stdio session ended").await,
         "the logs went to stderr{stderr}"
     );
 }

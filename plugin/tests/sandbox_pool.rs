@@ -120,22 +120,24 @@ async fn catching_base_exception_forever_costs_only_its_worker() {
     let sandbox = Sandbox::new(config(1));
     let source = "while True:\n    try:\n        while True:\n            pass\n    except BaseException:\n        continue";
     let outcome = sandbox.execute(source, &fake::functions(), host()).await;
-    // The in-worker interrupt is caught every time, so only the kill at deadline + grace ends it.
+    // The in-worker interrupt is caught, again and again, so usually the kill at deadline +
+    // grace ends it. On a busy machine a repeated interrupt can also land on the `continue`,
+    // outside the `try`, and stop it in the worker, or land inside the handler and make
+    // RustPython panic ("CopyItem: stack underflow"), which replaces the worker. Every way,
+    // the run ends on its wall time and only its worker is lost.
     let error = outcome.error.expect("error");
-    assert_eq!(error.phase, ErrorPhase::Worker, "{error:?}");
     assert_eq!(
         error.limit.as_ref().map(|limit| limit.kind),
         Some(LimitKind::WallTime),
         "{error:?}"
     );
     assert!(
-        error
-            .message
-            .contains("the snippet did not stop at the deadline"),
+        error.message.starts_with("wall time limit of 2 s exceeded"),
         "{}",
         error.message
     );
-    assert_eq!(sandbox.stats().killed, 1);
+    let killed = error.message.ends_with(KILLED);
+    assert_eq!(sandbox.stats().killed, u64::from(killed), "{error:?}");
     assert_eq!(sandbox.stats().crashed, 0);
     let next = sandbox.execute(NORMAL, &fake::functions(), host()).await;
     assert_eq!(next.result, normal_answer());
@@ -256,15 +258,21 @@ struct Hostile {
     long: bool,
     kind: &'static str,
     limit: Option<LimitKind>,
+    /// Whether its worker is killed at the hard deadline; `None` when either is right.
+    killed: Option<bool>,
 }
 
+/// The end of the message of a run whose worker was killed at the hard deadline.
+const KILLED: &str = "so its worker process was killed";
+
 fn hostile_snippets(defaults: &Limits) -> Vec<Hostile> {
-    let hostile = |source: &str, long, kind, limit| Hostile {
+    let hostile = |source: &str, long, kind, limit, killed| Hostile {
         source: source.to_owned(),
         limits: defaults.clone(),
         long,
         kind,
         limit,
+        killed,
     };
     let (crash, crash_limits) = compiler_crash();
     vec![
@@ -274,19 +282,26 @@ fn hostile_snippets(defaults: &Limits) -> Vec<Hostile> {
             true,
             "LimitExceeded",
             Some(LimitKind::WallTime),
+            Some(false),
         ),
-        // Killed at the hard deadline.
+        // Killed at the hard deadline: a native operation never sees the interrupt.
         hostile(
             "result = sum(range(10**12))",
             true,
             "LimitExceeded",
             Some(LimitKind::WallTime),
+            Some(true),
         ),
+        // Catches the interrupt, which is raised again until it lands outside the `try` or the
+        // deadline + grace kills the worker; on a busy machine either comes first (and an
+        // interrupt raised inside the handler can make RustPython panic, "CopyItem: stack
+        // underflow", which also ends the run at the wall time).
         hostile(
             "while True:\n    try:\n        while True:\n            pass\n    except BaseException:\n        pass",
             true,
             "LimitExceeded",
             Some(LimitKind::WallTime),
+            None,
         ),
         // Crash their workers at once.
         hostile(
@@ -294,6 +309,7 @@ fn hostile_snippets(defaults: &Limits) -> Vec<Hostile> {
             false,
             "MemoryError",
             Some(LimitKind::Memory),
+            Some(false),
         ),
         Hostile {
             source: crash,
@@ -301,6 +317,7 @@ fn hostile_snippets(defaults: &Limits) -> Vec<Hostile> {
             long: false,
             kind: "WorkerCrashed",
             limit: None,
+            killed: Some(false),
         },
     ]
 }
@@ -326,6 +343,8 @@ async fn a_normal_snippet_running_alongside_hostile_ones_answers_correctly_befor
         }));
     }
     start.wait().await;
+    // The normal run took 5 to 40 ms with the hostile ones and two more CPU hogs sharing
+    // 2 cores; the long ones run for the 2 s wall time, a margin of 50×.
     let normal = sandbox.execute(NORMAL, &functions, host()).await;
     // Checked before awaiting anything else: the long hostile runs are all still going, so the
     // normal run did not wait for one of their workers, and none was killed yet.
@@ -343,6 +362,7 @@ async fn a_normal_snippet_running_alongside_hostile_ones_answers_correctly_befor
         }
     }
 
+    let mut killed = 0;
     for (case, run) in hostile.iter().zip(runs) {
         let outcome = run.await.expect("task");
         let error = outcome.error.expect("a hostile run fails");
@@ -353,9 +373,15 @@ async fn a_normal_snippet_running_alongside_hostile_ones_answers_correctly_befor
             "{:?}: {error:?}",
             case.source
         );
+        let was_killed = error.message.ends_with(KILLED);
+        if let Some(expected) = case.killed {
+            assert_eq!(was_killed, expected, "{:?}: {error:?}", case.source);
+        }
+        killed += u64::from(was_killed);
     }
+    // The pool counts exactly the kills the runs report, and the two crashes.
     let stats = sandbox.stats();
-    assert_eq!((stats.killed, stats.crashed), (2, 2), "{stats:?}");
+    assert_eq!((stats.killed, stats.crashed), (killed, 2), "{stats:?}");
     let again = sandbox.execute(NORMAL, &functions, host()).await;
     assert_eq!(again.result, normal_answer());
 }

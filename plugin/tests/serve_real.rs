@@ -180,8 +180,14 @@ fn codemode_lists_and_raises_intents_on_the_fdc3_reference_agent() {
         .unwrap_or_else(|error| panic!("exec prints JSON ({error}): {stdout}\n{stderr}"));
     assert!(ok, "the snippet failed: {outcome:#}\n{stderr}");
     assert_eq!(outcome["calls"][0]["function"], json!("intents.view_chart"));
-    assert!(
-        !outcome["result"].is_null(),
+    // chart-app's ViewChart handler answers with a line chart of the instrument it was given.
+    assert_eq!(
+        outcome["result"],
+        json!({
+            "type": "fdc3.chart",
+            "instruments": [{"type": "fdc3.instrument", "name": "Apple", "id": {"ticker": "AAPL"}}],
+            "style": "line",
+        }),
         "the handler's result comes back: {outcome:#}"
     );
 

@@ -100,7 +100,7 @@ async fn the_seed_question_is_answered_by_one_snippet_over_the_bus() {
     let outcome = service
         .execute(
             "found = crm.get_clients(name_contains='Amelia Reid')\n\
-             result = found['clients'][0]['adviser'] if isinstance(found, dict) else found[0]['adviser']",
+             result = found['clients'][0]['adviser']",
             ExecuteOptions::default(),
         )
         .await;

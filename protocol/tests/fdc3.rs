@@ -1,4 +1,6 @@
-//! FDC3 DACP/WCP envelopes and payloads over frames captured from the FINOS reference agent.
+//! FDC3 DACP/WCP envelopes and payloads over frames captured from the FINOS reference agent:
+//! `data/fdc3_frames.jsonl` is the output of `tests/fixtures/fdc3/capture-frames.js`, the frames
+//! of a codemode session with the fixture's reference Desktop Agent, unedited.
 
 use std::time::{Duration, UNIX_EPOCH};
 
@@ -18,6 +20,15 @@ fn frames() -> Vec<&'static str> {
         .collect()
 }
 
+/// The captured frame of type `kind` whose payload has `key`.
+fn frame(kind: &str, key: &str) -> Fdc3Message {
+    frames()
+        .into_iter()
+        .map(|text| fdc3::decode(text, 1 << 20).unwrap_or_else(|error| panic!("{error}: {text}")))
+        .find(|message| message.message_type == kind && message.payload.get(key).is_some())
+        .unwrap_or_else(|| panic!("no {kind} frame with {key} was captured"))
+}
+
 #[test]
 fn captured_frames_round_trip_unchanged() {
     for frame in frames() {
@@ -33,32 +44,41 @@ fn captured_frames_round_trip_unchanged() {
 
 #[test]
 fn needs_resolution_payload_keeps_the_reference_agents_extra_fields() {
-    let frame = frames()
-        .into_iter()
-        .find(|f| f.contains("\"appIntent\"") && f.contains("state"))
-        .unwrap();
-    let message = fdc3::decode(frame, 1 << 20).unwrap();
+    // The agent's answer to an ambiguous raise: both running handlers, then both apps.
+    let message = frame("raiseIntentResponse", "appIntent");
     let app_intent: AppIntent =
         serde_json::from_value(message.payload["appIntent"].clone()).unwrap();
-    assert_eq!(app_intent.apps.len(), 4);
-    assert_eq!(app_intent.apps[0].instance_id.as_deref(), Some("i-chart"));
+    let apps: Vec<(&str, bool)> = app_intent
+        .apps
+        .iter()
+        .map(|app| (app.app_id.as_str(), app.instance_id.is_some()))
+        .collect();
+    assert_eq!(
+        apps,
+        [
+            ("quote-app", true),
+            ("watchlist-app", true),
+            ("quote-app", false),
+            ("watchlist-app", false)
+        ]
+    );
     assert_eq!(app_intent.apps[0].extra["state"], 1);
 }
 
 #[test]
 fn resolution_and_result_payloads_decode() {
-    let resolution = fdc3::decode(frames()[4], 1 << 20).unwrap();
+    let resolution = frame("raiseIntentResponse", "intentResolution");
     let resolution: IntentResolution =
         serde_json::from_value(resolution.payload["intentResolution"].clone()).unwrap();
-    assert_eq!(
-        resolution.source,
-        AppIdentifier {
-            app_id: "chart-app".into(),
-            instance_id: Some("i-chart".into()),
-            desktop_agent: None
-        }
-    );
-    let result = fdc3::decode(frames()[5], 1 << 20).unwrap();
+    let AppIdentifier {
+        app_id,
+        instance_id,
+        desktop_agent,
+    } = resolution.source;
+    assert_eq!(app_id, "chart-app");
+    assert!(instance_id.is_some_and(|id| !id.is_empty()));
+    assert_eq!(desktop_agent, None);
+    let result = frame("raiseIntentResultResponse", "intentResult");
     let result: IntentResult =
         serde_json::from_value(result.payload["intentResult"].clone()).unwrap();
     assert_eq!(result.context.unwrap()["type"], "fdc3.chart");
@@ -68,7 +88,7 @@ fn resolution_and_result_payloads_decode() {
 
 #[test]
 fn error_payloads_are_detected() {
-    let error = fdc3::decode(frames().last().unwrap(), 1 << 20).unwrap();
+    let error = frame("raiseIntentResponse", "error");
     assert_eq!(error.error(), Some("TargetAppUnavailable"));
 }
 
@@ -95,10 +115,11 @@ fn requests_carry_type_request_uuid_and_timestamp_only() {
 
 #[test]
 fn handshake_timeouts_are_read() {
-    let message = fdc3::decode(frames()[10], 1 << 20).unwrap();
-    let handshake: Wcp3Handshake = message.payload_as().unwrap();
+    // The fixture's defaults: a 10 s message exchange timeout, and an app launch timeout of
+    // max(15 s, the 20 s intent timeout, the 10 s open timeout).
+    let handshake: Wcp3Handshake = frame("WCP3Handshake", "fdc3Version").payload_as().unwrap();
     assert_eq!(handshake.message_exchange_timeout, Some(10_000));
-    assert_eq!(handshake.app_launch_timeout, Some(15_000));
+    assert_eq!(handshake.app_launch_timeout, Some(20_000));
 }
 
 #[test]

@@ -4,7 +4,7 @@
 //! One test uses a scripted agent, for the one reply the reference agent never sends: a result
 //! error.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use codemode_adapters::{
     Bus, BusError, IntentRequest, IntentTarget,
@@ -224,11 +224,27 @@ async fn a_late_result_arrives_and_a_void_result_is_none() {
     let bus = connect(&agent).await;
     let mut slow = instrument();
     slow["delayMs"] = json!(3000);
+    let raised = Instant::now();
     let resolution = bus
         .raise_intent(raise("ViewResearch", slow))
         .await
         .expect("slow result");
-    assert!(!resolution.result.is_null(), "the delayed result arrived");
+    // slow-app answers 3 s after the intent reached it: the raise waited for the result
+    // instead of settling for the resolution that came first.
+    let waited = raised.elapsed();
+    assert!(
+        waited >= Duration::from_secs(3),
+        "the raise returned after {waited:?}, before the handler answered"
+    );
+    assert_eq!(
+        resolution.result,
+        json!({
+            "type": "fdc3.instrument",
+            "id": {"ticker": "AAPL"},
+            "name": "Apple research (after 3000 ms)",
+        }),
+        "the delayed result arrived"
+    );
     let void = bus
         .raise_intent(raise("StartCall", contact()))
         .await

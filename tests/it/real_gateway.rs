@@ -630,9 +630,23 @@ async fn served_methods_are_invoked_by_the_real_client() {
     bus.serve(method.clone(), Arc::new(Greeter))
         .await
         .expect("register");
-    let ok = probe(gateway, &["invoke", &method.name, r#"{"name":"Amelia"}"#]);
+    // The handler answers with the caller's application, as the gateway identified it.
+    let ok = probe(
+        gateway,
+        &[
+            "--app",
+            "GreetCaller",
+            "invoke",
+            &method.name,
+            r#"{"name":"Amelia"}"#,
+        ],
+    );
     assert_eq!(ok["ok"], true, "{ok}");
-    assert_eq!(ok["returned"]["greeting"], "hello Amelia");
+    assert_eq!(
+        ok["returned"],
+        json!({"greeting": "hello Amelia", "caller": "GreetCaller"}),
+        "{ok}"
+    );
     let failed = probe(gateway, &["invoke", &method.name, r#"{"name":""}"#]);
     assert_eq!(failed["ok"], false, "{failed}");
     assert!(

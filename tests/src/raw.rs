@@ -85,18 +85,6 @@ impl RawPeer {
         }
     }
 
-    /// Every frame that arrives within `quiet`, for "nothing else was sent" checks.
-    pub async fn drain(&mut self, quiet: Duration) -> Vec<Gw3Message> {
-        while let Ok(Some(Ok(frame))) = tokio::time::timeout(quiet, self.socket.next()).await {
-            if let Message::Text(text) = frame
-                && let Ok(message) = gw3::decode(text.as_str(), gw3::DEFAULT_MAX_FRAME_BYTES)
-            {
-                self.backlog.push(message);
-            }
-        }
-        std::mem::take(&mut self.backlog)
-    }
-
     /// Sends `hello` and returns the `welcome` or `error` reply.
     pub async fn hello(
         &mut self,

@@ -59,8 +59,17 @@ async def scenario(client, plan):
 
     report["three_calls"] = outcome(await client.call_tool(
         "execute_python_code", {"code": plan["three_calls"]}, progress_callback=on_progress))
-    # Notifications precede the response on the wire; give the dispatcher a moment anyway.
-    await asyncio.sleep(0.2)
+    # Notifications precede the response on the wire, but the SDK runs progress callbacks as
+    # tasks (in arrival order), so one may still be pending when call_tool returns. A marker
+    # call's own notification arrives after all of them: once its callback ran, theirs have.
+    marker_seen = asyncio.Event()
+
+    async def on_marker_progress(value, total, message):
+        marker_seen.set()
+
+    await client.call_tool(
+        "execute_python_code", {"code": plan["adviser"]}, progress_callback=on_marker_progress)
+    await asyncio.wait_for(marker_seen.wait(), timeout=30)
     report["progress"] = progress
     return report
 

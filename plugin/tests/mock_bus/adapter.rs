@@ -288,7 +288,9 @@ async fn latency_and_never_reply_faults_delay_and_time_out_calls() {
         .expect_err("never replies");
     assert!(matches!(error, BusError::Timeout { .. }), "{error:?}");
     bus.set_fault("CRM.GetAdvisers", None);
-    bus.set_latency("CRM.GetAdvisers", Duration::from_millis(100));
+    let latency = Duration::from_millis(300);
+    bus.set_latency("CRM.GetAdvisers", latency);
+    let called = tokio::time::Instant::now();
     let result = adapter
         .invoke_one(
             "CRM.GetAdvisers",
@@ -298,6 +300,11 @@ async fn latency_and_never_reply_faults_delay_and_time_out_calls() {
         )
         .await
         .expect("slow but answers");
+    let took = called.elapsed();
+    assert!(
+        took >= latency,
+        "answered after {took:?}, before the latency"
+    );
     assert_eq!(result["advisers"][0]["name"], "M Carter");
     adapter.close().await;
     bus.shutdown().await;
@@ -680,8 +687,11 @@ async fn dropping_the_adapter_without_close_ends_its_connection() {
 async fn a_gateway_token_login_reconnects_after_the_token_expired() {
     use codemode_protocol::gw3::Authentication;
 
+    // The adapter refreshes its token ten times per lifetime: a busy machine can delay a
+    // refresh several-fold and the newest token is still valid.
+    let token_ttl = Duration::from_secs(2);
     let bus = start(MockBusConfig {
-        token_ttl: Duration::from_millis(600),
+        token_ttl,
         ..MockBusConfig::default()
     })
     .await;
@@ -689,13 +699,13 @@ async fn a_gateway_token_login_reconnects_after_the_token_expired() {
     let token = parent.create_token().await;
     let mut config = adapter_config(&bus, "ignored");
     config.authentication = Authentication::gateway_token(token);
-    config.token_refresh_interval = Duration::from_millis(150);
+    config.token_refresh_interval = token_ttl / 10;
     let adapter = codemode_adapters::ioconnect::IoConnectBus::connect(config)
         .await
         .expect("the gateway token logs in");
     assert_eq!(adapter.identity()["user"], "desktop-user");
-    // Past the handed-over token's expiry.
-    tokio::time::sleep(Duration::from_millis(900)).await;
+    // Past the handed-over token's expiry (it was created before this sleep began).
+    tokio::time::sleep(token_ttl + Duration::from_millis(100)).await;
     let mut events = adapter.events();
     assert!(bus.drop_all_connections() >= 1);
     wait_for_event(&mut events, |e| matches!(e, BusEvent::Reconnected { .. })).await;

@@ -6,7 +6,7 @@
 
 use std::{
     sync::{
-        Arc,
+        Arc, Mutex,
         atomic::{AtomicUsize, Ordering},
         mpsc,
     },
@@ -227,31 +227,71 @@ impl HostCalls for FakeBus {
     }
 }
 
+/// One thing an engine asked of its port, in order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum PortStep {
+    /// Started a bus call.
+    Start,
+    /// Asked for a completed call (blocking or not).
+    Wait,
+}
+
+/// What the engine did with a [`FakePort`], readable after the port moved into the engine.
+#[derive(Clone, Default)]
+pub(crate) struct PortLog {
+    started: Arc<AtomicUsize>,
+    steps: Arc<Mutex<Vec<PortStep>>>,
+}
+
+impl PortLog {
+    /// How many calls were started.
+    pub(crate) fn started(&self) -> usize {
+        self.started.load(Ordering::SeqCst)
+    }
+
+    /// How many calls were started between one wait and the next: `[20]` when all twenty
+    /// went out before the engine first waited, `[1, 1, ...]` when each was awaited alone.
+    /// An order of events, so it does not depend on how fast the machine is.
+    pub(crate) fn batches(&self) -> Vec<usize> {
+        let steps = self.steps.lock().expect("port log lock");
+        steps
+            .split(|step| *step == PortStep::Wait)
+            .map(<[PortStep]>::len)
+            .filter(|&len| len > 0)
+            .collect()
+    }
+
+    fn push(&self, step: PortStep) {
+        self.steps.lock().expect("port log lock").push(step);
+    }
+}
+
 /// The fake port for an in-process engine: each call answers from its own thread.
 pub(crate) struct FakePort {
     sender: mpsc::Sender<Completion>,
     receiver: mpsc::Receiver<Completion>,
-    pub(crate) started: Arc<AtomicUsize>,
+    log: PortLog,
 }
 
 impl FakePort {
-    pub(crate) fn new() -> (Self, Arc<AtomicUsize>) {
+    pub(crate) fn new() -> (Self, PortLog) {
         let (sender, receiver) = mpsc::channel();
-        let started = Arc::new(AtomicUsize::new(0));
+        let log = PortLog::default();
         (
             Self {
                 sender,
                 receiver,
-                started: Arc::clone(&started),
+                log: log.clone(),
             },
-            started,
+            log,
         )
     }
 }
 
 impl HostPort for FakePort {
     fn start(&mut self, ticket: u64, call: &HostCall) -> Result<(), PortClosed> {
-        self.started.fetch_add(1, Ordering::SeqCst);
+        self.log.started.fetch_add(1, Ordering::SeqCst);
+        self.log.push(PortStep::Start);
         let (delay, result) = behave(call);
         let sender = self.sender.clone();
         if delay.is_zero() {
@@ -274,6 +314,7 @@ impl HostPort for FakePort {
     }
 
     fn next_completion(&mut self, timeout: Duration) -> Result<Option<Completion>, PortClosed> {
+        self.log.push(PortStep::Wait);
         match self.receiver.recv_timeout(timeout) {
             Ok(completion) => Ok(Some(completion)),
             Err(mpsc::RecvTimeoutError::Timeout) => Ok(None),

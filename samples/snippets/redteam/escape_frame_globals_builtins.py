@@ -1,6 +1,9 @@
-# redteam: reach real builtins through a frame and restore open()
-# expect: error NameError
-import json
-frame = (lambda: 0).__globals__
-real = frame["__builtins__"]
-result = open("/etc/passwd").read()
+# redteam: reach the builtins through the snippet's own frame and call the open() found there
+# expect: error KeyError
+# message: 'open'
+try:
+    raise ValueError("x")
+except ValueError as error:
+    frame = error.__traceback__.tb_frame
+real = frame.f_globals["__builtins__"]
+result = real["open"]("/etc/passwd").read()

@@ -24,6 +24,6 @@ pub use crate::{
     model::{
         BusEvent, CallOptions, Catalogue, HandlerError, Identity, IntentHandler, IntentInfo,
         IntentRequest, IntentResolution, IntentTarget, MethodHandler, MethodInfo, ServedMethod,
-        ServerInfo, ServerReply, Target, applications,
+        ServerFilter, ServerInfo, ServerReply, Target, applications,
     },
 };

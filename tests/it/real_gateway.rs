@@ -608,7 +608,11 @@ impl MethodHandler for Greeter {
             });
         }
         let application = caller
-            .and_then(|identity| identity.get("application").cloned())
+            .and_then(|identity| {
+                identity
+                    .get("application")
+                    .map(std::borrow::Cow::into_owned)
+            })
             .unwrap_or(Value::Null);
         Ok(json!({"greeting": format!("hello {name}"), "caller": application}))
     }

@@ -24,7 +24,7 @@ use std::{
 
 use async_trait::async_trait;
 use futures_util::future::join_all;
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 use tokio::sync::{broadcast, oneshot, watch};
 
 use codemode_protocol::{
@@ -40,12 +40,12 @@ use codemode_protocol::{
 pub use self::config::Fdc3Config;
 use self::connection::{Agent, Command, SessionInfo, Wait};
 use crate::{
-    bus::Bus,
+    bus::{Bus, RaiseIntent},
     error::BusError,
     link::{Backoff, Link, LinkConfig},
     model::{
-        BusEvent, CallOptions, Catalogue, IntentHandler, IntentInfo, IntentRequest,
-        IntentResolution as Resolution, MethodHandler, ServedMethod, ServerReply, Target,
+        BusEvent, Catalogue, IntentHandler, IntentInfo, IntentRequest,
+        IntentResolution as Resolution,
     },
 };
 
@@ -566,18 +566,22 @@ impl Bus for Fdc3Bus {
         self.events.subscribe()
     }
 
-    async fn invoke(
-        &self,
-        method: &str,
-        _arguments: Map<String, Value>,
-        _target: &Target,
-        _options: CallOptions,
-    ) -> Result<Vec<ServerReply>, BusError> {
-        Err(BusError::MethodNotFound {
-            method: format!("{method} (an FDC3 Desktop Agent offers intents, not methods)"),
-        })
+    fn display_name(&self) -> &'static str {
+        "FDC3"
     }
 
+    fn intent_raiser(&self) -> Option<&dyn RaiseIntent> {
+        Some(self)
+    }
+
+    async fn close(&self) {
+        self.link.close().await;
+    }
+}
+
+/// FDC3 has intents only: no [`Invoke`](crate::Invoke) or [`Serve`](crate::Serve).
+#[async_trait]
+impl RaiseIntent for Fdc3Bus {
     async fn raise_intent(&self, request: IntentRequest) -> Result<Resolution, BusError> {
         let intent = request.intent.clone();
         let not_resolved = |reason: String| BusError::IntentNotResolved {
@@ -710,20 +714,5 @@ impl Bus for Fdc3Bus {
             started,
             result,
         })
-    }
-
-    async fn serve(
-        &self,
-        method: ServedMethod,
-        _handler: Arc<dyn MethodHandler>,
-    ) -> Result<(), BusError> {
-        Err(BusError::Unsupported {
-            operation: format!("serving the method `{}`", method.name),
-            dialect: "FDC3".into(),
-        })
-    }
-
-    async fn close(&self) {
-        self.link.close().await;
     }
 }

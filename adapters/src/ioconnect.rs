@@ -32,7 +32,7 @@ use self::{
     state::{Endpoint, parse_declared_apps},
 };
 use crate::{
-    bus::Bus,
+    bus::{Bus, Invoke, RaiseIntent, Serve},
     error::BusError,
     link::{Backoff, Link, LinkConfig},
     model::{
@@ -301,6 +301,25 @@ impl Bus for IoConnectBus {
         self.shared.events.subscribe()
     }
 
+    fn invoker(&self) -> Option<&dyn Invoke> {
+        Some(self)
+    }
+
+    fn intent_raiser(&self) -> Option<&dyn RaiseIntent> {
+        Some(self)
+    }
+
+    fn method_server(&self) -> Option<&dyn Serve> {
+        Some(self)
+    }
+
+    async fn close(&self) {
+        self.link.close().await;
+    }
+}
+
+#[async_trait]
+impl Invoke for IoConnectBus {
     async fn invoke(
         &self,
         method: &str,
@@ -325,7 +344,10 @@ impl Bus for IoConnectBus {
         });
         Ok(join_all(calls).await)
     }
+}
 
+#[async_trait]
+impl RaiseIntent for IoConnectBus {
     async fn raise_intent(&self, request: IntentRequest) -> Result<IntentResolution, BusError> {
         let not_resolved = |reason: String| BusError::IntentNotResolved {
             intent: request.intent.clone(),
@@ -406,7 +428,10 @@ impl Bus for IoConnectBus {
             result: unwrap_intent_result(result),
         })
     }
+}
 
+#[async_trait]
+impl Serve for IoConnectBus {
     async fn serve(
         &self,
         method: ServedMethod,
@@ -425,10 +450,6 @@ impl Bus for IoConnectBus {
             .await
             .map_err(|_| gone())?;
         reply.await.map_err(|_| gone())?
-    }
-
-    async fn close(&self) {
-        self.link.close().await;
     }
 }
 

@@ -2,7 +2,8 @@
 //! owns the sockets; everything above it sees only the dialect-neutral model.
 //!
 //! # Layout
-//! - [`Bus`]: the trait (catalogue + events, invoke with a target, raise an intent, serve).
+//! - [`Bus`]: the core trait (catalogue, events, close) and the capabilities a dialect may have:
+//!   [`Invoke`] (methods with a target), [`RaiseIntent`], [`Serve`].
 //! - `link`: the one reconnecting link task both dialects run on (socket, pending requests,
 //!   backoff), with a per-dialect [`Dialect`](link) for handshake, frames and commands.
 //! - `model`: the neutral types ([`Catalogue`], [`MethodInfo`], [`Target`], …).
@@ -18,7 +19,7 @@ mod link;
 mod model;
 
 pub use crate::{
-    bus::Bus,
+    bus::{Bus, Invoke, RaiseIntent, Serve},
     error::BusError,
     link::Backoff,
     model::{

@@ -24,8 +24,8 @@ use std::{
 
 use async_trait::async_trait;
 use futures_util::future::join_all;
-use serde_json::{Map, Value, json};
-use tokio::sync::{broadcast, mpsc, oneshot};
+use serde_json::{Value, json};
+use tokio::sync::{broadcast, oneshot, watch};
 
 use codemode_protocol::{
     ProtocolError,
@@ -38,20 +38,22 @@ use codemode_protocol::{
 };
 
 pub use self::config::Fdc3Config;
-use self::connection::{Command, Shared, Wait};
+use self::connection::{Agent, Command, SessionInfo, Wait};
 use crate::{
-    bus::Bus,
+    bus::{Bus, RaiseIntent},
     error::BusError,
+    link::{Backoff, Link, LinkConfig},
     model::{
-        BusEvent, CallOptions, Catalogue, IntentHandler, IntentInfo, IntentRequest,
-        IntentResolution as Resolution, MethodHandler, ServedMethod, ServerReply, Target,
+        BusEvent, Catalogue, IntentHandler, IntentInfo, IntentRequest,
+        IntentResolution as Resolution,
     },
 };
 
 /// A connection to an FDC3 Desktop Agent.
 pub struct Fdc3Bus {
-    commands: mpsc::Sender<Command>,
-    shared: Arc<Shared>,
+    link: Link<Command>,
+    events: broadcast::Sender<BusEvent>,
+    session: watch::Receiver<Option<SessionInfo>>,
     config: Arc<Fdc3Config>,
     catalogue: RwLock<Arc<Catalogue>>,
 }
@@ -60,22 +62,23 @@ impl Fdc3Bus {
     /// Connects, validates our identity and discovers the intents.
     pub async fn connect(config: Fdc3Config) -> Result<Self, BusError> {
         let config = Arc::new(config);
-        let shared = Arc::new(Shared::new());
-        let (commands, receiver) = mpsc::channel(1024);
-        let (ready_tx, ready_rx) = oneshot::channel();
-        tokio::spawn(connection::run(
-            Arc::clone(&config),
-            Arc::clone(&shared),
-            receiver,
-            ready_tx,
-        ));
-        ready_rx.await.map_err(|_| BusError::Connect {
+        let (events, _) = broadcast::channel(256);
+        let (agent, session) = Agent::new(Arc::clone(&config));
+        let link_config = LinkConfig {
             url: config.url.clone(),
-            reason: "the connection task ended unexpectedly".into(),
-        })??;
+            connect_timeout: config.connect_timeout,
+            reconnect: config.reconnect,
+            backoff: Backoff {
+                initial: config.reconnect_initial_delay,
+                max: config.reconnect_max_delay,
+            },
+            max_frame_bytes: config.max_frame_bytes,
+        };
+        let link = Link::start(agent, link_config, events.clone()).await?;
         let bus = Self {
-            commands,
-            shared,
+            link,
+            events,
+            session,
             config,
             catalogue: RwLock::new(Arc::new(Catalogue::default())),
         };
@@ -85,7 +88,7 @@ impl Fdc3Bus {
 
     /// Our app id and instance id as the agent validated them.
     pub fn identity(&self) -> Option<AppIdentifier> {
-        let session = self.shared.session.read().ok()?.clone()?;
+        let session = self.session.borrow().clone()?;
         Some(AppIdentifier {
             app_id: session.app_id,
             instance_id: Some(session.instance_id),
@@ -148,7 +151,7 @@ impl Fdc3Bus {
             .unwrap_or_else(std::sync::PoisonError::into_inner);
         if slot.intents != fresh.intents || slot.generation == 0 {
             *slot = Arc::new(fresh);
-            let _ = self.shared.events.send(BusEvent::CatalogueChanged {
+            let _ = self.events.send(BusEvent::CatalogueChanged {
                 generation: slot.generation,
             });
         }
@@ -314,11 +317,8 @@ impl Fdc3Bus {
             .unwrap_or(Duration::from_secs(100))
     }
 
-    fn session_timeout(
-        &self,
-        pick: impl Fn(&connection::Session) -> Option<Duration>,
-    ) -> Option<Duration> {
-        self.shared.session.read().ok()?.as_ref().and_then(pick)
+    fn session_timeout(&self, pick: impl Fn(&SessionInfo) -> Option<Duration>) -> Option<Duration> {
+        self.session.borrow().as_ref().and_then(pick)
     }
 
     /// Sends a request and waits for its response; `failed` turns a `payload.error` into the
@@ -356,8 +356,8 @@ impl Fdc3Bus {
             });
             receivers.push(receiver);
         }
-        self.commands
-            .send(Command::Request {
+        self.link
+            .send(Command {
                 message: Box::new(message),
                 waits,
             })
@@ -563,21 +563,25 @@ impl Bus for Fdc3Bus {
     }
 
     fn events(&self) -> broadcast::Receiver<BusEvent> {
-        self.shared.events.subscribe()
+        self.events.subscribe()
     }
 
-    async fn invoke(
-        &self,
-        method: &str,
-        _arguments: Map<String, Value>,
-        _target: &Target,
-        _options: CallOptions,
-    ) -> Result<Vec<ServerReply>, BusError> {
-        Err(BusError::MethodNotFound {
-            method: format!("{method} (an FDC3 Desktop Agent offers intents, not methods)"),
-        })
+    fn display_name(&self) -> &'static str {
+        "FDC3"
     }
 
+    fn intent_raiser(&self) -> Option<&dyn RaiseIntent> {
+        Some(self)
+    }
+
+    async fn close(&self) {
+        self.link.close().await;
+    }
+}
+
+/// FDC3 has intents only: no [`Invoke`](crate::Invoke) or [`Serve`](crate::Serve).
+#[async_trait]
+impl RaiseIntent for Fdc3Bus {
     async fn raise_intent(&self, request: IntentRequest) -> Result<Resolution, BusError> {
         let intent = request.intent.clone();
         let not_resolved = |reason: String| BusError::IntentNotResolved {
@@ -710,23 +714,5 @@ impl Bus for Fdc3Bus {
             started,
             result,
         })
-    }
-
-    async fn serve(
-        &self,
-        method: ServedMethod,
-        _handler: Arc<dyn MethodHandler>,
-    ) -> Result<(), BusError> {
-        Err(BusError::Unsupported {
-            operation: format!("serving the method `{}`", method.name),
-            dialect: "FDC3".into(),
-        })
-    }
-
-    async fn close(&self) {
-        let (done, finished) = oneshot::channel();
-        if self.commands.send(Command::Close { done }).await.is_ok() {
-            let _ = finished.await;
-        }
     }
 }

@@ -17,23 +17,24 @@ use async_trait::async_trait;
 use futures_util::future::join_all;
 use serde_json::{Map, Value, json};
 use tokio::{
-    sync::{broadcast, mpsc, oneshot},
+    sync::{broadcast, oneshot, watch},
     time::Instant,
 };
 
 use codemode_protocol::{
     ProtocolError,
-    gw3::{Gw3Message, INTENT_METHOD_PREFIX, reasons},
+    gw3::{Gw3Message, INTENT_METHOD_PREFIX, Identity, reasons},
 };
 
 pub use self::config::{DEFAULT_GATEWAY_URL, IoConnectConfig, STARTING_CONTEXT_VAR};
 use self::{
-    connection::{Command, Shared, error_text},
+    connection::{Command, Gateway, Shared, error_text},
     state::{Endpoint, parse_declared_apps},
 };
 use crate::{
-    bus::Bus,
+    bus::{Bus, Invoke, RaiseIntent, Serve},
     error::BusError,
+    link::{Backoff, Link, LinkConfig},
     model::{
         BusEvent, CallOptions, Catalogue, IntentHandler, IntentRequest, IntentResolution,
         MethodHandler, ServedMethod, ServerReply, Target,
@@ -48,9 +49,10 @@ const START_APPLICATION: &str = "T42.ACS.StartApplication";
 /// A connection to an io.Connect gateway. Cheap to share behind an `Arc`; dropping every
 /// handle (or calling [`Bus::close`]) ends the socket task.
 pub struct IoConnectBus {
-    commands: mpsc::Sender<Command>,
+    link: Link<Command>,
     shared: Arc<Shared>,
     config: Arc<IoConnectConfig>,
+    identity: watch::Receiver<Identity>,
 }
 
 impl IoConnectBus {
@@ -58,22 +60,23 @@ impl IoConnectBus {
     pub async fn connect(config: IoConnectConfig) -> Result<Self, BusError> {
         let config = Arc::new(config);
         let shared = Arc::new(Shared::new());
-        let (commands, receiver) = mpsc::channel(1024);
-        let (ready_tx, ready_rx) = oneshot::channel();
-        tokio::spawn(connection::run(
-            Arc::clone(&config),
-            Arc::clone(&shared),
-            receiver,
-            ready_tx,
-        ));
-        ready_rx.await.map_err(|_| BusError::Connect {
+        let (gateway, identity) = Gateway::new(Arc::clone(&config), Arc::clone(&shared));
+        let link_config = LinkConfig {
             url: config.url.clone(),
-            reason: "the connection task ended unexpectedly".into(),
-        })??;
+            connect_timeout: config.connect_timeout,
+            reconnect: config.reconnect,
+            backoff: Backoff {
+                initial: config.reconnect_initial_delay,
+                max: config.reconnect_max_delay,
+            },
+            max_frame_bytes: config.max_frame_bytes,
+        };
+        let link = Link::start(gateway, link_config, shared.events.clone()).await?;
         let bus = Self {
-            commands,
+            link,
             shared,
             config,
+            identity,
         };
         bus.refresh_declared_apps().await;
         bus.spawn_resync_on_reconnect();
@@ -81,47 +84,40 @@ impl IoConnectBus {
     }
 
     /// Our identity as the gateway resolved it (with `user`, `instance`…).
-    pub fn identity(&self) -> Map<String, Value> {
-        self.shared
-            .identity
-            .read()
-            .map(|identity| identity.clone())
-            .unwrap_or_default()
+    pub fn identity(&self) -> Identity {
+        self.identity.borrow().clone()
     }
 
     /// Whether the socket is up right now.
     pub fn is_connected(&self) -> bool {
-        self.shared
-            .connected
-            .load(std::sync::atomic::Ordering::SeqCst)
+        self.link.is_connected()
     }
 
     /// Re-reads the apps io.Connect declares (and their intents) from the platform.
     pub async fn refresh_declared_apps(&self) {
-        refresh_declared_apps(&self.commands, &self.shared, &self.config).await;
+        refresh_declared_apps(&self.link, &self.shared, &self.config).await;
     }
 
     fn spawn_resync_on_reconnect(&self) {
         let mut events = self.shared.events.subscribe();
         // Weak, so that dropping every handle of the bus closes the command channel and ends
         // the socket task (a strong sender here kept the connection open forever).
-        let commands = self.commands.downgrade();
+        let link = self.link.downgrade();
         let shared = Arc::downgrade(&self.shared);
         let config = Arc::clone(&self.config);
         tokio::spawn(async move {
             loop {
                 match events.recv().await {
                     Ok(BusEvent::Reconnected { .. }) => {
-                        let (Some(shared), Some(commands)) = (shared.upgrade(), commands.upgrade())
-                        else {
+                        let (Some(shared), Some(link)) = (shared.upgrade(), link.upgrade()) else {
                             return;
                         };
-                        refresh_declared_apps(&commands, &shared, &config).await;
+                        refresh_declared_apps(&link, &shared, &config).await;
                     }
                     Ok(_) | Err(broadcast::error::RecvError::Lagged(_)) => {}
                     Err(broadcast::error::RecvError::Closed) => return,
                 }
-                if commands.strong_count() == 0 {
+                if link.is_abandoned() {
                     return;
                 }
             }
@@ -189,7 +185,7 @@ fn best(mut endpoints: Vec<Endpoint>) -> Option<Endpoint> {
 
 /// Sends one call through the socket task and maps the reply.
 async fn call(
-    commands: &mpsc::Sender<Command>,
+    link: &Link<Command>,
     method: &str,
     endpoint: &Endpoint,
     arguments: Map<String, Value>,
@@ -206,7 +202,7 @@ async fn call(
     let gone = || BusError::Disconnected {
         reason: Some("the bus connection is closed".into()),
     };
-    commands.send(command).await.map_err(|_| gone())?;
+    link.send(command).await.map_err(|_| gone())?;
     let outcome = reply.await.map_err(|_| gone())?;
     match outcome {
         Ok(Gw3Message::Result(result)) => Ok(unwrap_value(result.result)),
@@ -249,11 +245,7 @@ fn unwrap_value(result: Value) -> Value {
     }
 }
 
-async fn refresh_declared_apps(
-    commands: &mpsc::Sender<Command>,
-    shared: &Shared,
-    config: &IoConnectConfig,
-) {
+async fn refresh_declared_apps(link: &Link<Command>, shared: &Shared, config: &IoConnectConfig) {
     let endpoints = shared
         .table
         .read()
@@ -265,7 +257,7 @@ async fn refresh_declared_apps(
     let mut arguments = Map::new();
     arguments.insert("withIntentsInfo".into(), Value::Bool(true));
     match call(
-        commands,
+        link,
         GET_APPLICATIONS,
         &endpoint,
         arguments,
@@ -309,6 +301,25 @@ impl Bus for IoConnectBus {
         self.shared.events.subscribe()
     }
 
+    fn invoker(&self) -> Option<&dyn Invoke> {
+        Some(self)
+    }
+
+    fn intent_raiser(&self) -> Option<&dyn RaiseIntent> {
+        Some(self)
+    }
+
+    fn method_server(&self) -> Option<&dyn Serve> {
+        Some(self)
+    }
+
+    async fn close(&self) {
+        self.link.close().await;
+    }
+}
+
+#[async_trait]
+impl Invoke for IoConnectBus {
     async fn invoke(
         &self,
         method: &str,
@@ -323,14 +334,7 @@ impl Bus for IoConnectBus {
             let arguments = arguments.clone();
             async move {
                 let started = Instant::now();
-                let outcome = call(
-                    &self.commands,
-                    method,
-                    &endpoint,
-                    arguments,
-                    options.timeout,
-                )
-                .await;
+                let outcome = call(&self.link, method, &endpoint, arguments, options.timeout).await;
                 ServerReply {
                     server: endpoint.server,
                     outcome,
@@ -340,7 +344,10 @@ impl Bus for IoConnectBus {
         });
         Ok(join_all(calls).await)
     }
+}
 
+#[async_trait]
+impl RaiseIntent for IoConnectBus {
     async fn raise_intent(&self, request: IntentRequest) -> Result<IntentResolution, BusError> {
         let not_resolved = |reason: String| BusError::IntentNotResolved {
             intent: request.intent.clone(),
@@ -421,7 +428,10 @@ impl Bus for IoConnectBus {
             result: unwrap_intent_result(result),
         })
     }
+}
 
+#[async_trait]
+impl Serve for IoConnectBus {
     async fn serve(
         &self,
         method: ServedMethod,
@@ -431,7 +441,7 @@ impl Bus for IoConnectBus {
         let gone = || BusError::Disconnected {
             reason: Some("the bus connection is closed".into()),
         };
-        self.commands
+        self.link
             .send(Command::Serve {
                 method,
                 handler,
@@ -440,13 +450,6 @@ impl Bus for IoConnectBus {
             .await
             .map_err(|_| gone())?;
         reply.await.map_err(|_| gone())?
-    }
-
-    async fn close(&self) {
-        let (done, finished) = oneshot::channel();
-        if self.commands.send(Command::Close { done }).await.is_ok() {
-            let _ = finished.await;
-        }
     }
 }
 

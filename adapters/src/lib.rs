@@ -2,7 +2,10 @@
 //! owns the sockets; everything above it sees only the dialect-neutral model.
 //!
 //! # Layout
-//! - [`Bus`]: the trait (catalogue + events, invoke with a target, raise an intent, serve).
+//! - [`Bus`]: the core trait (catalogue, events, close) and the capabilities a dialect may have:
+//!   [`Invoke`] (methods with a target), [`RaiseIntent`], [`Serve`].
+//! - `link`: the one reconnecting link task both dialects run on (socket, pending requests,
+//!   backoff), with a per-dialect [`Dialect`](link) for handshake, frames and commands.
 //! - `model`: the neutral types ([`Catalogue`], [`MethodInfo`], [`Target`], …).
 //! - [`ioconnect`]: io.Connect Desktop's gateway (GW3) over WebSocket.
 //! - [`fdc3`]: an FDC3 2.2 Desktop Agent (DACP over the Web Connection Protocol).
@@ -12,14 +15,16 @@ mod bus;
 mod error;
 pub mod fdc3;
 pub mod ioconnect;
+mod link;
 mod model;
 
 pub use crate::{
-    bus::Bus,
+    bus::{Bus, Invoke, RaiseIntent, Serve},
     error::BusError,
+    link::Backoff,
     model::{
         BusEvent, CallOptions, Catalogue, HandlerError, Identity, IntentHandler, IntentInfo,
         IntentRequest, IntentResolution, IntentTarget, MethodHandler, MethodInfo, ServedMethod,
-        ServerInfo, ServerReply, Target, applications,
+        ServerFilter, ServerInfo, ServerReply, Target, applications,
     },
 };

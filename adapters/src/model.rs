@@ -1,7 +1,7 @@
 //! How to address the bus (targets, call options, intent requests) and what comes back. What the
 //! bus offers (methods, servers, intents) is `codemode_protocol::model`, re-exported here.
 
-use std::time::Duration;
+use std::{borrow::Cow, time::Duration};
 
 use async_trait::async_trait;
 use serde::Serialize;
@@ -21,44 +21,33 @@ pub enum Target {
     Best,
     /// Every server; one result per server.
     All,
-    /// Every server whose identity matches all given fields (strings compare
-    /// case-insensitively).
-    Filter(Map<String, Value>),
+    /// Every server that matches the filter.
+    Filter(ServerFilter),
 }
 
 impl Target {
     /// A filter on the `application` field.
     pub fn application(name: impl Into<String>) -> Self {
-        let mut filter = Map::new();
-        filter.insert("application".into(), Value::String(name.into()));
-        Self::Filter(filter)
+        Self::Filter(ServerFilter {
+            application: Some(name.into()),
+            ..ServerFilter::default()
+        })
     }
 
     /// A filter on the `instance` field.
     pub fn instance(id: impl Into<String>) -> Self {
-        let mut filter = Map::new();
-        filter.insert("instance".into(), Value::String(id.into()));
-        Self::Filter(filter)
+        Self::Filter(ServerFilter {
+            instance: Some(id.into()),
+            ..ServerFilter::default()
+        })
     }
 
     /// Whether `server` matches this target's filter (always true for best/all).
     pub fn matches(&self, server: &ServerInfo) -> bool {
-        let Self::Filter(filter) = self else {
-            return true;
-        };
-        filter.iter().all(|(key, wanted)| {
-            let actual = match key.as_str() {
-                "peer_id" | "peerId" => Some(Value::String(server.peer_id.clone())),
-                _ => server.identity.get(key).cloned(),
-            };
-            match (actual, wanted) {
-                (Some(Value::String(actual)), Value::String(wanted)) => {
-                    actual.eq_ignore_ascii_case(wanted)
-                }
-                (Some(actual), wanted) => &actual == wanted,
-                (None, _) => false,
-            }
-        })
+        match self {
+            Self::Filter(filter) => filter.matches(server),
+            Self::Best | Self::All => true,
+        }
     }
 }
 
@@ -67,8 +56,121 @@ impl std::fmt::Display for Target {
         match self {
             Self::Best => f.write_str("\"best\""),
             Self::All => f.write_str("\"all\""),
-            Self::Filter(filter) => write!(f, "{}", Value::Object(filter.clone())),
+            Self::Filter(filter) => write!(f, "{}", Value::Object(filter.to_map())),
         }
+    }
+}
+
+/// Which servers a [`Target::Filter`] picks: every given field must match the server's (strings
+/// compare case-insensitively, other values exactly). The JSON form is the snippet's `target=`
+/// dict, e.g. `{"application": "CRM"}`; `peer_id` (or `peerId`) is the bus's id of the peer.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ServerFilter {
+    /// The identity's `application`.
+    pub application: Option<String>,
+    /// The identity's `instance`.
+    pub instance: Option<String>,
+    /// The peer's id on the bus (not part of the identity).
+    pub peer_id: Option<String>,
+    /// Any other identity key (and a well-known key given a non-string value), compared
+    /// against the identity's value under that key.
+    pub extra: Map<String, Value>,
+}
+
+impl ServerFilter {
+    /// The filter a snippet's `target=` dict means; string values of the well-known keys
+    /// become the typed fields.
+    pub fn from_map(map: Map<String, Value>) -> Self {
+        let mut filter = Self::default();
+        for (key, value) in map {
+            let slot = match key.as_str() {
+                "application" => &mut filter.application,
+                "instance" => &mut filter.instance,
+                "peer_id" | "peerId" if filter.peer_id.is_none() => &mut filter.peer_id,
+                _ => {
+                    filter.extra.insert(key, value);
+                    continue;
+                }
+            };
+            match value {
+                Value::String(text) => *slot = Some(text),
+                other => {
+                    filter.extra.insert(key, other);
+                }
+            }
+        }
+        filter
+    }
+
+    /// The filter as the JSON object a snippet would write.
+    pub fn to_map(&self) -> Map<String, Value> {
+        let mut map = Map::new();
+        for (key, field) in [
+            ("application", &self.application),
+            ("instance", &self.instance),
+            ("peer_id", &self.peer_id),
+        ] {
+            if let Some(text) = field {
+                map.insert(key.to_owned(), Value::String(text.clone()));
+            }
+        }
+        map.extend(self.extra.clone());
+        map
+    }
+
+    /// Whether no field is set (such a filter matches every server).
+    pub fn is_empty(&self) -> bool {
+        self.application.is_none()
+            && self.instance.is_none()
+            && self.peer_id.is_none()
+            && self.extra.is_empty()
+    }
+
+    /// Whether `server` has every field this filter gives.
+    pub fn matches(&self, server: &ServerInfo) -> bool {
+        let identity = &server.identity;
+        text_matches(self.application.as_deref(), identity.text("application"))
+            && text_matches(self.instance.as_deref(), identity.text("instance"))
+            && text_matches(self.peer_id.as_deref(), Some(&server.peer_id))
+            && self.extra.iter().all(|(key, wanted)| {
+                let actual = match key.as_str() {
+                    "peer_id" | "peerId" => Some(Cow::Owned(Value::String(server.peer_id.clone()))),
+                    _ => identity.get(key),
+                };
+                value_matches(actual.as_deref(), wanted)
+            })
+    }
+
+    /// Whether a server known only by its application, instance and peer id matches: a field
+    /// beyond those three (or a non-string value) cannot be checked and does not match.
+    pub fn matches_parts(&self, application: &str, instance: Option<&str>, peer_id: &str) -> bool {
+        text_matches(self.application.as_deref(), Some(application))
+            && text_matches(self.instance.as_deref(), instance)
+            && text_matches(self.peer_id.as_deref(), Some(peer_id))
+            && self.extra.iter().all(|(key, wanted)| {
+                let actual = match key.as_str() {
+                    "peer_id" | "peerId" => Some(peer_id),
+                    _ => None,
+                };
+                matches!((actual, wanted), (Some(actual), Value::String(wanted)) if actual.eq_ignore_ascii_case(wanted))
+            })
+    }
+}
+
+/// A wanted string against the actual one: no wish matches anything, a wish needs a value.
+fn text_matches(wanted: Option<&str>, actual: Option<&str>) -> bool {
+    match (wanted, actual) {
+        (None, _) => true,
+        (Some(wanted), Some(actual)) => actual.eq_ignore_ascii_case(wanted),
+        (Some(_), None) => false,
+    }
+}
+
+fn value_matches(actual: Option<&Value>, wanted: &Value) -> bool {
+    match (actual, wanted) {
+        (Some(Value::String(actual)), Value::String(wanted)) => actual.eq_ignore_ascii_case(wanted),
+        (Some(actual), wanted) => actual == wanted,
+        (None, _) => false,
     }
 }
 

@@ -22,7 +22,7 @@ use std::{
 
 use async_trait::async_trait;
 use codemode_adapters::{
-    Bus, BusError, CallOptions, IntentRequest, IntentTarget, ServerReply, Target,
+    Bus, BusError, CallOptions, IntentRequest, IntentTarget, ServerFilter, ServerReply, Target,
 };
 use serde_json::{Map, Value, json};
 
@@ -317,22 +317,16 @@ impl BusHost {
         let mut replies = Vec::new();
         let mut last_error = None;
         for server in servers {
-            let mut filter = Map::new();
-            filter.insert("peer_id".into(), Value::String(server.peer_id.clone()));
-            let by_peer = Target::Filter(filter);
+            let by_peer = Target::Filter(ServerFilter {
+                peer_id: Some(server.peer_id.clone()),
+                ..ServerFilter::default()
+            });
             let wanted = match target {
-                Target::Filter(filter) => filter.iter().all(|(key, value)| {
-                    let actual = match key.as_str() {
-                        "application" => Some(server.application.as_str()),
-                        "instance" => server.instance.as_deref(),
-                        "peer_id" | "peerId" => Some(server.peer_id.as_str()),
-                        _ => None,
-                    };
-                    match (actual, value) {
-                        (Some(actual), Value::String(value)) => actual.eq_ignore_ascii_case(value),
-                        _ => false,
-                    }
-                }),
+                Target::Filter(filter) => filter.matches_parts(
+                    &server.application,
+                    server.instance.as_deref(),
+                    &server.peer_id,
+                ),
                 Target::Best | Target::All => true,
             };
             if !wanted {
@@ -461,7 +455,9 @@ fn method_target(target: Option<&Value>) -> Result<Target, HostCallError> {
         None | Some(Value::Null) => Ok(Target::Best),
         Some(Value::String(text)) if text == "best" => Ok(Target::Best),
         Some(Value::String(text)) if text == "all" => Ok(Target::All),
-        Some(Value::Object(filter)) if !filter.is_empty() => Ok(Target::Filter(filter.clone())),
+        Some(Value::Object(filter)) if !filter.is_empty() => {
+            Ok(Target::Filter(ServerFilter::from_map(filter.clone())))
+        }
         Some(other) => Err(HostCallError::new(
             HostErrorKind::InvalidArguments,
             format!(
@@ -477,7 +473,7 @@ fn all_results(replies: Vec<ServerReply>) -> Value {
         replies
             .into_iter()
             .map(|reply| {
-                let mut server = Map::clone(&reply.server.identity);
+                let mut server = reply.server.identity.to_map();
                 server.insert(
                     "peer_id".into(),
                     Value::String(reply.server.peer_id.clone()),

@@ -114,8 +114,7 @@ impl MethodHandler for Operation {
     ) -> Result<Value, HandlerError> {
         let caller_name = caller
             .as_ref()
-            .and_then(|identity| identity.get("application"))
-            .and_then(Value::as_str)
+            .and_then(|identity| identity.application.as_deref())
             .unwrap_or("unknown")
             .to_owned();
         tracing::info!(operation = ?self.kind, caller = %caller_name, "Code Mode call on the bus");

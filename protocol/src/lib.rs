@@ -9,7 +9,8 @@
 //! - [`fdc3`]: FDC3 2.2 DACP and WCP messages.
 //! - [`dates`]: `#T42_DATE#<ms>` values and trace-info stripping.
 //! - [`ids`]: newtype identifiers.
-//! - [`model`]: the dialect-neutral model of what a bus offers (methods, servers, intents).
+//! - [`model`]: the dialect-neutral model of what a bus offers (methods, servers, intents),
+//!   with the typed peer [`model::Identity`] (from `identity`).
 //!
 //! # Features
 //! `runtime` (default) adds what only a live connection needs: the [`correlation`] table (on
@@ -22,6 +23,7 @@ pub mod dates;
 mod error;
 pub mod fdc3;
 pub mod gw3;
+mod identity;
 pub mod ids;
 pub mod model;
 pub mod signature;

@@ -8,8 +8,7 @@ use std::{collections::BTreeMap, sync::Arc};
 use serde::{Serialize, Serializer};
 use serde_json::{Map, Value};
 
-/// The identity of a peer on the bus (`application`, `instance`, `user`, `machine`…).
-pub type Identity = Map<String, Value>;
+pub use crate::identity::Identity;
 
 /// A snapshot of everything the bus offers, taken at one moment.
 #[derive(Debug, Clone, Default, Serialize)]
@@ -83,15 +82,12 @@ fn serialize_shared<T: Serialize, S: Serializer>(
 impl ServerInfo {
     /// The `application` of the identity, or an empty string.
     pub fn application(&self) -> &str {
-        self.identity
-            .get("application")
-            .and_then(Value::as_str)
-            .unwrap_or("")
+        self.identity.application.as_deref().unwrap_or("")
     }
 
     /// The `instance` of the identity, if any.
     pub fn instance(&self) -> Option<&str> {
-        self.identity.get("instance").and_then(Value::as_str)
+        self.identity.instance.as_deref()
     }
 }
 

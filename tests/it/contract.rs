@@ -7,7 +7,8 @@ use std::time::Duration;
 
 use codemode::mock_bus::{MockBus, MockBusConfig, MockBusHandle};
 use codemode_adapters::{
-    Bus, CallOptions, IntentRequest, IntentTarget, Target, ioconnect::IoConnectBus,
+    Bus, CallOptions, IntentRequest, IntentTarget, Invoke, RaiseIntent, Target,
+    ioconnect::IoConnectBus,
 };
 use codemode_protocol::{
     MethodId, PeerId, RequestId,

@@ -7,7 +7,7 @@
 use std::time::{Duration, Instant};
 
 use codemode_adapters::{
-    Bus, BusError, IntentRequest, IntentTarget,
+    Bus, BusError, IntentRequest, IntentTarget, RaiseIntent,
     fdc3::{Fdc3Bus, Fdc3Config},
 };
 use codemode_protocol::fdc3::{self, AppIdentifier, Fdc3Message, Meta};
@@ -498,7 +498,11 @@ async fn heartbeats_are_acknowledged_over_a_long_idle_period() {
 async fn methods_and_serving_are_clear_errors_on_fdc3() {
     let agent = ReferenceAgent::start(1000);
     let bus = connect(&agent).await;
-    let error = bus
+    assert!(bus.invoker().is_none() && bus.method_server().is_none());
+    assert!(bus.intent_raiser().is_some());
+    // Through any bus, the missing capabilities are the errors FDC3 callers always saw.
+    let any: &dyn Bus = &bus;
+    let error = any
         .invoke_one(
             "CRM.GetClients",
             serde_json::Map::new(),
@@ -511,7 +515,7 @@ async fn methods_and_serving_are_clear_errors_on_fdc3() {
         matches!(error, BusError::MethodNotFound { .. }),
         "{error:?}"
     );
-    let error = bus
+    let error = any
         .serve(
             codemode_adapters::ServedMethod {
                 name: "X".into(),

@@ -7,7 +7,8 @@ use std::{collections::BTreeSet, sync::Arc, time::Duration};
 use async_trait::async_trait;
 use codemode_adapters::{
     Bus, BusError, BusEvent, CallOptions, HandlerError, Identity, IntentRequest, IntentTarget,
-    MethodHandler, ServedMethod, Target, applications, ioconnect::IoConnectBus,
+    Invoke, MethodHandler, RaiseIntent, Serve, ServedMethod, Target, applications,
+    ioconnect::IoConnectBus,
 };
 use codemode_protocol::{dates::parse_t42_date, gw3::Authentication};
 use codemode_tests::{
@@ -608,7 +609,11 @@ impl MethodHandler for Greeter {
             });
         }
         let application = caller
-            .and_then(|identity| identity.get("application").cloned())
+            .and_then(|identity| {
+                identity
+                    .get("application")
+                    .map(std::borrow::Cow::into_owned)
+            })
             .unwrap_or(Value::Null);
         Ok(json!({"greeting": format!("hello {name}"), "caller": application}))
     }

@@ -9,14 +9,11 @@ use std::{
     sync::Arc,
 };
 
-use serde_json::{Map, Value};
+use serde_json::Value;
 
-use codemode_protocol::{
-    MethodDefinition, MethodId, PeerId,
-    gw3::{Gw3Message, Identity},
-};
+use codemode_protocol::{MethodDefinition, MethodId, PeerId, gw3::Gw3Message};
 
-use crate::model::{Catalogue, IntentHandler, IntentInfo, MethodInfo, ServerInfo};
+use crate::model::{Catalogue, Identity, IntentHandler, IntentInfo, MethodInfo, ServerInfo};
 
 /// Method name prefixes that belong to the platform and are never shown as methods.
 const PLATFORM_PREFIXES: &[&str] = &["T42.", "Tick42."];
@@ -143,7 +140,7 @@ impl PeerTable {
                 self.next_order += 1;
                 let peer = self.peers.entry(added.new_peer_id.clone()).or_default();
                 peer.order = order;
-                peer.identity = Arc::new(added.identity.clone());
+                peer.identity = Arc::new(Identity::from(added.identity.clone()));
                 peer.local = added.meta.as_ref().is_none_or(|meta| meta.local);
                 true
             }
@@ -437,17 +434,13 @@ fn running_handler(peer: &PeerState, method: &MethodDefinition) -> IntentHandler
         .and_then(Value::as_object);
     let text = |key: &str| info.and_then(|info| info.get(key)).and_then(Value::as_str);
     IntentHandler {
-        application: identity_text(&peer.identity, "application").unwrap_or_default(),
-        instance: identity_text(&peer.identity, "instance"),
+        application: peer.identity.application.clone().unwrap_or_default(),
+        instance: peer.identity.instance.clone(),
         display_name: text("displayName").map(str::to_owned),
         context_types: string_list(info.and_then(|info| info.get("contextTypes"))),
         result_type: text("resultType").map(str::to_owned),
         app_title: text("description").map(str::to_owned),
     }
-}
-
-fn identity_text(identity: &Map<String, Value>, key: &str) -> Option<String> {
-    identity.get(key).and_then(Value::as_str).map(str::to_owned)
 }
 
 fn string_list(value: Option<&Value>) -> Vec<String> {

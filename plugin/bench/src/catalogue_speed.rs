@@ -168,8 +168,7 @@ fn one_app(snapshot: &Catalogue) -> Result<(String, Vec<String>), BenchError> {
         method
             .servers
             .first()
-            .and_then(|server| server.identity.get("application"))
-            .and_then(|name| name.as_str())
+            .and_then(|server| server.identity.application.as_deref())
             .map(str::to_owned)
     };
     let app = snapshot
@@ -220,12 +219,7 @@ fn applications(snapshot: &Catalogue) -> usize {
         .methods
         .iter()
         .flat_map(|method| &method.servers)
-        .filter_map(|server| {
-            server
-                .identity
-                .get("application")
-                .and_then(|name| name.as_str())
-        })
+        .filter_map(|server| server.identity.application.as_deref())
         .collect::<std::collections::BTreeSet<_>>()
         .len()
 }

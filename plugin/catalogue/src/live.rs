@@ -269,7 +269,7 @@ impl PythonCatalogue {
             h.write_usize(server.identity.len());
             for (key, value) in server.identity.iter() {
                 key.hash(&mut h);
-                match value {
+                match value.as_ref() {
                     Value::String(text) => {
                         h.write_u8(1);
                         text.hash(&mut h);

@@ -20,7 +20,7 @@ pub fn server(application: &str, instance: &str) -> ServerInfo {
     identity.insert("user".into(), json!("mcarter"));
     ServerInfo {
         peer_id: format!("peer-{instance}"),
-        identity: Arc::new(identity),
+        identity: Arc::new(identity.into()),
         local: true,
     }
 }

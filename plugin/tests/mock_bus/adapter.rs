@@ -7,7 +7,7 @@ use serde_json::{Value, json};
 
 use codemode::mock_bus::{MockBus, MockBusConfig, MockBusHandle};
 use codemode_adapters::{
-    Bus, BusError, BusEvent, CallOptions, IntentRequest, IntentTarget, Target,
+    Bus, BusError, BusEvent, CallOptions, IntentRequest, IntentTarget, Invoke, RaiseIntent, Target,
 };
 
 use super::{adapter_config, args, connect_adapter, start, start_default};

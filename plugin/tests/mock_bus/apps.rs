@@ -10,7 +10,7 @@ use codemode::mock_bus::{
     apps::{embedded_samples, load_samples},
     synthetic::{DEFAULT_SEED, generate_apps},
 };
-use codemode_adapters::{Bus, CallOptions, Target};
+use codemode_adapters::{Bus, CallOptions, Invoke, Target};
 use codemode_protocol::signature::parse_signature;
 
 use super::{RawClient, adapter_config, args, start};

@@ -71,6 +71,24 @@ const REMOVED_BUILTINS: &[&str] = &[
     "__spec__",
 ];
 
+/// Builtins removed from the interpreter's own builtins module as well, once start-up is done,
+/// so that a snippet reaching them through a stdlib frame (`frame.f_builtins`) finds nothing.
+/// They give access to the world (files, the terminal, the debugger) and no module the sandbox
+/// ships uses them at run time. `eval`, `exec` and `compile` stay there: `namedtuple` and
+/// `dataclasses` build classes with them, and they only run Python, which a snippet can do
+/// anyway (pre-flight is hygiene, not the boundary).
+const REMOVED_FROM_INTERPRETER: &[&str] = &[
+    "open",
+    "input",
+    "breakpoint",
+    "help",
+    "exit",
+    "quit",
+    "copyright",
+    "credits",
+    "license",
+];
+
 /// Names the runtime adds to every snippet's builtins.
 const RUNTIME_BUILTINS: &[&str] = &[
     "gather",
@@ -490,6 +508,9 @@ fn setup(vm: &VirtualMachine, options: &EngineOptions) -> PyResult<Objects> {
     let builtins = builtins_module.dict().copy().into_ref(&vm.ctx);
     for name in REMOVED_BUILTINS {
         let _ = builtins.del_item(*name, vm);
+    }
+    for name in REMOVED_FROM_INTERPRETER {
+        let _ = builtins_module.dict().del_item(*name, vm);
     }
     // Import statements call the builtins *module's* `__import__`; snippets' imports are
     // told apart by their globals (see `natives::import_module`).

@@ -1,6 +1,6 @@
-# redteam: reach the interpreter's real builtins through a stdlib function's frame (json.loads) and open a file with them; the worker's io has no FileIO
-# expect: error UnsupportedOperation
-# message: Couldn't get FileIO
+# redteam: reach the interpreter's real builtins through a stdlib function's frame (json.loads) and open a file with them; `open` is gone from the interpreter's own builtins too
+# expect: error KeyError
+# message: 'open'
 import json
 
 try:

@@ -25,7 +25,8 @@ use codemode_adapters::ioconnect::{IoConnectBus, IoConnectConfig};
 use codemode_protocol::{
     MethodDefinition, MethodId, PeerId, RequestId,
     gw3::{
-        self, Authentication, Call, Domain, Gw3Message, Hello, Identity, Join, Register, Welcome,
+        self, Authentication, Call, Domain, Envelope, Gw3Message, Hello, Identity, Join, Register,
+        Welcome,
     },
 };
 
@@ -82,9 +83,12 @@ impl RawClient {
         let request_id = self.request_id();
         let peer_id = self.peer();
         self.send(&Gw3Message::CreateToken(gw3::CreateToken {
-            domain: Some(Domain::Global),
-            request_id: Some(request_id.clone()),
-            peer_id: Some(peer_id),
+            envelope: Envelope {
+                domain: Some(Domain::Global),
+                request_id: Some(request_id.clone()),
+                peer_id: Some(peer_id),
+                ..Envelope::default()
+            },
         }))
         .await;
         let (_, reply) = self.reply_to(&request_id).await;
@@ -194,8 +198,11 @@ impl RawClient {
     ) -> Gw3Message {
         let request_id = self.request_id();
         self.send(&Gw3Message::Hello(Hello {
-            domain: Some(Domain::Global),
-            request_id: Some(request_id.clone()),
+            envelope: Envelope {
+                domain: Some(Domain::Global),
+                request_id: Some(request_id.clone()),
+                ..Envelope::default()
+            },
             identity,
             authentication: Some(authentication),
         }))
@@ -212,9 +219,12 @@ impl RawClient {
         let request_id = self.request_id();
         let peer = self.peer();
         self.send(&Gw3Message::Join(Join {
-            domain: Some(Domain::Global),
-            request_id: Some(request_id.clone()),
-            peer_id: Some(peer),
+            envelope: Envelope {
+                domain: Some(Domain::Global),
+                request_id: Some(request_id.clone()),
+                peer_id: Some(peer),
+                ..Envelope::default()
+            },
             destination: "agm".into(),
             restrictions: None,
             options: None,
@@ -222,7 +232,7 @@ impl RawClient {
         .await;
         let (before, reply) = self.reply_to(&request_id).await;
         assert!(
-            matches!(&reply, Gw3Message::Success(success) if success.domain == Some(Domain::Agm)),
+            matches!(&reply, Gw3Message::Success(success) if success.envelope.domain == Some(Domain::Agm)),
             "join agm answered {reply:?}"
         );
         before
@@ -233,9 +243,12 @@ impl RawClient {
         let request_id = self.request_id();
         let peer = self.peer();
         self.send(&Gw3Message::Register(Register {
-            domain: Some(Domain::Agm),
-            request_id: Some(request_id.clone()),
-            peer_id: Some(peer),
+            envelope: Envelope {
+                domain: Some(Domain::Agm),
+                request_id: Some(request_id.clone()),
+                peer_id: Some(peer),
+                ..Envelope::default()
+            },
             methods,
         }))
         .await;
@@ -257,9 +270,12 @@ impl RawClient {
         let request_id = self.request_id();
         let peer = self.peer();
         self.send(&Gw3Message::Call(Call {
-            domain: Some(Domain::Agm),
-            request_id: Some(request_id.clone()),
-            peer_id: Some(peer),
+            envelope: Envelope {
+                domain: Some(Domain::Agm),
+                request_id: Some(request_id.clone()),
+                peer_id: Some(peer),
+                ..Envelope::default()
+            },
             server_id: server.clone(),
             method_id,
             arguments_kv: Some(arguments),
@@ -297,11 +313,11 @@ fn identity(application: &str) -> Identity {
 fn reply_id(message: &Gw3Message) -> Option<&RequestId> {
     match message {
         Gw3Message::Welcome(m) => m.request_id.as_ref(),
-        Gw3Message::Success(m) => m.request_id.as_ref(),
+        Gw3Message::Success(m) => m.envelope.request_id.as_ref(),
         Gw3Message::Error(m) => m.request_id.as_ref(),
-        Gw3Message::Result(m) => m.request_id.as_ref(),
-        Gw3Message::Token(m) => m.request_id.as_ref(),
-        Gw3Message::Subscribed(m) => m.request_id.as_ref(),
+        Gw3Message::Result(m) => m.envelope.request_id.as_ref(),
+        Gw3Message::Token(m) => m.envelope.request_id.as_ref(),
+        Gw3Message::Subscribed(m) => m.envelope.request_id.as_ref(),
         _ => None,
     }
 }

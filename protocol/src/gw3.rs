@@ -46,6 +46,29 @@ pub enum Domain {
     Other,
 }
 
+/// The fields any GW3 message may carry besides its body, flattened into it on the wire:
+/// `domain` (absent means `global`), the client-chosen `request_id` that correlates a reply,
+/// the `peer_id` (the sender's on requests, the recipient's on announcements) and, on failures
+/// and departures, `reason_uri` and `reason`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Envelope {
+    /// The domain; `global` when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub domain: Option<Domain>,
+    /// Correlates a request with its reply.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request_id: Option<RequestId>,
+    /// The sender's id on requests, the recipient's on announcements.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub peer_id: Option<PeerId>,
+    /// A machine-readable reason (`reasons::*`), on failures and departures.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason_uri: Option<String>,
+    /// A human-readable reason, on failures and departures.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}
+
 /// One GW3 message. Variants are named after the wire `type`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "kebab-case")]
@@ -179,12 +202,9 @@ impl Authentication {
 /// `hello`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Hello {
-    /// Always `global` when we send it.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub domain: Option<Domain>,
-    /// Correlates the `welcome`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub request_id: Option<RequestId>,
+    /// Domain, request id, peer id and reason.
+    #[serde(flatten)]
+    pub envelope: Envelope,
     /// Who we are; `application` is required by the gateway.
     #[serde(default)]
     pub identity: Identity,
@@ -193,7 +213,7 @@ pub struct Hello {
     pub authentication: Option<Authentication>,
 }
 
-/// `welcome`.
+/// `welcome`. It keeps envelope fields of its own: its peer id is required.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Welcome {
     /// `global`.
@@ -218,12 +238,9 @@ pub struct Welcome {
 /// `authentication-request`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AuthenticationRequest {
-    /// `global`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub domain: Option<Domain>,
-    /// The hello's request id.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub request_id: Option<RequestId>,
+    /// Domain, request id, peer id and reason.
+    #[serde(flatten)]
+    pub envelope: Envelope,
     /// The challenge.
     #[serde(default)]
     pub authentication: Value,
@@ -232,15 +249,9 @@ pub struct AuthenticationRequest {
 /// `join`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Join {
-    /// `global`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub domain: Option<Domain>,
-    /// Correlates the `success`, which comes back in the joined domain.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub request_id: Option<RequestId>,
-    /// Our peer id.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub peer_id: Option<PeerId>,
+    /// Domain, request id, peer id and reason.
+    #[serde(flatten)]
+    pub envelope: Envelope,
     /// The domain to join, e.g. `agm`.
     pub destination: String,
     /// A visibility expression.
@@ -254,15 +265,9 @@ pub struct Join {
 /// `leave`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Leave {
-    /// `global`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub domain: Option<Domain>,
-    /// Correlates the `success`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub request_id: Option<RequestId>,
-    /// Our peer id.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub peer_id: Option<PeerId>,
+    /// Domain, request id, peer id and reason.
+    #[serde(flatten)]
+    pub envelope: Envelope,
     /// The domain to leave.
     pub destination: String,
 }
@@ -270,15 +275,9 @@ pub struct Leave {
 /// `success`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Success {
-    /// The domain that answered.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub domain: Option<Domain>,
-    /// The request that succeeded.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub request_id: Option<RequestId>,
-    /// The recipient.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub peer_id: Option<PeerId>,
+    /// Domain, request id, peer id and reason.
+    #[serde(flatten)]
+    pub envelope: Envelope,
 }
 
 /// `error`: a failed request, or a server's failed invocation (then `request_id` is the
@@ -308,29 +307,17 @@ pub struct ErrorMessage {
 /// `create-token`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CreateToken {
-    /// `global`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub domain: Option<Domain>,
-    /// Correlates the `token`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub request_id: Option<RequestId>,
-    /// Our peer id.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub peer_id: Option<PeerId>,
+    /// Domain, request id, peer id and reason.
+    #[serde(flatten)]
+    pub envelope: Envelope,
 }
 
 /// `token`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Token {
-    /// `global`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub domain: Option<Domain>,
-    /// The create-token's request id.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub request_id: Option<RequestId>,
-    /// The recipient.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub peer_id: Option<PeerId>,
+    /// Domain, request id, peer id and reason.
+    #[serde(flatten)]
+    pub envelope: Envelope,
     /// The token, usable once with `gateway-token` authentication.
     pub token: String,
 }
@@ -354,12 +341,9 @@ fn default_true() -> bool {
 /// `peer-added`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PeerAdded {
-    /// The domain (`agm`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub domain: Option<Domain>,
-    /// The recipient.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub peer_id: Option<PeerId>,
+    /// Domain, request id, peer id and reason.
+    #[serde(flatten)]
+    pub envelope: Envelope,
     /// The peer that appeared.
     pub new_peer_id: PeerId,
     /// Its identity.
@@ -392,12 +376,9 @@ pub struct PeerRemoved {
 /// `methods-added`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct MethodsAdded {
-    /// `agm`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub domain: Option<Domain>,
-    /// The recipient.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub peer_id: Option<PeerId>,
+    /// Domain, request id, peer id and reason.
+    #[serde(flatten)]
+    pub envelope: Envelope,
     /// `local`, `peer`, `cluster` or `node`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub source_type: Option<String>,
@@ -411,12 +392,9 @@ pub struct MethodsAdded {
 /// `methods-removed`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct MethodsRemoved {
-    /// `agm`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub domain: Option<Domain>,
-    /// The recipient.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub peer_id: Option<PeerId>,
+    /// Domain, request id, peer id and reason.
+    #[serde(flatten)]
+    pub envelope: Envelope,
     /// The server withdrawing them.
     pub server_id: PeerId,
     /// Their server-local ids.
@@ -427,15 +405,9 @@ pub struct MethodsRemoved {
 /// `register`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Register {
-    /// `agm`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub domain: Option<Domain>,
-    /// Correlates the `success`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub request_id: Option<RequestId>,
-    /// Our peer id.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub peer_id: Option<PeerId>,
+    /// Domain, request id, peer id and reason.
+    #[serde(flatten)]
+    pub envelope: Envelope,
     /// What we offer.
     #[serde(default)]
     pub methods: Vec<MethodDefinition>,
@@ -444,15 +416,9 @@ pub struct Register {
 /// `unregister`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Unregister {
-    /// `agm`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub domain: Option<Domain>,
-    /// Correlates the `success`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub request_id: Option<RequestId>,
-    /// Our peer id.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub peer_id: Option<PeerId>,
+    /// Domain, request id, peer id and reason.
+    #[serde(flatten)]
+    pub envelope: Envelope,
     /// Ids of the methods to withdraw.
     #[serde(default)]
     pub methods: Vec<MethodId>,
@@ -461,15 +427,9 @@ pub struct Unregister {
 /// `call`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Call {
-    /// `agm`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub domain: Option<Domain>,
-    /// Correlates the `result` or `error`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub request_id: Option<RequestId>,
-    /// Our peer id.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub peer_id: Option<PeerId>,
+    /// Domain, request id, peer id and reason.
+    #[serde(flatten)]
+    pub envelope: Envelope,
     /// The server to run it on.
     pub server_id: PeerId,
     /// The server-local method id, echoed verbatim.
@@ -488,12 +448,9 @@ pub struct Call {
 /// `invoke`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Invoke {
-    /// `agm`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub domain: Option<Domain>,
-    /// The recipient (the server).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub peer_id: Option<PeerId>,
+    /// Domain, request id, peer id and reason.
+    #[serde(flatten)]
+    pub envelope: Envelope,
     /// Echoed in the `yield` or `error`.
     pub invocation_id: InvocationId,
     /// Who is calling.
@@ -515,15 +472,9 @@ pub struct Invoke {
 /// `yield`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Yield {
-    /// `agm`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub domain: Option<Domain>,
-    /// Ignored by the gateway.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub request_id: Option<RequestId>,
-    /// The server's own peer id.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub peer_id: Option<PeerId>,
+    /// Domain, request id, peer id and reason.
+    #[serde(flatten)]
+    pub envelope: Envelope,
     /// From the `invoke`.
     pub invocation_id: InvocationId,
     /// The result; must be a JSON object.
@@ -534,15 +485,9 @@ pub struct Yield {
 /// `result`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CallResult {
-    /// `agm`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub domain: Option<Domain>,
-    /// The call's request id.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub request_id: Option<RequestId>,
-    /// The recipient.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub peer_id: Option<PeerId>,
+    /// Domain, request id, peer id and reason.
+    #[serde(flatten)]
+    pub envelope: Envelope,
     /// What the server yielded.
     #[serde(default)]
     pub result: Value,
@@ -551,15 +496,9 @@ pub struct CallResult {
 /// `subscribe`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Subscribe {
-    /// `agm`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub domain: Option<Domain>,
-    /// Correlates `subscribed` or `error`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub request_id: Option<RequestId>,
-    /// Our peer id.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub peer_id: Option<PeerId>,
+    /// Domain, request id, peer id and reason.
+    #[serde(flatten)]
+    pub envelope: Envelope,
     /// The streaming server.
     pub server_id: PeerId,
     /// Its method.
@@ -578,12 +517,9 @@ pub struct Subscribe {
 /// `add-interest`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AddInterest {
-    /// `agm`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub domain: Option<Domain>,
-    /// The recipient (the server).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub peer_id: Option<PeerId>,
+    /// Domain, request id, peer id and reason.
+    #[serde(flatten)]
+    pub envelope: Envelope,
     /// The subscriber.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub caller_id: Option<PeerId>,
@@ -608,12 +544,9 @@ pub struct AddInterest {
 /// `accepted`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Accepted {
-    /// `agm`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub domain: Option<Domain>,
-    /// The server's own peer id.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub peer_id: Option<PeerId>,
+    /// Domain, request id, peer id and reason.
+    #[serde(flatten)]
+    pub envelope: Envelope,
     /// From the `add-interest`.
     pub subscription_id: SubscriptionId,
     /// The server-chosen stream branch.
@@ -624,15 +557,9 @@ pub struct Accepted {
 /// `subscribed`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Subscribed {
-    /// `agm`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub domain: Option<Domain>,
-    /// The subscribe's request id.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub request_id: Option<RequestId>,
-    /// The recipient.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub peer_id: Option<PeerId>,
+    /// Domain, request id, peer id and reason.
+    #[serde(flatten)]
+    pub envelope: Envelope,
     /// The live subscription.
     pub subscription_id: SubscriptionId,
 }
@@ -640,12 +567,9 @@ pub struct Subscribed {
 /// `publish`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Publish {
-    /// `agm`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub domain: Option<Domain>,
-    /// The server's own peer id.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub peer_id: Option<PeerId>,
+    /// Domain, request id, peer id and reason.
+    #[serde(flatten)]
+    pub envelope: Envelope,
     /// The branch to publish on.
     #[serde(default)]
     pub stream_id: Option<String>,
@@ -657,12 +581,9 @@ pub struct Publish {
 /// `post`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Post {
-    /// `agm`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub domain: Option<Domain>,
-    /// The server's own peer id.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub peer_id: Option<PeerId>,
+    /// Domain, request id, peer id and reason.
+    #[serde(flatten)]
+    pub envelope: Envelope,
     /// The one subscriber.
     pub subscription_id: SubscriptionId,
     /// The data.
@@ -673,12 +594,9 @@ pub struct Post {
 /// `event`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Event {
-    /// `agm`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub domain: Option<Domain>,
-    /// The recipient.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub peer_id: Option<PeerId>,
+    /// Domain, request id, peer id and reason.
+    #[serde(flatten)]
+    pub envelope: Envelope,
     /// Which subscription.
     pub subscription_id: SubscriptionId,
     /// True when sent by `post` to this subscriber only.
@@ -698,34 +616,19 @@ pub struct Event {
 /// `unsubscribe`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Unsubscribe {
-    /// `agm`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub domain: Option<Domain>,
-    /// Correlates a `success`, if given.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub request_id: Option<RequestId>,
-    /// Our peer id.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub peer_id: Option<PeerId>,
+    /// Domain, request id, peer id and reason.
+    #[serde(flatten)]
+    pub envelope: Envelope,
     /// Which subscription.
     pub subscription_id: SubscriptionId,
-    /// Why.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub reason_uri: Option<String>,
-    /// Why, for people.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub reason: Option<String>,
 }
 
 /// `remove-interest`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RemoveInterest {
-    /// `agm`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub domain: Option<Domain>,
-    /// The recipient (the server).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub peer_id: Option<PeerId>,
+    /// Domain, request id, peer id and reason.
+    #[serde(flatten)]
+    pub envelope: Envelope,
     /// Which subscription.
     pub subscription_id: SubscriptionId,
     /// Which of our methods.
@@ -734,47 +637,26 @@ pub struct RemoveInterest {
     /// The subscriber.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub caller_id: Option<PeerId>,
-    /// Why.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub reason_uri: Option<String>,
-    /// Why, for people.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub reason: Option<String>,
 }
 
 /// `drop-subscription`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DropSubscription {
-    /// `agm`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub domain: Option<Domain>,
-    /// The server's own peer id.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub peer_id: Option<PeerId>,
+    /// Domain, request id, peer id and reason.
+    #[serde(flatten)]
+    pub envelope: Envelope,
     /// Which subscription.
     pub subscription_id: SubscriptionId,
-    /// Why.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub reason: Option<String>,
 }
 
 /// `subscription-cancelled`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SubscriptionCancelled {
-    /// `agm`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub domain: Option<Domain>,
-    /// The recipient.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub peer_id: Option<PeerId>,
+    /// Domain, request id, peer id and reason.
+    #[serde(flatten)]
+    pub envelope: Envelope,
     /// Which subscription.
     pub subscription_id: SubscriptionId,
-    /// Why.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub reason_uri: Option<String>,
-    /// Why, for people.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub reason: Option<String>,
 }
 
 /// A method a server offers, as registered and announced.
@@ -957,16 +839,16 @@ macro_rules! each_variant {
     ($message:expr, $inner:ident => $body:expr, unknown($object:ident) => $unknown:expr) => {
         match $message {
             Gw3Message::Hello($inner) => $body,
-            Gw3Message::Welcome($inner) => $body,
+            Gw3Message::Welcome(_) => None,
             Gw3Message::AuthenticationRequest($inner) => $body,
             Gw3Message::Join($inner) => $body,
             Gw3Message::Leave($inner) => $body,
             Gw3Message::Success($inner) => $body,
-            Gw3Message::Error($inner) => $body,
+            Gw3Message::Error(_) => None,
             Gw3Message::CreateToken($inner) => $body,
             Gw3Message::Token($inner) => $body,
             Gw3Message::PeerAdded($inner) => $body,
-            Gw3Message::PeerRemoved($inner) => $body,
+            Gw3Message::PeerRemoved(_) => None,
             Gw3Message::MethodsAdded($inner) => $body,
             Gw3Message::MethodsRemoved($inner) => $body,
             Gw3Message::Register($inner) => $body,
@@ -992,89 +874,48 @@ macro_rules! each_variant {
     };
 }
 
-/// Envelope fields shared by (most) message structs.
-trait EnvelopeFields {
-    fn domain(&self) -> Option<Domain>;
-    fn request_id(&self) -> Option<&RequestId> {
-        None
-    }
-    fn peer_id(&self) -> Option<&PeerId>;
-}
-
-macro_rules! envelope_fields {
-    (with_request: $($with:ty),*; without_request: $($without:ty),*) => {
-        $(impl EnvelopeFields for $with {
-            fn domain(&self) -> Option<Domain> { self.domain }
-            fn request_id(&self) -> Option<&RequestId> { self.request_id.as_ref() }
-            fn peer_id(&self) -> Option<&PeerId> { self.peer_id.as_ref() }
-        })*
-        $(impl EnvelopeFields for $without {
-            fn domain(&self) -> Option<Domain> { self.domain }
-            fn peer_id(&self) -> Option<&PeerId> { self.peer_id.as_ref() }
-        })*
-    };
-}
-
-envelope_fields!(
-    with_request: Join, Leave, Success, ErrorMessage, CreateToken, Token, Register, Unregister,
-        Call, Yield, CallResult, Subscribe, Subscribed, Unsubscribe;
-    without_request: PeerAdded, PeerRemoved, MethodsAdded, MethodsRemoved, Invoke, AddInterest,
-        Accepted, Publish, Post, Event, RemoveInterest, DropSubscription, SubscriptionCancelled
-);
-
-impl EnvelopeFields for Hello {
-    fn domain(&self) -> Option<Domain> {
-        self.domain
-    }
-    fn request_id(&self) -> Option<&RequestId> {
-        self.request_id.as_ref()
-    }
-    fn peer_id(&self) -> Option<&PeerId> {
-        None
-    }
-}
-
-impl EnvelopeFields for Welcome {
-    fn domain(&self) -> Option<Domain> {
-        self.domain
-    }
-    fn request_id(&self) -> Option<&RequestId> {
-        self.request_id.as_ref()
-    }
-    fn peer_id(&self) -> Option<&PeerId> {
-        Some(&self.peer_id)
-    }
-}
-
-impl EnvelopeFields for AuthenticationRequest {
-    fn domain(&self) -> Option<Domain> {
-        self.domain
-    }
-    fn request_id(&self) -> Option<&RequestId> {
-        self.request_id.as_ref()
-    }
-    fn peer_id(&self) -> Option<&PeerId> {
-        None
-    }
-}
-
 impl Gw3Message {
     /// The `request_id` that correlates this message with a request, if it carries one.
     /// (Unknown messages keep theirs in the raw object.)
     pub fn request_id(&self) -> Option<&RequestId> {
-        each_variant!(self, inner => EnvelopeFields::request_id(inner), unknown(_object) => None)
+        match self {
+            Self::Welcome(welcome) => welcome.request_id.as_ref(),
+            Self::Error(error) => error.request_id.as_ref(),
+            other => other.envelope()?.request_id.as_ref(),
+        }
+    }
+
+    /// The envelope of this message. `None` for the three messages that keep envelope fields of
+    /// their own — `welcome` (its peer id is required), `error` and `peer-removed` (the gateway
+    /// writes their ids and reasons as `null` when absent, and so do we) — for `ping` and for
+    /// unknown messages; [`Gw3Message::request_id`], [`Gw3Message::peer_id`] and
+    /// [`Gw3Message::domain`] read every message.
+    pub fn envelope(&self) -> Option<&Envelope> {
+        each_variant!(self, inner => Some(&inner.envelope), unknown(_object) => None)
     }
 
     /// The `peer_id` field: the sender's id on requests, the recipient's on announcements.
     pub fn peer_id(&self) -> Option<&PeerId> {
-        each_variant!(self, inner => EnvelopeFields::peer_id(inner), unknown(_object) => None)
+        match self {
+            Self::Welcome(welcome) => Some(&welcome.peer_id),
+            Self::Error(error) => error.peer_id.as_ref(),
+            Self::PeerRemoved(removed) => removed.peer_id.as_ref(),
+            other => other.envelope()?.peer_id.as_ref(),
+        }
     }
 
     /// The `domain` field, if present (`global` is implied when absent).
     pub fn domain(&self) -> Option<Domain> {
-        each_variant!(self, inner => EnvelopeFields::domain(inner), unknown(object) => {
-            object.get("domain").cloned().and_then(|domain| serde_json::from_value(domain).ok())
-        })
+        match self {
+            Self::Welcome(welcome) => welcome.domain,
+            Self::Error(error) => error.domain,
+            Self::PeerRemoved(removed) => removed.domain,
+            Self::Unknown(object) => object
+                .get("domain")
+                .cloned()
+                .and_then(|domain| serde_json::from_value(domain).ok()),
+            other => other.envelope()?.domain,
+        }
     }
 
     /// The wire `type` of this message.

@@ -181,3 +181,34 @@ fn trace_propagation_info_is_stripped_from_arguments() {
     strip_trace_info(arguments.as_object_mut().unwrap());
     assert_eq!(arguments, json!({"a": 1}));
 }
+
+#[test]
+fn the_envelope_fields_are_read_the_same_way_from_every_message() {
+    let frames = [
+        r#"{"type":"call","domain":"agm","request_id":"r-9","peer_id":"p-1","server_id":"p-2","method_id":"0","arguments_kv":{}}"#,
+        r#"{"type":"unsubscribe","domain":"agm","request_id":"r-9","peer_id":"p-1","subscription_id":"s-1","reason_uri":"r.u","reason":"done"}"#,
+        r#"{"type":"error","domain":"agm","request_id":"r-9","peer_id":"p-1","reason_uri":"r.u","reason":"no"}"#,
+    ];
+    for frame in frames {
+        let message = gw3::decode(frame, DEFAULT_MAX_FRAME_BYTES).expect(frame);
+        assert_eq!(
+            message.request_id().map(|id| id.as_str()),
+            Some("r-9"),
+            "{frame}"
+        );
+        assert_eq!(
+            message.peer_id().map(|id| id.as_str()),
+            Some("p-1"),
+            "{frame}"
+        );
+        assert_eq!(message.domain(), Some(gw3::Domain::Agm), "{frame}");
+    }
+    let call = gw3::decode(frames[0], DEFAULT_MAX_FRAME_BYTES).unwrap();
+    let envelope = call.envelope().expect("a call has an envelope");
+    assert_eq!(envelope.reason, None);
+    let reencoded: Value = serde_json::from_str(&gw3::encode(&call)).unwrap();
+    assert!(
+        reencoded.get("reason").is_none(),
+        "absent reasons stay absent: {reencoded}"
+    );
+}

@@ -13,8 +13,8 @@ use codemode_adapters::{
 use codemode_protocol::{
     MethodId, PeerId, RequestId,
     gw3::{
-        Authentication, Call, CreateToken, Domain, ErrorMessage, Gw3Message, Identity, Publish,
-        Subscribe, Unregister, Yield, reasons,
+        Authentication, Call, CreateToken, Domain, Envelope, ErrorMessage, Gw3Message, Identity,
+        Publish, Subscribe, Unregister, Yield, reasons,
     },
 };
 use codemode_tests::{
@@ -163,9 +163,12 @@ fn agm_call_to(
 ) -> (RequestId, Gw3Message) {
     let request_id = RequestId::random();
     let call = Gw3Message::Call(Call {
-        domain: Some(Domain::Agm),
-        request_id: Some(request_id.clone()),
-        peer_id: caller,
+        envelope: Envelope {
+            domain: Some(Domain::Agm),
+            request_id: Some(request_id.clone()),
+            peer_id: caller,
+            ..Envelope::default()
+        },
         server_id,
         method_id: MethodId::new(Value::String(method_id.to_owned())),
         arguments_kv: match arguments {
@@ -300,9 +303,12 @@ async fn registrations_are_announced_and_unregistrations_withdrawn(bus: &Contrac
     let request_id = RequestId::random();
     server
         .send(&Gw3Message::Unregister(Unregister {
-            domain: Some(Domain::Agm),
-            request_id: Some(request_id.clone()),
-            peer_id: server.peer_id.clone(),
+            envelope: Envelope {
+                domain: Some(Domain::Agm),
+                request_id: Some(request_id.clone()),
+                peer_id: server.peer_id.clone(),
+                ..Envelope::default()
+            },
             methods: vec![MethodId::new(json!("7"))],
         }))
         .await;
@@ -329,9 +335,12 @@ async fn unregistering_an_unknown_method_fails(bus: &ContractBus) {
     let request_id = RequestId::random();
     server
         .send(&Gw3Message::Unregister(Unregister {
-            domain: Some(Domain::Agm),
-            request_id: Some(request_id.clone()),
-            peer_id: server.peer_id.clone(),
+            envelope: Envelope {
+                domain: Some(Domain::Agm),
+                request_id: Some(request_id.clone()),
+                peer_id: server.peer_id.clone(),
+                ..Envelope::default()
+            },
             methods: vec![MethodId::new(json!("404"))],
         }))
         .await;
@@ -373,9 +382,12 @@ async fn call_invoke_yield_result_round_trip(bus: &ContractBus) {
     );
     server
         .send(&Gw3Message::Yield(Yield {
-            domain: Some(Domain::Agm),
-            request_id: None,
-            peer_id: server.peer_id.clone(),
+            envelope: Envelope {
+                domain: Some(Domain::Agm),
+                request_id: None,
+                peer_id: server.peer_id.clone(),
+                ..Envelope::default()
+            },
             invocation_id: invoke.invocation_id.clone(),
             result: Some(json!({"doubled": 42})),
         }))
@@ -566,9 +578,12 @@ async fn gateway_tokens_log_in_as_the_same_user(bus: &ContractBus) {
     let request_id = RequestId::random();
     parent
         .send(&Gw3Message::CreateToken(CreateToken {
-            domain: Some(Domain::Global),
-            request_id: Some(request_id.clone()),
-            peer_id: parent.peer_id.clone(),
+            envelope: Envelope {
+                domain: Some(Domain::Global),
+                request_id: Some(request_id.clone()),
+                peer_id: parent.peer_id.clone(),
+                ..Envelope::default()
+            },
         }))
         .await;
     let reply = parent
@@ -624,9 +639,12 @@ async fn streams_deliver_published_data_to_subscribers(bus: &ContractBus) {
     let request_id = RequestId::random();
     client
         .send(&Gw3Message::Subscribe(Subscribe {
-            domain: Some(Domain::Agm),
-            request_id: Some(request_id.clone()),
-            peer_id: client.peer_id.clone(),
+            envelope: Envelope {
+                domain: Some(Domain::Agm),
+                request_id: Some(request_id.clone()),
+                peer_id: client.peer_id.clone(),
+                ..Envelope::default()
+            },
             server_id: server.peer_id.clone().expect("server id"),
             method_id: MethodId::new(json!("0")),
             arguments_kv: json!({"symbol": "VOD.L"}).as_object().cloned(),
@@ -642,8 +660,11 @@ async fn streams_deliver_published_data_to_subscribers(bus: &ContractBus) {
     };
     server
         .send(&Gw3Message::Accepted(codemode_protocol::gw3::Accepted {
-            domain: Some(Domain::Agm),
-            peer_id: server.peer_id.clone(),
+            envelope: Envelope {
+                domain: Some(Domain::Agm),
+                peer_id: server.peer_id.clone(),
+                ..Envelope::default()
+            },
             subscription_id: interest.subscription_id.clone(),
             stream_id: Some("0".into()),
         }))
@@ -657,8 +678,11 @@ async fn streams_deliver_published_data_to_subscribers(bus: &ContractBus) {
     );
     server
         .send(&Gw3Message::Publish(Publish {
-            domain: Some(Domain::Agm),
-            peer_id: server.peer_id.clone(),
+            envelope: Envelope {
+                domain: Some(Domain::Agm),
+                peer_id: server.peer_id.clone(),
+                ..Envelope::default()
+            },
             stream_id: Some("0".into()),
             data: json!({"symbol": "VOD.L", "price": 97.9}),
         }))
@@ -704,9 +728,12 @@ async fn t42_dates_pass_through_untouched(bus: &ContractBus) {
     );
     server
         .send(&Gw3Message::Yield(Yield {
-            domain: Some(Domain::Agm),
-            request_id: None,
-            peer_id: server.peer_id.clone(),
+            envelope: Envelope {
+                domain: Some(Domain::Agm),
+                request_id: None,
+                peer_id: server.peer_id.clone(),
+                ..Envelope::default()
+            },
             invocation_id: invoke.invocation_id,
             result: Some(json!({"at": "#T42_DATE#1795294858685"})),
         }))
@@ -769,9 +796,12 @@ async fn the_adapter_discovers_and_invokes_a_raw_server(bus: &ContractBus) {
         };
         server
             .send(&Gw3Message::Yield(Yield {
-                domain: Some(Domain::Agm),
-                request_id: None,
-                peer_id: server.peer_id.clone(),
+                envelope: Envelope {
+                    domain: Some(Domain::Agm),
+                    request_id: None,
+                    peer_id: server.peer_id.clone(),
+                    ..Envelope::default()
+                },
                 invocation_id: invoke.invocation_id,
                 result: invoke.arguments_kv.map(Value::Object),
             }))
@@ -841,9 +871,12 @@ async fn registering_a_method_id_again_replaces_its_definition(bus: &ContractBus
         let request_id = RequestId::random();
         server
             .send(&Gw3Message::Unregister(Unregister {
-                domain: Some(Domain::Agm),
-                request_id: Some(request_id.clone()),
-                peer_id: server.peer_id.clone(),
+                envelope: Envelope {
+                    domain: Some(Domain::Agm),
+                    request_id: Some(request_id.clone()),
+                    peer_id: server.peer_id.clone(),
+                    ..Envelope::default()
+                },
                 methods: vec![MethodId::new(json!("0"))],
             }))
             .await;
@@ -947,15 +980,21 @@ async fn a_peer_id_of_another_connection_is_a_global_failure_without_a_domain(bu
     let (call_id, call) = agm_call_to(Some(victim_id.clone()), intruder_id.clone(), "0", json!({}));
     for message in [
         Gw3Message::Register(codemode_protocol::gw3::Register {
-            domain: Some(Domain::Agm),
-            request_id: Some(register_id.clone()),
-            peer_id: Some(victim_id.clone()),
+            envelope: Envelope {
+                domain: Some(Domain::Agm),
+                request_id: Some(register_id.clone()),
+                peer_id: Some(victim_id.clone()),
+                ..Envelope::default()
+            },
             methods: vec![method("0", "Contract.Evil", "", "")],
         }),
         Gw3Message::CreateToken(CreateToken {
-            domain: Some(Domain::Global),
-            request_id: Some(token_id.clone()),
-            peer_id: Some(victim_id.clone()),
+            envelope: Envelope {
+                domain: Some(Domain::Global),
+                request_id: Some(token_id.clone()),
+                peer_id: Some(victim_id.clone()),
+                ..Envelope::default()
+            },
         }),
         call,
     ] {
@@ -1005,17 +1044,23 @@ async fn missing_and_unknown_peer_ids_fail_in_the_message_domain(bus: &ContractB
     let unknown = PeerId::new("p-contract-unknown-1");
     let register = |request_id: &RequestId, peer_id: Option<PeerId>| {
         Gw3Message::Register(codemode_protocol::gw3::Register {
-            domain: Some(Domain::Agm),
-            request_id: Some(request_id.clone()),
-            peer_id,
+            envelope: Envelope {
+                domain: Some(Domain::Agm),
+                request_id: Some(request_id.clone()),
+                peer_id,
+                ..Envelope::default()
+            },
             methods: vec![method("0", "Contract.Nobody", "", "")],
         })
     };
     let create_token = |request_id: &RequestId, peer_id: Option<PeerId>| {
         Gw3Message::CreateToken(CreateToken {
-            domain: Some(Domain::Global),
-            request_id: Some(request_id.clone()),
-            peer_id,
+            envelope: Envelope {
+                domain: Some(Domain::Global),
+                request_id: Some(request_id.clone()),
+                peer_id,
+                ..Envelope::default()
+            },
         })
     };
     let unknown_reason = format!("Unable to find peer with id {unknown}");

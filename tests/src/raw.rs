@@ -5,7 +5,10 @@ use std::time::Duration;
 
 use codemode_protocol::{
     MethodDefinition, MethodId, PeerId, RequestId,
-    gw3::{self, Authentication, Domain, Gw3Message, Hello, Identity, Join, Register, Welcome},
+    gw3::{
+        self, Authentication, Domain, Envelope, Gw3Message, Hello, Identity, Join, Register,
+        Welcome,
+    },
 };
 use futures_util::{SinkExt, StreamExt};
 use serde_json::Value;
@@ -93,8 +96,11 @@ impl RawPeer {
     ) -> Gw3Message {
         let request_id = RequestId::random();
         self.send(&Gw3Message::Hello(Hello {
-            domain: Some(Domain::Global),
-            request_id: Some(request_id.clone()),
+            envelope: Envelope {
+                domain: Some(Domain::Global),
+                request_id: Some(request_id.clone()),
+                ..Envelope::default()
+            },
             identity,
             authentication: Some(authentication),
         }))
@@ -131,9 +137,12 @@ impl RawPeer {
     pub async fn send_join(&mut self, destination: &str) -> RequestId {
         let request_id = RequestId::random();
         self.send(&Gw3Message::Join(Join {
-            domain: Some(Domain::Global),
-            request_id: Some(request_id.clone()),
-            peer_id: self.peer_id.clone(),
+            envelope: Envelope {
+                domain: Some(Domain::Global),
+                request_id: Some(request_id.clone()),
+                peer_id: self.peer_id.clone(),
+                ..Envelope::default()
+            },
             destination: destination.to_owned(),
             restrictions: None,
             options: None,
@@ -150,7 +159,7 @@ impl RawPeer {
             let message = self.expect("the join bootstrap", |_| true).await;
             match &message {
                 Gw3Message::Success(success)
-                    if success.request_id.as_ref() == Some(&request_id) =>
+                    if success.envelope.request_id.as_ref() == Some(&request_id) =>
                 {
                     return before;
                 }
@@ -166,9 +175,12 @@ impl RawPeer {
     pub async fn register(&mut self, methods: Vec<MethodDefinition>) {
         let request_id = RequestId::random();
         self.send(&Gw3Message::Register(Register {
-            domain: Some(Domain::Agm),
-            request_id: Some(request_id.clone()),
-            peer_id: self.peer_id.clone(),
+            envelope: Envelope {
+                domain: Some(Domain::Agm),
+                request_id: Some(request_id.clone()),
+                peer_id: self.peer_id.clone(),
+                ..Envelope::default()
+            },
             methods,
         }))
         .await;

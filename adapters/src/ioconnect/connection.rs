@@ -20,8 +20,8 @@ use codemode_protocol::{
     RequestId,
     correlation::{PendingOutcome, saturating_deadline},
     gw3::{
-        self, Authentication, Call, CreateToken, Domain, ErrorMessage, Gw3Message, Hello, Identity,
-        Join, Ping, Register, Yield,
+        self, Authentication, Call, CreateToken, Domain, Envelope, ErrorMessage, Gw3Message, Hello,
+        Identity, Join, Ping, Register, Yield,
     },
 };
 
@@ -220,8 +220,11 @@ impl Dialect for Gateway {
         };
         let hello_id = RequestId::random();
         let hello = Gw3Message::Hello(Hello {
-            domain: Some(Domain::Global),
-            request_id: Some(hello_id.clone()),
+            envelope: Envelope {
+                domain: Some(Domain::Global),
+                request_id: Some(hello_id.clone()),
+                ..Envelope::default()
+            },
             identity: our_identity(&config),
             authentication: Some(self.login_authentication()),
         });
@@ -257,9 +260,12 @@ impl Dialect for Gateway {
         let mut table = PeerTable::new(peer_id.clone(), declared);
         let join_id = RequestId::random();
         let join = Gw3Message::Join(Join {
-            domain: Some(Domain::Global),
-            request_id: Some(join_id.clone()),
-            peer_id: Some(peer_id.clone()),
+            envelope: Envelope {
+                domain: Some(Domain::Global),
+                request_id: Some(join_id.clone()),
+                peer_id: Some(peer_id.clone()),
+                ..Envelope::default()
+            },
             destination: "agm".into(),
             restrictions: None,
             options: None,
@@ -345,9 +351,12 @@ impl Dialect for Gateway {
                     return Ok(());
                 }
                 let call = Gw3Message::Call(Call {
-                    domain: Some(Domain::Agm),
-                    request_id: Some(request_id),
-                    peer_id: Some(session.peer_id.clone()),
+                    envelope: Envelope {
+                        domain: Some(Domain::Agm),
+                        request_id: Some(request_id),
+                        peer_id: Some(session.peer_id.clone()),
+                        ..Envelope::default()
+                    },
                     server_id,
                     method_id,
                     arguments_kv: Some(arguments),
@@ -440,7 +449,7 @@ impl Dialect for Gateway {
                 });
             }
             Gw3Message::Success(success) => {
-                if let Some(id) = success.request_id.as_ref() {
+                if let Some(id) = success.envelope.request_id.as_ref() {
                     if let Some(responder) = session.registering.remove(id) {
                         let _ = responder.send(Ok(()));
                     } else {
@@ -473,17 +482,19 @@ impl Dialect for Gateway {
                 }
             }
             Gw3Message::Result(ref result) => {
-                if let Some(id) = result.request_id.clone() {
+                if let Some(id) = result.envelope.request_id.clone() {
                     session.pending.resolve(&id, message);
                 }
             }
             Gw3Message::Token(ref token) => {
-                if token.request_id.is_some() && token.request_id == session.token_request {
+                if token.envelope.request_id.is_some()
+                    && token.envelope.request_id == session.token_request
+                {
                     session.token_request = None;
                     self.reconnect_authentication =
                         Some(Authentication::gateway_token(token.token.as_str()));
                     tracing::debug!("refreshed the gateway token for reconnects");
-                } else if let Some(id) = token.request_id.clone() {
+                } else if let Some(id) = token.envelope.request_id.clone() {
                     session.pending.resolve(&id, message);
                 }
             }
@@ -539,9 +550,12 @@ impl Dialect for Gateway {
                 Some(saturating_deadline(now, self.config.token_refresh_interval));
             let request_id = RequestId::random();
             let create = Gw3Message::CreateToken(CreateToken {
-                domain: Some(Domain::Global),
-                request_id: Some(request_id.clone()),
-                peer_id: Some(session.peer_id.clone()),
+                envelope: Envelope {
+                    domain: Some(Domain::Global),
+                    request_id: Some(request_id.clone()),
+                    peer_id: Some(session.peer_id.clone()),
+                    ..Envelope::default()
+                },
             });
             session.token_request = Some(request_id);
             wire.send(gw3::encode(&create)).await?;
@@ -654,9 +668,12 @@ fn our_identity(config: &IoConnectConfig) -> Identity {
 
 fn register_message(peer_id: &PeerId, request_id: &RequestId, served: &[Served]) -> Gw3Message {
     Gw3Message::Register(Register {
-        domain: Some(Domain::Agm),
-        request_id: Some(request_id.clone()),
-        peer_id: Some(peer_id.clone()),
+        envelope: Envelope {
+            domain: Some(Domain::Agm),
+            request_id: Some(request_id.clone()),
+            peer_id: Some(peer_id.clone()),
+            ..Envelope::default()
+        },
         methods: served
             .iter()
             .map(|served| definition(served.id.clone(), &served.method))
@@ -703,9 +720,12 @@ fn served_reply(
                 }
             };
             Gw3Message::Yield(Yield {
-                domain: Some(Domain::Agm),
-                request_id: None,
-                peer_id: Some(peer_id.clone()),
+                envelope: Envelope {
+                    domain: Some(Domain::Agm),
+                    request_id: None,
+                    peer_id: Some(peer_id.clone()),
+                    ..Envelope::default()
+                },
                 invocation_id,
                 result: Some(result),
             })

@@ -8,7 +8,7 @@ use std::{
 use codemode_adapters::{Bus, ioconnect::IoConnectBus, ioconnect::IoConnectConfig};
 use codemode_protocol::{
     RequestId,
-    gw3::{self, Authentication, Domain, Gw3Message, Hello, Identity, Join},
+    gw3::{self, Authentication, Domain, Envelope, Gw3Message, Hello, Identity, Join},
 };
 use futures_util::{SinkExt, StreamExt};
 use serde_json::Value;
@@ -182,8 +182,11 @@ async fn raw_bootstrap(
     );
     let hello_id = RequestId::random();
     let hello = Gw3Message::Hello(Hello {
-        domain: Some(Domain::Global),
-        request_id: Some(hello_id.clone()),
+        envelope: Envelope {
+            domain: Some(Domain::Global),
+            request_id: Some(hello_id.clone()),
+            ..Envelope::default()
+        },
         identity,
         authentication: Some(authentication.clone()),
     });
@@ -206,9 +209,12 @@ async fn raw_bootstrap(
             Gw3Message::Welcome(welcome) if peer_id.is_none() => {
                 let id = RequestId::random();
                 let join = Gw3Message::Join(Join {
-                    domain: Some(Domain::Global),
-                    request_id: Some(id.clone()),
-                    peer_id: Some(welcome.peer_id.clone()),
+                    envelope: Envelope {
+                        domain: Some(Domain::Global),
+                        request_id: Some(id.clone()),
+                        peer_id: Some(welcome.peer_id.clone()),
+                        ..Envelope::default()
+                    },
                     destination: "agm".into(),
                     restrictions: None,
                     options: None,
@@ -222,7 +228,8 @@ async fn raw_bootstrap(
             }
             Gw3Message::PeerAdded(_) => peers += 1,
             Gw3Message::Success(success)
-                if success.request_id.is_some() && success.request_id == join_id =>
+                if success.envelope.request_id.is_some()
+                    && success.envelope.request_id == join_id =>
             {
                 let elapsed = started.elapsed();
                 let _ = socket.close(None).await;

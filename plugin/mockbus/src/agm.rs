@@ -10,14 +10,14 @@ use serde_json::{Map, Value};
 use codemode_protocol::{
     InvocationId, MethodDefinition, MethodId, PeerId, RequestId, SubscriptionId,
     gw3::{
-        Accepted, AddInterest, Call, CallResult, Domain, DropSubscription, ErrorMessage, Event,
-        Gw3Message, Invoke, MethodsAdded, MethodsRemoved, PeerAdded, PeerMeta, PeerRemoved, Post,
-        Publish, Register, RemoveInterest, Subscribe, Subscribed, SubscriptionCancelled,
+        Accepted, AddInterest, Call, CallResult, Domain, DropSubscription, Envelope, ErrorMessage,
+        Event, Gw3Message, Invoke, MethodsAdded, MethodsRemoved, PeerAdded, PeerMeta, PeerRemoved,
+        Post, Publish, Register, RemoveInterest, Subscribe, Subscribed, SubscriptionCancelled,
         Unregister, Unsubscribe, Yield, reasons,
     },
 };
 
-use super::gateway::{ConnId, Envelope, Gateway, Invocation, Subscription, error_message, success};
+use super::gateway::{ConnId, Gateway, Invocation, Route, Subscription, error_message, success};
 
 const AGM_FAILURE: &str = "agm.errors.failure";
 const INVALID_SUBSCRIPTION: &str = "agm.errors.subscription.invalid_subscription";
@@ -32,7 +32,7 @@ impl Gateway {
         &mut self,
         conn: ConnId,
         peer: &PeerId,
-        envelope: &Envelope,
+        envelope: &Route,
         message: Gw3Message,
     ) {
         if self.peers.get(peer).is_none_or(|state| state.agm.is_none()) {
@@ -218,9 +218,9 @@ impl Gateway {
                 Gw3Message::PeerRemoved(PeerRemoved {
                     domain: Some(Domain::Agm),
                     peer_id: Some(member.clone()),
-                    removed_id: peer.clone(),
                     reason_uri: None,
                     reason: None,
+                    removed_id: peer.clone(),
                 }),
             );
         }
@@ -239,7 +239,7 @@ impl Gateway {
                 conn,
                 error_message(
                     Domain::Agm,
-                    register.request_id.clone(),
+                    register.envelope.request_id.clone(),
                     Some(peer.clone()),
                     reasons::REGISTRATION_FAILURE,
                     format!("Method with id {} has no name", method.id),
@@ -281,7 +281,10 @@ impl Gateway {
                 self.push(conn, methods_added(peer, peer, register.methods));
             }
         }
-        self.push(conn, success(Domain::Agm, register.request_id, peer));
+        self.push(
+            conn,
+            success(Domain::Agm, register.envelope.request_id, peer),
+        );
     }
 
     fn unregister(&mut self, conn: ConnId, peer: &PeerId, unregister: Unregister) {
@@ -299,7 +302,7 @@ impl Gateway {
                 conn,
                 error_message(
                     Domain::Agm,
-                    unregister.request_id,
+                    unregister.envelope.request_id,
                     Some(peer.clone()),
                     reasons::UNREGISTRATION_FAILURE,
                     format!("Unable to unregister missing method {missing}"),
@@ -355,7 +358,10 @@ impl Gateway {
                 self.push(conn, methods_removed(peer, peer, unregister.methods));
             }
         }
-        self.push(conn, success(Domain::Agm, unregister.request_id, peer));
+        self.push(
+            conn,
+            success(Domain::Agm, unregister.envelope.request_id, peer),
+        );
     }
 
     /// Checks that `caller` may call `method_id` on `server`; the error reason otherwise.
@@ -412,7 +418,7 @@ impl Gateway {
                 conn,
                 error_message(
                     Domain::Agm,
-                    call.request_id,
+                    call.envelope.request_id,
                     Some(caller.clone()),
                     uri,
                     reason,
@@ -425,15 +431,18 @@ impl Gateway {
             invocation_id.clone(),
             Invocation {
                 caller: caller.clone(),
-                caller_request: call.request_id,
+                caller_request: call.envelope.request_id,
                 server: call.server_id.clone(),
             },
         );
         self.deliver(
             &call.server_id,
             Gw3Message::Invoke(Invoke {
-                domain: Some(Domain::Agm),
-                peer_id: Some(call.server_id.clone()),
+                envelope: Envelope {
+                    domain: Some(Domain::Agm),
+                    peer_id: Some(call.server_id.clone()),
+                    ..Envelope::default()
+                },
                 invocation_id,
                 caller_id: Some(caller.clone()),
                 method_id: call.method_id,
@@ -458,9 +467,12 @@ impl Gateway {
             self.deliver(
                 &invocation.caller.clone(),
                 Gw3Message::Result(CallResult {
-                    domain: Some(Domain::Agm),
-                    request_id: invocation.caller_request,
-                    peer_id: Some(invocation.caller),
+                    envelope: Envelope {
+                        domain: Some(Domain::Agm),
+                        request_id: invocation.caller_request,
+                        peer_id: Some(invocation.caller),
+                        ..Envelope::default()
+                    },
                     result,
                 }),
             );
@@ -539,7 +551,7 @@ impl Gateway {
                 conn,
                 error_message(
                     Domain::Agm,
-                    subscribe.request_id,
+                    subscribe.envelope.request_id,
                     Some(subscriber.clone()),
                     uri,
                     reason,
@@ -552,7 +564,7 @@ impl Gateway {
             subscription_id.clone(),
             Subscription {
                 subscriber: subscriber.clone(),
-                request_id: subscribe.request_id,
+                request_id: subscribe.envelope.request_id,
                 server: subscribe.server_id.clone(),
                 method_id: subscribe.method_id.clone(),
                 stream: None,
@@ -561,8 +573,11 @@ impl Gateway {
         self.deliver(
             &subscribe.server_id,
             Gw3Message::AddInterest(AddInterest {
-                domain: Some(Domain::Agm),
-                peer_id: Some(subscribe.server_id.clone()),
+                envelope: Envelope {
+                    domain: Some(Domain::Agm),
+                    peer_id: Some(subscribe.server_id.clone()),
+                    ..Envelope::default()
+                },
                 caller_id: Some(subscriber.clone()),
                 subscription_id,
                 method_id: subscribe.method_id,
@@ -602,9 +617,12 @@ impl Gateway {
         self.deliver(
             &subscriber,
             Gw3Message::Subscribed(Subscribed {
-                domain: Some(Domain::Agm),
-                request_id,
-                peer_id: Some(subscriber.clone()),
+                envelope: Envelope {
+                    domain: Some(Domain::Agm),
+                    request_id,
+                    peer_id: Some(subscriber.clone()),
+                    ..Envelope::default()
+                },
                 subscription_id: accepted.subscription_id,
             }),
         );
@@ -655,7 +673,7 @@ impl Gateway {
                 conn,
                 error_message(
                     Domain::Agm,
-                    unsubscribe.request_id,
+                    unsubscribe.envelope.request_id,
                     Some(subscriber.clone()),
                     INVALID_SUBSCRIPTION,
                     format!(
@@ -670,13 +688,13 @@ impl Gateway {
             self.send_remove_interest(
                 &unsubscribe.subscription_id,
                 &subscription,
-                unsubscribe.reason_uri,
-                unsubscribe.reason,
+                unsubscribe.envelope.reason_uri,
+                unsubscribe.envelope.reason,
             );
         }
         self.push(
             conn,
-            success(Domain::Agm, unsubscribe.request_id, subscriber),
+            success(Domain::Agm, unsubscribe.envelope.request_id, subscriber),
         );
     }
 
@@ -711,11 +729,14 @@ impl Gateway {
             self.deliver(
                 &subscriber.clone(),
                 Gw3Message::SubscriptionCancelled(SubscriptionCancelled {
-                    domain: Some(Domain::Agm),
-                    peer_id: Some(subscriber),
+                    envelope: Envelope {
+                        domain: Some(Domain::Agm),
+                        peer_id: Some(subscriber),
+                        reason_uri: None,
+                        reason: drop.envelope.reason,
+                        ..Envelope::default()
+                    },
                     subscription_id: drop.subscription_id,
-                    reason_uri: None,
-                    reason: drop.reason,
                 }),
             );
         }
@@ -731,13 +752,16 @@ impl Gateway {
         self.deliver(
             &subscription.server.clone(),
             Gw3Message::RemoveInterest(RemoveInterest {
-                domain: Some(Domain::Agm),
-                peer_id: Some(subscription.server.clone()),
+                envelope: Envelope {
+                    domain: Some(Domain::Agm),
+                    peer_id: Some(subscription.server.clone()),
+                    reason_uri,
+                    reason,
+                    ..Envelope::default()
+                },
                 subscription_id: id.clone(),
                 method_id: Some(subscription.method_id.clone()),
                 caller_id: Some(subscription.subscriber.clone()),
-                reason_uri,
-                reason,
             }),
         );
     }
@@ -757,8 +781,11 @@ impl Gateway {
     fn peer_added(&self, recipient: &PeerId, added: &PeerId) -> Option<Gw3Message> {
         let identity = self.peers.get(added)?.identity.clone();
         Some(Gw3Message::PeerAdded(PeerAdded {
-            domain: Some(Domain::Agm),
-            peer_id: Some(recipient.clone()),
+            envelope: Envelope {
+                domain: Some(Domain::Agm),
+                peer_id: Some(recipient.clone()),
+                ..Envelope::default()
+            },
             new_peer_id: added.clone(),
             identity,
             meta: Some(PeerMeta { local: true }),
@@ -772,8 +799,11 @@ fn methods_added(
     methods: Vec<MethodDefinition>,
 ) -> Gw3Message {
     Gw3Message::MethodsAdded(MethodsAdded {
-        domain: Some(Domain::Agm),
-        peer_id: Some(recipient.clone()),
+        envelope: Envelope {
+            domain: Some(Domain::Agm),
+            peer_id: Some(recipient.clone()),
+            ..Envelope::default()
+        },
         source_type: Some("local".into()),
         server_id: server.clone(),
         methods,
@@ -782,8 +812,11 @@ fn methods_added(
 
 fn methods_removed(recipient: &PeerId, server: &PeerId, methods: Vec<MethodId>) -> Gw3Message {
     Gw3Message::MethodsRemoved(MethodsRemoved {
-        domain: Some(Domain::Agm),
-        peer_id: Some(recipient.clone()),
+        envelope: Envelope {
+            domain: Some(Domain::Agm),
+            peer_id: Some(recipient.clone()),
+            ..Envelope::default()
+        },
         server_id: server.clone(),
         methods,
     })
@@ -796,11 +829,14 @@ fn subscription_cancelled(
     reason: &str,
 ) -> Gw3Message {
     Gw3Message::SubscriptionCancelled(SubscriptionCancelled {
-        domain: Some(Domain::Agm),
-        peer_id: Some(recipient.clone()),
+        envelope: Envelope {
+            domain: Some(Domain::Agm),
+            peer_id: Some(recipient.clone()),
+            reason_uri: Some(reason_uri.into()),
+            reason: Some(reason.into()),
+            ..Envelope::default()
+        },
         subscription_id,
-        reason_uri: Some(reason_uri.into()),
-        reason: Some(reason.into()),
     })
 }
 
@@ -811,8 +847,11 @@ fn event(
     data: Value,
 ) -> Gw3Message {
     Gw3Message::Event(Event {
-        domain: Some(Domain::Agm),
-        peer_id: Some(recipient.clone()),
+        envelope: Envelope {
+            domain: Some(Domain::Agm),
+            peer_id: Some(recipient.clone()),
+            ..Envelope::default()
+        },
         subscription_id,
         oob,
         sequence: None,

@@ -23,7 +23,7 @@ use tokio_util::sync::CancellationToken;
 
 use codemode_protocol::{
     InvocationId, MethodDefinition, MethodId, PeerId, ProtocolError, RequestId, SubscriptionId,
-    gw3::{self, Domain, ErrorMessage, Gw3Message, Identity, Success, reasons},
+    gw3::{self, Domain, Envelope, ErrorMessage, Gw3Message, Identity, Success, reasons},
 };
 
 /// A connection's id inside the gateway (sockets and in-process peers alike).
@@ -163,15 +163,16 @@ enum Grant {
     },
 }
 
-/// The request id, sender and domain of a message, read uniformly across message types.
+/// Where a message goes: its request id, sender and raw domain name (kept as text, so an
+/// unknown domain can be named in the error), read uniformly across message types.
 #[derive(Debug, Clone, Default)]
-pub(crate) struct Envelope {
+pub(crate) struct Route {
     pub(crate) domain: Option<String>,
     pub(crate) request_id: Option<RequestId>,
     pub(crate) peer_id: Option<PeerId>,
 }
 
-impl Envelope {
+impl Route {
     /// The domain errors for this message are reported in (`agm` or `global`).
     pub(crate) fn error_domain(&self) -> Domain {
         if self.domain.as_deref() == Some("agm") {
@@ -272,7 +273,7 @@ impl Gateway {
                 tracing::warn!(conn, %error, "malformed frame from a client");
                 let envelope = match &error {
                     ProtocolError::BadMessage { .. } => raw_envelope(frame),
-                    _ => Envelope::default(),
+                    _ => Route::default(),
                 };
                 let reason_uri = match envelope.error_domain() {
                     Domain::Agm => "agm.errors.failure",
@@ -298,7 +299,7 @@ impl Gateway {
         tracing::warn!(conn, "binary frame from a client; GW3 frames are text");
         self.reply_error(
             conn,
-            &Envelope::default(),
+            &Route::default(),
             None,
             reasons::FAILURE,
             "Binary frames are not supported; send JSON text frames".into(),
@@ -407,7 +408,7 @@ impl Gateway {
         &mut self,
         conn: ConnId,
         peer: PeerId,
-        envelope: &Envelope,
+        envelope: &Route,
         message: Gw3Message,
     ) {
         match message {
@@ -440,7 +441,7 @@ impl Gateway {
         &mut self,
         conn: ConnId,
         peer: Option<PeerId>,
-        envelope: &Envelope,
+        envelope: &Route,
         message: &Gw3Message,
     ) {
         let domain = envelope.domain.as_deref().unwrap_or("global");
@@ -488,7 +489,7 @@ impl Gateway {
     /// missing, unknown, or belongs to another connection. As in the real gateway, the first
     /// two are a `failure` of the message's domain and the last a `global.errors.failure` with
     /// no domain (the source is checked before the message reaches a domain).
-    fn source_peer(&mut self, conn: ConnId, envelope: &Envelope) -> Option<PeerId> {
+    fn source_peer(&mut self, conn: ConnId, envelope: &Route) -> Option<PeerId> {
         let domain_failure = match envelope.error_domain() {
             Domain::Agm => reasons::AGM_FAILURE,
             _ => reasons::FAILURE,
@@ -579,7 +580,7 @@ impl Gateway {
     pub(crate) fn reply_error(
         &mut self,
         conn: ConnId,
-        envelope: &Envelope,
+        envelope: &Route,
         peer: Option<PeerId>,
         reason_uri: &str,
         reason: String,
@@ -652,11 +653,11 @@ impl Gateway {
 }
 
 /// Reads the envelope of a typed message.
-pub(crate) fn envelope(message: &Gw3Message) -> Envelope {
+pub(crate) fn envelope(message: &Gw3Message) -> Route {
     if let Gw3Message::Unknown(object) = message {
         return object_envelope(object);
     }
-    Envelope {
+    Route {
         domain: message.domain().map(domain_name),
         request_id: message.request_id().cloned(),
         peer_id: message.peer_id().cloned(),
@@ -664,20 +665,20 @@ pub(crate) fn envelope(message: &Gw3Message) -> Envelope {
 }
 
 /// The envelope of a frame that decoded as JSON but not as its declared type.
-fn raw_envelope(frame: &str) -> Envelope {
+fn raw_envelope(frame: &str) -> Route {
     match serde_json::from_str::<Value>(frame) {
         Ok(Value::Object(object)) => object_envelope(&object),
-        _ => Envelope::default(),
+        _ => Route::default(),
     }
 }
 
-fn object_envelope(object: &Map<String, Value>) -> Envelope {
+fn object_envelope(object: &Map<String, Value>) -> Route {
     let text = |key: &str| match object.get(key) {
         Some(Value::String(text)) => Some(text.clone()),
         Some(Value::Number(number)) => Some(number.to_string()),
         _ => None,
     };
-    Envelope {
+    Route {
         domain: text("domain"),
         request_id: text("request_id").map(RequestId::new),
         peer_id: text("peer_id").map(PeerId::new),
@@ -719,9 +720,12 @@ fn available_domains() -> Vec<Value> {
 /// A `success` reply.
 pub(crate) fn success(domain: Domain, request_id: Option<RequestId>, peer: &PeerId) -> Gw3Message {
     Gw3Message::Success(Success {
-        domain: Some(domain),
-        request_id,
-        peer_id: Some(peer.clone()),
+        envelope: Envelope {
+            domain: Some(domain),
+            request_id,
+            peer_id: Some(peer.clone()),
+            ..Envelope::default()
+        },
     })
 }
 

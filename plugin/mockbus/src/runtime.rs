@@ -24,8 +24,8 @@ use codemode_protocol::{
     InvocationId, MethodDefinition, MethodId, PeerId, RequestId, SubscriptionId,
     dates::format_t42_date,
     gw3::{
-        Accepted, AddInterest, Domain, ErrorMessage, Gw3Message, Identity, Invoke, Join, Publish,
-        Register, Yield, reasons,
+        Accepted, AddInterest, Domain, Envelope, ErrorMessage, Gw3Message, Identity, Invoke, Join,
+        Publish, Register, Yield, reasons,
     },
 };
 
@@ -415,9 +415,12 @@ impl Runtime {
             gateway.handle(
                 conn,
                 Gw3Message::Join(Join {
-                    domain: Some(Domain::Global),
-                    request_id: Some(RequestId::new("join")),
-                    peer_id: Some(peer.clone()),
+                    envelope: Envelope {
+                        domain: Some(Domain::Global),
+                        request_id: Some(RequestId::new("join")),
+                        peer_id: Some(peer.clone()),
+                        ..Envelope::default()
+                    },
                     destination: "agm".into(),
                     restrictions: None,
                     options: None,
@@ -426,9 +429,12 @@ impl Runtime {
             gateway.handle(
                 conn,
                 Gw3Message::Register(Register {
-                    domain: Some(Domain::Agm),
-                    request_id: Some(RequestId::new("register")),
-                    peer_id: Some(peer.clone()),
+                    envelope: Envelope {
+                        domain: Some(Domain::Agm),
+                        request_id: Some(RequestId::new("register")),
+                        peer_id: Some(peer.clone()),
+                        ..Envelope::default()
+                    },
                     methods: handlers
                         .iter()
                         .map(|(definition, _)| definition.clone())
@@ -731,8 +737,11 @@ impl AppPeer {
             .unwrap_or(&key)
             .to_owned();
         self.send(Gw3Message::Accepted(Accepted {
-            domain: Some(Domain::Agm),
-            peer_id: Some(self.peer.clone()),
+            envelope: Envelope {
+                domain: Some(Domain::Agm),
+                peer_id: Some(self.peer.clone()),
+                ..Envelope::default()
+            },
             subscription_id: interest.subscription_id.clone(),
             stream_id: Some(stream.clone()),
         }));
@@ -816,8 +825,11 @@ async fn publish_prices(
         lock(&runtime.gateway).handle(
             conn,
             Gw3Message::Publish(Publish {
-                domain: Some(Domain::Agm),
-                peer_id: Some(peer.clone()),
+                envelope: Envelope {
+                    domain: Some(Domain::Agm),
+                    peer_id: Some(peer.clone()),
+                    ..Envelope::default()
+                },
                 stream_id: Some(stream.clone()),
                 data,
             }),
@@ -832,9 +844,12 @@ fn success_reply(peer: &PeerId, invocation_id: InvocationId, result: Value) -> G
         other => json!({ "_value": other }),
     };
     Gw3Message::Yield(Yield {
-        domain: Some(Domain::Agm),
-        request_id: None,
-        peer_id: Some(peer.clone()),
+        envelope: Envelope {
+            domain: Some(Domain::Agm),
+            request_id: None,
+            peer_id: Some(peer.clone()),
+            ..Envelope::default()
+        },
         invocation_id,
         result: Some(result),
     })

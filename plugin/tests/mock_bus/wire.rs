@@ -10,8 +10,8 @@ use codemode::mock_bus::{MalformedFrame, MockBusConfig};
 use codemode_protocol::{
     MethodFlags, MethodId, PeerId, RequestId, SubscriptionId,
     gw3::{
-        Accepted, Authentication, Domain, DropSubscription, ErrorMessage, Gw3Message, Join, Post,
-        Publish, Subscribe, Unregister, Unsubscribe, Yield, reasons,
+        Accepted, Authentication, Domain, DropSubscription, Envelope, ErrorMessage, Gw3Message,
+        Join, Post, Publish, Subscribe, Unregister, Unsubscribe, Yield, reasons,
     },
 };
 
@@ -74,7 +74,7 @@ async fn join_streams_peer_added_then_methods_added_for_every_peer_before_succes
             panic!("bootstrap must alternate peer-added/methods-added, got {message:?}");
         };
         assert_eq!(
-            added.peer_id.as_ref(),
+            added.envelope.peer_id.as_ref(),
             Some(&client.peer()),
             "addressed to the recipient"
         );
@@ -196,9 +196,12 @@ async fn joining_agm_twice_succeeds_and_unknown_domains_are_invalid() {
     let peer = client.peer();
     client
         .send(&Gw3Message::Join(Join {
-            domain: Some(Domain::Global),
-            request_id: Some(request_id.clone()),
-            peer_id: Some(peer),
+            envelope: Envelope {
+                domain: Some(Domain::Global),
+                request_id: Some(request_id.clone()),
+                peer_id: Some(peer),
+                ..Envelope::default()
+            },
             destination: "nowhere".into(),
             restrictions: None,
             options: None,
@@ -252,15 +255,18 @@ async fn register_and_unregister_are_announced_to_visible_peers_only() {
     };
     assert_eq!(announced.server_id, server.peer());
     assert_eq!(announced.methods.len(), 2);
-    assert_eq!(announced.peer_id.as_ref(), Some(&watcher.peer()));
+    assert_eq!(announced.envelope.peer_id.as_ref(), Some(&watcher.peer()));
 
     let request_id = server.request_id();
     let peer = server.peer();
     server
         .send(&Gw3Message::Unregister(Unregister {
-            domain: Some(Domain::Agm),
-            request_id: Some(request_id.clone()),
-            peer_id: Some(peer.clone()),
+            envelope: Envelope {
+                domain: Some(Domain::Agm),
+                request_id: Some(request_id.clone()),
+                peer_id: Some(peer.clone()),
+                ..Envelope::default()
+            },
             methods: vec![MethodId::new(json!("1"))],
         }))
         .await;
@@ -275,9 +281,12 @@ async fn register_and_unregister_are_announced_to_visible_peers_only() {
     let request_id = server.request_id();
     server
         .send(&Gw3Message::Unregister(Unregister {
-            domain: Some(Domain::Agm),
-            request_id: Some(request_id.clone()),
-            peer_id: Some(peer),
+            envelope: Envelope {
+                domain: Some(Domain::Agm),
+                request_id: Some(request_id.clone()),
+                peer_id: Some(peer),
+                ..Envelope::default()
+            },
             methods: vec![MethodId::new(json!("42"))],
         }))
         .await;
@@ -334,9 +343,12 @@ async fn call_is_invoked_on_the_server_and_its_yield_and_error_come_back() {
     let peer = server.peer();
     server
         .send(&Gw3Message::Yield(Yield {
-            domain: Some(Domain::Agm),
-            request_id: None,
-            peer_id: Some(peer.clone()),
+            envelope: Envelope {
+                domain: Some(Domain::Agm),
+                request_id: None,
+                peer_id: Some(peer.clone()),
+                ..Envelope::default()
+            },
             invocation_id: invoke.invocation_id.clone(),
             result: Some(json!({"sum": 3})),
         }))
@@ -346,7 +358,7 @@ async fn call_is_invoked_on_the_server_and_its_yield_and_error_come_back() {
         panic!("{result:?}")
     };
     assert_eq!(result.result, json!({"sum": 3}));
-    assert_eq!(result.domain, Some(Domain::Agm));
+    assert_eq!(result.envelope.domain, Some(Domain::Agm));
 
     let request_id = caller
         .call(&server.peer(), MethodId::new(json!("0")), args(json!({})))
@@ -645,9 +657,12 @@ async fn market_data_streams_prices_to_subscribers() {
     let subscribe = |client: &mut RawClient, symbol: &str| {
         let request_id = client.request_id();
         let message = Gw3Message::Subscribe(Subscribe {
-            domain: Some(Domain::Agm),
-            request_id: Some(request_id.clone()),
-            peer_id: Some(client.peer()),
+            envelope: Envelope {
+                domain: Some(Domain::Agm),
+                request_id: Some(request_id.clone()),
+                peer_id: Some(client.peer()),
+                ..Envelope::default()
+            },
             server_id: server.clone(),
             method_id: method_id.clone(),
             arguments_kv: Some(args(json!({"symbol": symbol}))),
@@ -680,12 +695,14 @@ async fn market_data_streams_prices_to_subscribers() {
     let peer = client.peer();
     client
         .send(&Gw3Message::Unsubscribe(Unsubscribe {
-            domain: Some(Domain::Agm),
-            request_id: Some(request_id.clone()),
-            peer_id: Some(peer),
+            envelope: Envelope {
+                domain: Some(Domain::Agm),
+                request_id: Some(request_id.clone()),
+                peer_id: Some(peer),
+                reason_uri: None,
+                reason: Some("done".into()),
+            },
             subscription_id: subscribed.subscription_id.clone(),
-            reason_uri: None,
-            reason: Some("done".into()),
         }))
         .await;
     let (_, reply) = client.reply_to(&request_id).await;
@@ -720,9 +737,12 @@ async fn socket_servers_stream_with_publish_post_and_drop() {
     let peer = subscriber.peer();
     subscriber
         .send(&Gw3Message::Subscribe(Subscribe {
-            domain: Some(Domain::Agm),
-            request_id: Some(request_id.clone()),
-            peer_id: Some(peer.clone()),
+            envelope: Envelope {
+                domain: Some(Domain::Agm),
+                request_id: Some(request_id.clone()),
+                peer_id: Some(peer.clone()),
+                ..Envelope::default()
+            },
             server_id: server.peer(),
             method_id: MethodId::new(json!("0")),
             arguments_kv: Some(args(json!({"topic": "t"}))),
@@ -740,8 +760,11 @@ async fn socket_servers_stream_with_publish_post_and_drop() {
     let server_peer = server.peer();
     server
         .send(&Gw3Message::Accepted(Accepted {
-            domain: Some(Domain::Agm),
-            peer_id: Some(server_peer.clone()),
+            envelope: Envelope {
+                domain: Some(Domain::Agm),
+                peer_id: Some(server_peer.clone()),
+                ..Envelope::default()
+            },
             subscription_id: interest.subscription_id.clone(),
             stream_id: Some("branch".into()),
         }))
@@ -753,8 +776,11 @@ async fn socket_servers_stream_with_publish_post_and_drop() {
     );
     server
         .send(&Gw3Message::Publish(Publish {
-            domain: Some(Domain::Agm),
-            peer_id: Some(server_peer.clone()),
+            envelope: Envelope {
+                domain: Some(Domain::Agm),
+                peer_id: Some(server_peer.clone()),
+                ..Envelope::default()
+            },
             stream_id: Some("branch".into()),
             data: json!({"n": 1}),
         }))
@@ -766,8 +792,11 @@ async fn socket_servers_stream_with_publish_post_and_drop() {
     );
     server
         .send(&Gw3Message::Post(Post {
-            domain: Some(Domain::Agm),
-            peer_id: Some(server_peer.clone()),
+            envelope: Envelope {
+                domain: Some(Domain::Agm),
+                peer_id: Some(server_peer.clone()),
+                ..Envelope::default()
+            },
             subscription_id: interest.subscription_id.clone(),
             data: json!({"n": 2}),
         }))
@@ -776,10 +805,13 @@ async fn socket_servers_stream_with_publish_post_and_drop() {
     assert!(matches!(&event, Gw3Message::Event(e) if e.oob), "{event:?}");
     server
         .send(&Gw3Message::DropSubscription(DropSubscription {
-            domain: Some(Domain::Agm),
-            peer_id: Some(server_peer),
+            envelope: Envelope {
+                domain: Some(Domain::Agm),
+                peer_id: Some(server_peer),
+                reason: Some("closing".into()),
+                ..Envelope::default()
+            },
             subscription_id: interest.subscription_id.clone(),
-            reason: Some("closing".into()),
         }))
         .await;
     let cancelled = subscriber.recv().await;
@@ -787,16 +819,18 @@ async fn socket_servers_stream_with_publish_post_and_drop() {
         panic!("{cancelled:?}")
     };
     assert_eq!(cancelled.subscription_id, interest.subscription_id);
-    assert_eq!(cancelled.reason.as_deref(), Some("closing"));
+    assert_eq!(cancelled.envelope.reason.as_deref(), Some("closing"));
     // Unsubscribing from a dropped subscription is an error, not a crash.
     subscriber
         .send(&Gw3Message::Unsubscribe(Unsubscribe {
-            domain: Some(Domain::Agm),
-            request_id: Some(RequestId::new("late")),
-            peer_id: Some(peer),
+            envelope: Envelope {
+                domain: Some(Domain::Agm),
+                request_id: Some(RequestId::new("late")),
+                peer_id: Some(peer),
+                reason_uri: None,
+                reason: None,
+            },
             subscription_id: SubscriptionId::new("r-none-1"),
-            reason_uri: None,
-            reason: None,
         }))
         .await;
     let (_, reply) = subscriber.reply_to(&RequestId::new("late")).await;

@@ -8,21 +8,21 @@ use serde_json::{Value, json};
 use codemode_protocol::{
     PeerId,
     gw3::{
-        self, CreateToken, Domain, Gw3Message, Hello, Identity, Join, Leave, Token, Welcome,
-        reasons,
+        self, CreateToken, Domain, Envelope, Gw3Message, Hello, Identity, Join, Leave, Token,
+        Welcome, reasons,
     },
 };
 
 use super::{
-    ACCESS_TOKEN_PRUNE_AT, AuthPolicy, ConnId, Envelope, Gateway, Grant, Peer, Principal,
+    ACCESS_TOKEN_PRUNE_AT, AuthPolicy, ConnId, Gateway, Grant, Peer, Principal, Route,
     available_domains, error_message, known_domain, success,
 };
 
 impl Gateway {
     pub(super) fn hello(&mut self, conn: ConnId, hello: Hello) {
-        let envelope = Envelope {
+        let envelope = Route {
             domain: Some("global".into()),
-            request_id: hello.request_id.clone(),
+            request_id: hello.envelope.request_id.clone(),
             peer_id: None,
         };
         let principal = match self.authenticate(hello.authentication.as_ref()) {
@@ -54,7 +54,7 @@ impl Gateway {
                     conn,
                     Gw3Message::Welcome(Welcome {
                         domain: Some(Domain::Global),
-                        request_id: hello.request_id,
+                        request_id: hello.envelope.request_id,
                         peer_id: peer_id.clone(),
                         available_domains: Some(available_domains()),
                         resolved_identity: identity,
@@ -230,9 +230,12 @@ impl Gateway {
         self.push(
             conn,
             Gw3Message::Token(Token {
-                domain: Some(Domain::Global),
-                request_id: request.request_id,
-                peer_id: Some(peer.clone()),
+                envelope: Envelope {
+                    domain: Some(Domain::Global),
+                    request_id: request.envelope.request_id,
+                    peer_id: Some(peer.clone()),
+                    ..Envelope::default()
+                },
                 token,
             }),
         );
@@ -244,15 +247,15 @@ impl Gateway {
                 if join.restrictions.is_some() {
                     tracing::debug!(%peer, "join restrictions are not supported; ignored");
                 }
-                self.agm_join(conn, peer, join.request_id);
+                self.agm_join(conn, peer, join.envelope.request_id);
             }
             other => match known_domain(other) {
-                Some(domain) => self.push(conn, success(domain, join.request_id, peer)),
+                Some(domain) => self.push(conn, success(domain, join.envelope.request_id, peer)),
                 None => self.push(
                     conn,
                     error_message(
                         Domain::Global,
-                        join.request_id,
+                        join.envelope.request_id,
                         Some(peer.clone()),
                         reasons::INVALID_DOMAIN,
                         format!("Unable to join missing domain {other}"),
@@ -266,15 +269,15 @@ impl Gateway {
         match leave.destination.as_str() {
             "agm" => {
                 self.remove_from_agm(peer);
-                self.push(conn, success(Domain::Agm, leave.request_id, peer));
+                self.push(conn, success(Domain::Agm, leave.envelope.request_id, peer));
             }
             other => match known_domain(other) {
-                Some(domain) => self.push(conn, success(domain, leave.request_id, peer)),
+                Some(domain) => self.push(conn, success(domain, leave.envelope.request_id, peer)),
                 None => self.push(
                     conn,
                     error_message(
                         Domain::Global,
-                        leave.request_id,
+                        leave.envelope.request_id,
                         Some(peer.clone()),
                         reasons::INVALID_DOMAIN,
                         format!("Unable to leave missing domain {other}"),

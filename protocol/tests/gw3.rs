@@ -192,12 +192,14 @@ fn the_envelope_fields_are_read_the_same_way_from_every_message() {
     for frame in frames {
         let message = gw3::decode(frame, DEFAULT_MAX_FRAME_BYTES).expect(frame);
         assert_eq!(
-            message.request_id().map(|id| id.as_str()),
+            message
+                .request_id()
+                .map(codemode_protocol::RequestId::as_str),
             Some("r-9"),
             "{frame}"
         );
         assert_eq!(
-            message.peer_id().map(|id| id.as_str()),
+            message.peer_id().map(codemode_protocol::PeerId::as_str),
             Some("p-1"),
             "{frame}"
         );

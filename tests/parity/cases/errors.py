@@ -427,10 +427,12 @@ sum(["a", "b"])
 "%d" % None
 
 # == type_error_str_index_float
-"abc"[1.0]
+position = 1.0
+"abc"[position]
 
 # == type_error_list_indices_str
-[1, 2]["0"]
+key = "0"
+[1, 2][key]
 
 # == type_error_int_not_iterable_unpack
 x, = 3

@@ -84,8 +84,8 @@ def emit(topic, name, lines, seen, only):
         yield case_id, "\n".join(lines) + "\n"
 
 
-# --- The sandbox's result policy (plugin/src/sandbox/engine/convert.rs, Direction::Result,
-# and `_convert_other` in plugin/src/sandbox/python/_codemode.py) ---
+# --- The sandbox's result policy (plugin/engine/src/engine/convert.rs, Direction::Result,
+# and `_convert_other` in plugin/engine/src/python/_codemode.py) ---
 
 
 def to_json(obj, depth=0):

@@ -23,7 +23,7 @@ use std::{
     time::{Duration, Instant},
 };
 
-use codemode::sandbox::{
+use codemode_engine::{
     Completion, Engine, HostCall, HostPort, Limits, Outcome, PortClosed, RunRequest,
     engine::{EngineOptions, Interrupter},
 };

@@ -487,6 +487,8 @@ fn setup(vm: &VirtualMachine, options: &EngineOptions) -> PyResult<Objects> {
     for name in RUNTIME_BUILTINS {
         builtins.set_item(*name, runtime.get_attr(*name, vm)?, vm)?;
     }
+    // CPython's answers where RustPython's builtin differs (see `natives::round`).
+    builtins.set_item("round", native.get_attr("round", vm)?, vm)?;
     builtins.set_item(
         preflight::DEFER_FUNCTION,
         runtime.get_attr("_defer", vm)?,
@@ -786,10 +788,13 @@ fn exception_to_error(
 ) -> SnippetError {
     let object: PyObjectRef = exception.clone().into();
     let kind = exception.class().name().to_string();
-    let message = object
+    let mut message = object
         .str(vm)
         .map(|text| text.to_string_lossy().into_owned())
         .unwrap_or_default();
+    if let Some(hint) = did_you_mean(vm, exception) {
+        message.push_str(&hint);
+    }
     let mut line = snippet_line(vm, &object);
     if line.is_none() && kind == "SyntaxError" {
         line = object
@@ -807,6 +812,23 @@ fn exception_to_error(
         error.details = bus_error_details(vm, objects, &object);
     }
     error
+}
+
+/// The hint CPython 3.11 prints after a `NameError` or `AttributeError` message
+/// (". Did you mean: 'total'?"); it is not part of `str(exception)`, so it is added here.
+/// Import errors get none, as in 3.11.
+fn did_you_mean(vm: &VirtualMachine, exception: &PyRef<PyBaseException>) -> Option<String> {
+    let class = exception.class();
+    let hinted = class.fast_issubclass(vm.ctx.exceptions.name_error)
+        || class.fast_issubclass(vm.ctx.exceptions.attribute_error);
+    if !hinted {
+        return None;
+    }
+    let suggestion = rustpython_vm::suggestion::offer_suggestions(exception, vm)?;
+    Some(format!(
+        ". Did you mean: '{}'?",
+        suggestion.to_string_lossy()
+    ))
 }
 
 fn natives_limits() -> Limits {

@@ -16,7 +16,7 @@ use std::{
 
 use rustpython_vm::{
     AsObject, PyObjectRef, PyRef, PyResult, VirtualMachine,
-    builtins::{PyBaseException, PyCode, PyDict, PyStr, PyTuple, PyType},
+    builtins::{PyBaseException, PyCode, PyDict, PyFloat, PyInt, PyStr, PyTuple, PyType},
     bytecode::CodeFlags,
     function::FuncArgs,
 };
@@ -541,6 +541,39 @@ pub(crate) mod _codemode_native {
     fn import_module(args: FuncArgs, vm: &VirtualMachine) -> PyResult {
         super::import_module(&args, vm)
     }
+
+    /// `round` for snippets: CPython's correctly rounded `round(float, ndigits)`.
+    #[pyfunction]
+    fn round(args: FuncArgs, vm: &VirtualMachine) -> PyResult {
+        super::round(args, vm)
+    }
+}
+
+/// The largest `ndigits` that can change a float (CPython's `NDIGITS_MAX`).
+const ROUND_NDIGITS_MAX: i64 = 323;
+
+/// `round(number, ndigits)`. RustPython 0.5 scales by `10**ndigits` and rounds, so ties that
+/// are not exact in binary go the wrong way (`round(2.675, 2)` gave 2.68; CPython: 2.67).
+/// CPython rounds the float's exact decimal value half-to-even, which is what Rust's
+/// fixed-precision formatting does, so a float with `ndigits >= 0` is formatted and read
+/// back; everything else goes to the interpreter's own `round`.
+fn round(args: FuncArgs, vm: &VirtualMachine) -> PyResult {
+    let positional = args.args.len() == 2 && args.kwargs.is_empty();
+    if positional
+        && let Some(number) = args.args[0].downcast_ref_if_exact::<PyFloat>(vm)
+        && let Some(ndigits) = args.args[1].downcast_ref::<PyInt>()
+        && let Ok(ndigits) = ndigits.try_to_primitive::<i64>(vm)
+        && ndigits >= 0
+    {
+        let value = number.to_f64();
+        if !value.is_finite() || ndigits > ROUND_NDIGITS_MAX {
+            return Ok(vm.ctx.new_float(value).into());
+        }
+        let precision = usize::try_from(ndigits).unwrap_or(0);
+        let rounded: f64 = format!("{value:.precision$}").parse().unwrap_or(value);
+        return Ok(vm.ctx.new_float(rounded).into());
+    }
+    vm.builtins.get_attr("round", vm)?.call(args, vm)
 }
 
 fn call(path: &str, args: &PyTuple, kwargs: &PyDict, vm: &VirtualMachine) -> PyResult {

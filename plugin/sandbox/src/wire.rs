@@ -176,7 +176,12 @@ mod tests {
     /// Floats a run can produce whose default-parser reading is one ulp off, plus a spread of
     /// bit patterns (xorshift) across the whole range.
     fn tricky_floats() -> Vec<f64> {
-        let mut floats = vec![1.3000000000000003, 123_456_789.123_456_79, 0.1 + 0.2, 5e-324];
+        let mut floats = vec![
+            1.300_000_000_000_000_3,
+            123_456_789.123_456_79,
+            0.1 + 0.2,
+            5e-324,
+        ];
         let mut state: u64 = 0x9E37_79B9_7F4A_7C15;
         while floats.len() < 2_000 {
             state ^= state << 13;

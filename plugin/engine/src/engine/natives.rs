@@ -558,6 +558,19 @@ const ROUND_NDIGITS_MAX: i64 = 323;
 /// fixed-precision formatting does, so a float with `ndigits >= 0` is formatted and read
 /// back; everything else goes to the interpreter's own `round`.
 fn round(args: FuncArgs, vm: &VirtualMachine) -> PyResult {
+    if let [number] = args.args.as_slice()
+        && args.kwargs.is_empty()
+        && let Some(number) = number.downcast_ref_if_exact::<PyFloat>(vm)
+    {
+        // RustPython's own text is "ValueError: cannot convert…" (the type name twice).
+        let value = number.to_f64();
+        if value.is_nan() {
+            return Err(vm.new_value_error("cannot convert float NaN to integer"));
+        }
+        if value.is_infinite() {
+            return Err(vm.new_overflow_error("cannot convert float infinity to integer"));
+        }
+    }
     let positional = args.args.len() == 2 && args.kwargs.is_empty();
     if positional
         && let Some(number) = args.args[0].downcast_ref_if_exact::<PyFloat>(vm)

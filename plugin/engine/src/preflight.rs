@@ -328,8 +328,9 @@ impl Checker<'_> {
         let root = path.split('.').next().unwrap_or("");
         if !self.is_known(root) {
             // Catalogue names first: a typo of `crm` should not suggest `chr`.
-            let mut suggestions = closest(root, self.context.functions.top_level(), 3);
-            if suggestions.is_empty() {
+            let suggestions = closest(root, self.context.functions.top_level(), 3);
+            let hint = if suggestions.is_empty() {
+                // A plain Python name: CPython's wording, with its one best guess.
                 let mut candidates: Vec<&str> = self
                     .context
                     .known_globals
@@ -337,11 +338,16 @@ impl Checker<'_> {
                     .map(String::as_str)
                     .collect();
                 candidates.extend(self.bound.iter().map(String::as_str));
-                suggestions = closest(root, candidates, 3);
-            }
+                closest(root, candidates, 1)
+                    .first()
+                    .map(|name| format!(". Did you mean: '{name}'?"))
+                    .unwrap_or_default()
+            } else {
+                did_you_mean(&suggestions)
+            };
             self.issue(
                 "NameError",
-                format!("name '{root}' is not defined{}", did_you_mean(&suggestions)),
+                format!("name '{root}' is not defined{hint}"),
                 offset,
             );
             return;

@@ -792,7 +792,11 @@ fn exception_to_error(
         .str(vm)
         .map(|text| text.to_string_lossy().into_owned())
         .unwrap_or_default();
-    if let Some(hint) = did_you_mean(vm, exception) {
+    // Catalogue namespaces word their own suggestions ("did you mean crm.get_clients");
+    // one hint is enough.
+    if !message.to_lowercase().contains("did you mean")
+        && let Some(hint) = did_you_mean(vm, exception)
+    {
         message.push_str(&hint);
     }
     let mut line = snippet_line(vm, &object);

@@ -239,6 +239,7 @@ struct Objects {
     own_codes: HashSet<usize>,
     capture: PyObjectRef,
     real_import: PyObjectRef,
+    per_run_view: PyObjectRef,
 }
 
 impl Engine {
@@ -353,6 +354,7 @@ impl Engine {
             own_codes: self.objects.own_codes.clone(),
             modules: Rc::clone(&self.objects.modules),
             real_import: self.objects.real_import.clone(),
+            per_run_view: self.objects.per_run_view.clone(),
         };
         natives::install(runtime, RunState::new(port, limits.clone(), started));
         let objects = &self.objects;
@@ -531,6 +533,7 @@ fn setup(vm: &VirtualMachine, options: &EngineOptions) -> PyResult<Objects> {
         wrapper_code,
         own_codes,
         capture: native,
+        per_run_view: runtime.get_attr("_per_run_view", vm)?,
         runtime,
         real_import,
     })

@@ -25,7 +25,7 @@ use serde_json::{Map, Value};
 use super::{
     Completion, HostPort,
     convert::{self, Direction, Helpers},
-    stdlib::{ImportArgs, Modules, refused},
+    stdlib::{ImportArgs, Modules, ViewHooks, refused},
 };
 use crate::{
     host::{HostCall, HostCallError, HostErrorKind},
@@ -54,6 +54,8 @@ pub(crate) struct Runtime {
     pub(crate) modules: Rc<Modules>,
     /// importlib's `__import__`, for imports made by trusted (non-snippet) code.
     pub(crate) real_import: PyObjectRef,
+    /// `_codemode._per_run_view`: fresh per-run state for a module view.
+    pub(crate) per_run_view: PyObjectRef,
 }
 
 /// Everything one run accumulates.
@@ -536,6 +538,13 @@ pub(crate) mod _codemode_native {
         ORIGIN.with(|origin| origin.elapsed().as_secs_f64())
     }
 
+    /// `time.sleep` for snippets: waits in slices so the interrupter can stop it, and not
+    /// past the run's deadline.
+    #[pyfunction]
+    fn sleep(seconds: f64, vm: &VirtualMachine) -> PyResult<()> {
+        super::sleep(seconds, vm)
+    }
+
     /// `__import__` for snippets: only allowlisted modules, each as a fresh view.
     #[pyfunction]
     fn import_module(args: FuncArgs, vm: &VirtualMachine) -> PyResult {
@@ -587,6 +596,53 @@ fn round(args: FuncArgs, vm: &VirtualMachine) -> PyResult {
         return Ok(vm.ctx.new_float(rounded).into());
     }
     vm.builtins.get_attr("round", vm)?.call(args, vm)
+}
+
+/// The longest single wait inside `time.sleep`, so a signal from the interrupter is seen soon.
+const SLEEP_SLICE: Duration = Duration::from_millis(10);
+
+fn sleep(seconds: f64, vm: &VirtualMachine) -> PyResult<()> {
+    let wanted = Duration::try_from_secs_f64(seconds.max(0.0)).unwrap_or(Duration::MAX);
+    let deadline = with_run(vm, |run| Ok(run.deadline))?;
+    let started = Instant::now();
+    let until = started.checked_add(wanted).unwrap_or(deadline);
+    let past_deadline = until > deadline;
+    // Past the deadline already (a snippet that catches the limit and sleeps again): sleep
+    // as asked, so such a loop idles until the worker is killed instead of spinning.
+    let end = if started >= deadline {
+        until
+    } else {
+        until.min(deadline)
+    };
+    loop {
+        vm.check_signals()?;
+        let now = Instant::now();
+        if now >= end {
+            break;
+        }
+        pause((end - now).min(SLEEP_SLICE));
+    }
+    if past_deadline {
+        return Err(limit_error(
+            vm,
+            LimitKind::WallTime,
+            &format!("time.sleep({seconds}) would end after the deadline"),
+        ));
+    }
+    Ok(())
+}
+
+/// Waits `duration` on this thread (a browser's Web Worker cannot block: it spins instead).
+fn pause(duration: Duration) {
+    #[cfg(not(target_arch = "wasm32"))]
+    std::thread::sleep(duration);
+    #[cfg(target_arch = "wasm32")]
+    {
+        let until = Instant::now() + duration;
+        while Instant::now() < until {
+            std::hint::spin_loop();
+        }
+    }
 }
 
 fn call(path: &str, args: &PyTuple, kwargs: &PyDict, vm: &VirtualMachine) -> PyResult {
@@ -825,7 +881,13 @@ fn import_module(args: &FuncArgs, vm: &VirtualMachine) -> PyResult {
         return real.call(args.clone(), vm);
     }
     let request = ImportArgs::parse(vm, args)?;
-    let modules = with_runtime(vm, |runtime| Ok(runtime.modules.clone()))?;
+    let (modules, per_run, real_import) = with_runtime(vm, |runtime| {
+        Ok((
+            runtime.modules.clone(),
+            runtime.per_run_view.clone(),
+            runtime.real_import.clone(),
+        ))
+    })?;
     if request.level > 0 {
         return Err(vm.new_import_error(
             "relative imports are not supported in the sandbox",
@@ -842,7 +904,11 @@ fn import_module(args: &FuncArgs, vm: &VirtualMachine) -> PyResult {
     } else {
         request.name.as_str()
     };
-    let view = modules.view(vm, wanted, &mut views);
+    let hooks = ViewHooks {
+        import: &real_import,
+        per_run: &per_run,
+    };
+    let view = modules.view(vm, wanted, &mut views, &hooks);
     with_run(vm, |run| {
         run.views = views;
         Ok(())

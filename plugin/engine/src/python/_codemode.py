@@ -621,3 +621,33 @@ class _SleepAwaitable:
 
     def __await__(self):
         yield _Sleep(float(self.seconds))
+
+
+# ---------------------------------------------------------------------------------------------
+# Modules with process-wide state: each run's view gets its own
+
+
+def _rebind(view, old, new):
+    """Points the view's functions that are bound methods of `old` at the same methods of `new`."""
+    for key, value in list(view.items()):
+        if getattr(value, "__self__", None) is old:
+            view[key] = getattr(new, value.__name__)
+
+
+def _per_run_view(name, real, view):
+    """Gives a run's view of module `name` fresh state, so nothing one run sets (a seed, a
+    decimal context, the first weekday) is seen by the next."""
+    if name == "random":
+        _rebind(view, real._inst, real.Random())
+    elif name == "decimal":
+        real.setcontext(real.Context())
+    elif name == "calendar":
+        instance = real.TextCalendar()
+        _rebind(view, real.c, instance)
+
+        def setfirstweekday(firstweekday):
+            if not real.MONDAY <= firstweekday <= real.SUNDAY:
+                raise real.IllegalWeekdayError(firstweekday)
+            instance.firstweekday = firstweekday
+
+        view["setfirstweekday"] = setfirstweekday

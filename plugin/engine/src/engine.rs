@@ -240,6 +240,7 @@ struct Objects {
     capture: PyObjectRef,
     real_import: PyObjectRef,
     per_run_view: PyObjectRef,
+    reset_run: PyObjectRef,
 }
 
 impl Engine {
@@ -534,6 +535,7 @@ fn setup(vm: &VirtualMachine, options: &EngineOptions) -> PyResult<Objects> {
         own_codes,
         capture: native,
         per_run_view: runtime.get_attr("_per_run_view", vm)?,
+        reset_run: runtime.get_attr("_reset_run", vm)?,
         runtime,
         real_import,
     })
@@ -695,8 +697,11 @@ fn run_in_vm(
     vm.recursion_limit
         .set(usize::try_from(limits.recursion_depth).unwrap_or(usize::MAX));
 
+    // No task or timer of an earlier run survives into this one (nor past it, below).
+    let _ = objects.reset_run.call((), vm);
     let scope = Scope::with_builtins(None, globals.clone(), vm);
     let executed = vm.run_code_obj(code, scope);
+    let _ = objects.reset_run.call((), vm);
     let mut outcome = Outcome::default();
     match executed {
         Ok(_) => {

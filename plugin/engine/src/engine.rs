@@ -20,7 +20,7 @@ use std::{
     rc::Rc,
     sync::{
         Arc,
-        atomic::{AtomicU64, Ordering},
+        atomic::{AtomicBool, AtomicU64, Ordering},
     },
     time::{Duration, Instant},
 };
@@ -164,6 +164,8 @@ pub struct EngineError(String);
 pub struct Interrupter {
     sender: UserSignalSender,
     current: Arc<AtomicU64>,
+    /// A wall-time signal is queued and has not run yet (see [`Interrupter::interrupt`]).
+    pending: Arc<AtomicBool>,
 }
 
 impl std::fmt::Debug for Interrupter {
@@ -177,12 +179,22 @@ impl std::fmt::Debug for Interrupter {
 impl Interrupter {
     /// Raises `LimitExceeded` (wall time) in run `run_id` at its next bytecode, if it is
     /// still the running one. Send it repeatedly until the run ends: a snippet can catch it.
+    ///
+    /// At most one such signal is queued at a time: signals that piled up while the snippet's
+    /// thread was not scheduled used to fire back to back, the second one inside the
+    /// `except` clause that caught the first, where it escaped the snippet's `try` (or made
+    /// RustPython panic with "CopyItem: stack underflow").
     pub fn interrupt(&self, run_id: u64) {
         if run_id == 0 || self.current.load(Ordering::SeqCst) != run_id {
             return;
         }
+        if self.pending.swap(true, Ordering::SeqCst) {
+            return;
+        }
         let current = Arc::clone(&self.current);
+        let pending = Arc::clone(&self.pending);
         let _ = self.sender.send(Box::new(move |vm| {
+            pending.store(false, Ordering::SeqCst);
             if current.load(Ordering::SeqCst) == run_id {
                 Err(natives::limit_error(vm, LimitKind::WallTime, ""))
             } else {
@@ -280,6 +292,7 @@ impl Engine {
             interrupter: Interrupter {
                 sender,
                 current: Arc::new(AtomicU64::new(0)),
+                pending: Arc::new(AtomicBool::new(false)),
             },
         })
     }
@@ -386,6 +399,7 @@ impl Engine {
         });
         // Signals sent for this run must not hit the next one.
         self.interrupter.current.store(0, Ordering::SeqCst);
+        self.interrupter.pending.store(false, Ordering::SeqCst);
         let (_, run) = self.interpreter.enter(|_| natives::uninstall());
         match run {
             Some(run) => {

@@ -506,6 +506,22 @@ fn setup(vm: &VirtualMachine, options: &EngineOptions) -> PyResult<Objects> {
     }
     // CPython's answers where RustPython's builtin differs (see `natives::round`).
     builtins.set_item("round", native.get_attr("round", vm)?, vm)?;
+    builtins.set_item("sorted", native.get_attr("sorted", vm)?, vm)?;
+    // `list.sort` and `re.Pattern.findall` too: built-in types are immutable to Python code,
+    // not to the embedder (see `_codemode._TYPE_PATCHES`).
+    let patches: Vec<PyObjectRef> = runtime.get_attr("_TYPE_PATCHES", vm)?.try_to_value(vm)?;
+    for patch in patches {
+        let parts: Vec<PyObjectRef> = patch.try_to_value(vm)?;
+        let [class, name, function] = <[PyObjectRef; 3]>::try_from(parts)
+            .map_err(|_| vm.new_type_error("a type patch is (type, name, function)"))?;
+        let class = class
+            .downcast::<PyType>()
+            .map_err(|_| vm.new_type_error("a type patch needs a type"))?;
+        let name = name
+            .downcast::<PyStr>()
+            .map_err(|_| vm.new_type_error("a type patch needs a name"))?;
+        class.set_attr(vm.ctx.intern_str(name.to_string_lossy().as_ref()), function);
+    }
     builtins.set_item(
         preflight::DEFER_FUNCTION,
         runtime.get_attr("_defer", vm)?,

@@ -551,11 +551,168 @@ pub(crate) mod _codemode_native {
         super::import_module(&args, vm)
     }
 
+    /// `sorted` for snippets: natively compared keys when they are all ints, floats, strs or
+    /// tuples of them (see `natives::sorted`).
+    #[pyfunction]
+    fn sorted(args: FuncArgs, vm: &VirtualMachine) -> PyResult {
+        super::sorted(args, vm)
+    }
+
     /// `round` for snippets: CPython's correctly rounded `round(float, ndigits)`.
     #[pyfunction]
     fn round(args: FuncArgs, vm: &VirtualMachine) -> PyResult {
         super::round(args, vm)
     }
+}
+
+/// A sort key the engine can compare without calling back into Python.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum KeyKind {
+    Int,
+    Float,
+    Str,
+}
+
+enum NativeKey<'a> {
+    Int(&'a PyInt),
+    Float(f64),
+    Str(&'a [u8]),
+    Tuple(Vec<NativeKey<'a>>),
+}
+
+impl NativeKey<'_> {
+    /// The key for `object`, if it is an exact int, float (not NaN) or str, or a tuple of
+    /// those; `kinds` records the kind seen at each tuple position (index 0 for plain keys)
+    /// and must agree across all keys.
+    fn of<'a>(
+        object: &'a PyObjectRef,
+        vm: &VirtualMachine,
+        kinds: &mut Vec<Option<KeyKind>>,
+        position: usize,
+    ) -> Option<NativeKey<'a>> {
+        let (key, kind) = if let Some(int) = object.downcast_ref_if_exact::<PyInt>(vm) {
+            (NativeKey::Int(int), KeyKind::Int)
+        } else if let Some(float) = object.downcast_ref_if_exact::<PyFloat>(vm) {
+            let value = float.to_f64();
+            if value.is_nan() {
+                return None;
+            }
+            (NativeKey::Float(value), KeyKind::Float)
+        } else if let Some(text) = object.downcast_ref_if_exact::<PyStr>(vm) {
+            (NativeKey::Str(text.as_wtf8().as_bytes()), KeyKind::Str)
+        } else if position == 0
+            && let Some(tuple) = object.downcast_ref_if_exact::<PyTuple>(vm)
+        {
+            if kinds.first().is_some_and(Option::is_some) {
+                return None;
+            }
+            let mut items = Vec::with_capacity(tuple.len());
+            for (index, item) in tuple.as_slice().iter().enumerate() {
+                items.push(Self::of(item, vm, kinds, index + 1)?);
+            }
+            return Some(NativeKey::Tuple(items));
+        } else {
+            return None;
+        };
+        if kinds.len() <= position {
+            kinds.resize(position + 1, None);
+        }
+        match kinds[position] {
+            Some(seen) if seen != kind => None,
+            _ => {
+                kinds[position] = Some(kind);
+                Some(key)
+            }
+        }
+    }
+
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        match (self, other) {
+            (Self::Int(a), Self::Int(b)) => a.as_bigint().cmp(b.as_bigint()),
+            // Neither is NaN (checked in `of`).
+            (Self::Float(a), Self::Float(b)) => a.partial_cmp(b).unwrap_or(std::cmp::Ordering::Equal),
+            (Self::Str(a), Self::Str(b)) => a.cmp(b),
+            (Self::Tuple(a), Self::Tuple(b)) => {
+                for (x, y) in a.iter().zip(b) {
+                    let order = x.cmp(y);
+                    if order.is_ne() {
+                        return order;
+                    }
+                }
+                a.len().cmp(&b.len())
+            }
+            // Kinds agree per position (checked in `of`).
+            _ => std::cmp::Ordering::Equal,
+        }
+    }
+}
+
+/// `sorted(iterable, /, *, key=None, reverse=False)`. RustPython's sort compares every pair
+/// through Python's `<` and sorts short runs by linear insertion; CPython's own sort first
+/// checks whether all keys share a plain type and then compares them natively. This does the
+/// same for ints, floats (no NaN), strs and tuples of them, with Rust's stable sort; any other
+/// keys are sorted by the interpreter's timsort with `<`, as before. The key function is called
+/// once per item either way.
+fn sorted(args: FuncArgs, vm: &VirtualMachine) -> PyResult {
+    let FuncArgs {
+        args: positional,
+        kwargs,
+    } = args;
+    if positional.len() != 1 {
+        return Err(vm.new_type_error(format!(
+            "sorted expected 1 argument, got {}",
+            positional.len()
+        )));
+    }
+    let mut key = None;
+    let mut reverse = false;
+    for (name, value) in kwargs {
+        match name.as_str() {
+            "key" => key = (!vm.is_none(&value)).then_some(value),
+            "reverse" => reverse = value.try_to_bool(vm)?,
+            other => {
+                return Err(vm.new_type_error(format!(
+                    "'{other}' is an invalid keyword argument for sort()"
+                )));
+            }
+        }
+    }
+    let items: Vec<PyObjectRef> = vm.extract_elements_with(&positional[0], Ok)?;
+    let keys: Vec<PyObjectRef> = match &key {
+        Some(key) => items
+            .iter()
+            .map(|item| key.call((item.clone(),), vm))
+            .collect::<PyResult<_>>()?,
+        None => items.clone(),
+    };
+    let mut order: Vec<usize> = (0..items.len()).collect();
+    let mut kinds = Vec::new();
+    let native: Option<Vec<NativeKey<'_>>> = keys
+        .iter()
+        .map(|key| NativeKey::of(key, vm, &mut kinds, 0))
+        .collect();
+    match native {
+        Some(native) => {
+            if reverse {
+                order.sort_by(|&a, &b| native[b].cmp(&native[a]));
+            } else {
+                order.sort_by(|&a, &b| native[a].cmp(&native[b]));
+            }
+        }
+        None => {
+            use rustpython_vm::types::PyComparisonOp;
+            // The interpreter's own algorithm: stable, errors from `<` propagate.
+            timsort::try_sort_by_gt(&mut order, |&a, &b| {
+                if reverse {
+                    keys[a].rich_compare_bool(&keys[b], PyComparisonOp::Lt, vm)
+                } else {
+                    keys[b].rich_compare_bool(&keys[a], PyComparisonOp::Lt, vm)
+                }
+            })?;
+        }
+    }
+    let sorted: Vec<PyObjectRef> = order.into_iter().map(|index| items[index].clone()).collect();
+    Ok(vm.ctx.new_list(sorted).into())
 }
 
 /// The largest `ndigits` that can change a float (CPython's `NDIGITS_MAX`).

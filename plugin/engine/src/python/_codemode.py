@@ -13,6 +13,7 @@ import collections as _collections
 import datetime as _dt
 import functools as _functools
 import heapq as _heapq
+import re as _re
 
 import _codemode_native as _native
 
@@ -1420,3 +1421,78 @@ def _per_run_view(name, real, view):
             instance.firstweekday = firstweekday
 
         view["setfirstweekday"] = setfirstweekday
+
+
+# ---------------------------------------------------------------------------------------------
+# Sorting
+
+
+def _list_sort(self, *args, **kwargs):
+    """`list.sort(*, key=None, reverse=False)`: sorts in place with `sorted`'s native key
+    comparisons (RustPython's own sort compares every pair through Python's `<`)."""
+    if args:
+        raise TypeError("sort() takes no positional arguments")
+    ordered = _native.sorted(self, **kwargs)
+    list.clear(self)
+    list.extend(self, ordered)
+
+
+_list_sort.__name__ = "sort"
+_list_sort.__qualname__ = "list.sort"
+
+
+# ---------------------------------------------------------------------------------------------
+# Regular expressions over long text
+
+_NATIVE_FINDALL = _re.Pattern.findall
+# Text at least this long takes the bytes route below (shorter text is fast either way).
+_LONG_TEXT = 4096
+# The only ASCII characters `\s` matches in a str pattern and not in a bytes pattern.
+_STR_ONLY_SPACES = "\x1c\x1d\x1e\x1f"
+
+
+def _pattern_findall(self, string, *args, **kwargs):
+    """`Pattern.findall` (and so `re.findall`). RustPython's `_sre` finds each match's text by
+    walking the str from its start, so findall over long text was quadratic (20,000 lines:
+    seconds). For ASCII text and an ASCII pattern the bytes engine, which slices directly, gives
+    the same matches: Unicode `\d`, `\w`, `\b` and case folding agree with ASCII ones on
+    ASCII characters, and text holding the four characters where `\s` differs stays here."""
+    if (
+        type(string) is str
+        and not args
+        and not kwargs
+        and len(string) >= _LONG_TEXT
+        and type(self.pattern) is str
+        and self.pattern.isascii()
+        and string.isascii()
+        and not any(space in string for space in _STR_ONLY_SPACES)
+    ):
+        try:
+            fast = _re.compile(self.pattern.encode("ascii"), self.flags & ~_re.UNICODE)
+        except (_re.error, ValueError):
+            fast = None
+        if fast is not None:
+            found = fast.findall(string.encode("ascii"))
+            if self.groups <= 1:
+                return [_text(item) for item in found]
+            return [tuple(_text(part) for part in item) for item in found]
+    found = _NATIVE_FINDALL(self, string, *args, **kwargs)
+    # RustPython gives None for a group that did not take part in a match; CPython "" (b"").
+    if self.groups == 1:
+        empty = string[:0]
+        return [empty if item is None else item for item in found]
+    if self.groups > 1:
+        empty = string[:0]
+        return [tuple(empty if part is None else part for part in item) for item in found]
+    return found
+
+
+def _text(found):
+    return "" if found is None else found.decode("ascii")
+
+
+_pattern_findall.__name__ = "findall"
+_pattern_findall.__qualname__ = "Pattern.findall"
+
+# Methods of built-in types the engine replaces (the types are immutable to Python code).
+_TYPE_PATCHES = [(list, "sort", _list_sort), (_re.Pattern, "findall", _pattern_findall)]

@@ -211,7 +211,9 @@ fn other_imports_fail_with_an_import_error_naming_the_allowlist() {
         assert_eq!(error.kind, "ImportError", "{source}: {error:?}");
         if !source.contains("from .") {
             assert!(
-                error.message.contains("allowed modules: __future__, abc, asyncio"),
+                error
+                    .message
+                    .contains("allowed modules: __future__, abc, asyncio"),
                 "{}",
                 error.message
             );

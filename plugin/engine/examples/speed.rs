@@ -58,7 +58,11 @@ fn cpython_ms(source: &str, runs: usize) -> Option<f64> {
          started = time.perf_counter()\n    exec(compile(source, '<snippet>', 'exec'), {{}})\n    \
          times.append((time.perf_counter() - started) * 1000)\nprint(statistics.median(times))\n"
     );
-    let output = Command::new("python3").arg("-c").arg(program).output().ok()?;
+    let output = Command::new("python3")
+        .arg("-c")
+        .arg(program)
+        .output()
+        .ok()?;
     String::from_utf8_lossy(&output.stdout).trim().parse().ok()
 }
 

@@ -830,6 +830,9 @@ fn exception_to_error(
         .str(vm)
         .map(|text| text.to_string_lossy().into_owned())
         .unwrap_or_default();
+    if let Some(wording) = cpython_wording(&kind, &message) {
+        message = wording;
+    }
     // Catalogue namespaces word their own suggestions ("did you mean crm.get_clients");
     // one hint is enough.
     if !message.to_lowercase().contains("did you mean")
@@ -854,6 +857,92 @@ fn exception_to_error(
         error.details = bus_error_details(vm, objects, &object);
     }
     error
+}
+
+/// CPython 3.11's text for an uncaught error whose RustPython message says the same thing in
+/// other words (models know CPython's). Only differences of wording are mapped: where CPython
+/// says more than RustPython knows (which sequence item, which type was indexed), the message
+/// stays RustPython's and the difference is listed in `tests/parity/divergences.toml`.
+fn cpython_wording(kind: &str, message: &str) -> Option<String> {
+    // RustPython repeats the type: "OverflowError: cannot convert float infinity to integer".
+    if let Some(rest) = message
+        .strip_prefix(kind)
+        .and_then(|rest| rest.strip_prefix(": "))
+    {
+        return Some(rest.to_owned());
+    }
+    let between = |prefix: &str, suffix: &str| {
+        message
+            .strip_prefix(prefix)
+            .and_then(|rest| rest.strip_suffix(suffix))
+            .filter(|middle| !middle.is_empty())
+            .map(str::to_owned)
+    };
+    match kind {
+        "UnboundLocalError" => {
+            between("local variable ", " referenced before assignment").map(|name| {
+                format!(
+                    "cannot access local variable {name} where it is not associated with a value"
+                )
+            })
+        }
+        "ValueError" => {
+            for function in ["max", "min"] {
+                if message == format!("{function}() iterable argument is empty") {
+                    return Some(format!("{function}() arg is an empty sequence"));
+                }
+            }
+            // "too many values to unpack (expected 2, got 3)": 3.11 does not count them.
+            let inner = between("too many values to unpack (expected ", ")")?;
+            let (expected, _) = inner.split_once(", got ")?;
+            Some(format!("too many values to unpack (expected {expected})"))
+        }
+        "TypeError" => {
+            if let Some(name) = between("'", "' does not support item assignment") {
+                return Some(format!("'{name}' object does not support item assignment"));
+            }
+            if let Some(other) = between("unsupported operand type(s) for +: 'str' and '", "'") {
+                return Some(format!("can only concatenate str (not \"{other}\") to str"));
+            }
+            if let Some(other) = between("Cannot add list and ", "") {
+                return Some(format!(
+                    "can only concatenate list (not \"{other}\") to list"
+                ));
+            }
+            if let Some(other) = between("Expected type 'int' but '", "' found.") {
+                return Some(format!(
+                    "'{other}' object cannot be interpreted as an integer"
+                ));
+            }
+            if message == "reduce() of empty sequence with no initial value" {
+                return Some("reduce() of empty iterable with no initial value".to_owned());
+            }
+            const INDEX: &str = " indices must be integers or slices or classes that override \
+                                 __index__ operator, not '";
+            for (rust, cpython) in [("list", "list"), ("tuple", "tuple")] {
+                if let Some(other) = between(&format!("{rust}{INDEX}"), "'") {
+                    return Some(format!(
+                        "{cpython} indices must be integers or slices, not {other}"
+                    ));
+                }
+            }
+            if let Some(other) = between(&format!("str{INDEX}"), "'") {
+                return Some(format!("string indices must be integers, not '{other}'"));
+            }
+            for conversion in ['d', 'i', 'u'] {
+                if let Some(other) = between(
+                    &format!("%{conversion} format: a number is required, not "),
+                    "",
+                ) {
+                    return Some(format!(
+                        "%{conversion} format: a real number is required, not {other}"
+                    ));
+                }
+            }
+            None
+        }
+        _ => None,
+    }
 }
 
 /// The hint CPython 3.11 prints after a `NameError` or `AttributeError` message

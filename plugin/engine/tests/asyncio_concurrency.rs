@@ -126,7 +126,10 @@ fn semaphore_of_5_runs_50_calls_5_at_a_time() {
     assert_eq!(expect_ok(&outcome), &json!([50, [0, 10, 20], 490]));
     assert_eq!(in_flight.total.load(Ordering::SeqCst), 50);
     let peak = in_flight.peak.load(Ordering::SeqCst);
-    assert_eq!(peak, 5, "the semaphore allows 5 calls at once, and they all overlap");
+    assert_eq!(
+        peak, 5,
+        "the semaphore allows 5 calls at once, and they all overlap"
+    );
     // 10 waves of 50 ms: about 0.5 s. One call at a time would take 2.5 s.
     assert!(
         took < Duration::from_millis(2500),
@@ -170,4 +173,3 @@ fn wait_for_times_out_on_a_slow_call() {
          \x20   result = 'timed out'\n");
     assert_eq!(expect_ok(&outcome), &json!("timed out"));
 }
-

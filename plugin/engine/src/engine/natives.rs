@@ -630,7 +630,9 @@ impl NativeKey<'_> {
         match (self, other) {
             (Self::Int(a), Self::Int(b)) => a.as_bigint().cmp(b.as_bigint()),
             // Neither is NaN (checked in `of`).
-            (Self::Float(a), Self::Float(b)) => a.partial_cmp(b).unwrap_or(std::cmp::Ordering::Equal),
+            (Self::Float(a), Self::Float(b)) => {
+                a.partial_cmp(b).unwrap_or(std::cmp::Ordering::Equal)
+            }
             (Self::Str(a), Self::Str(b)) => a.cmp(b),
             (Self::Tuple(a), Self::Tuple(b)) => {
                 for (x, y) in a.iter().zip(b) {
@@ -711,7 +713,10 @@ fn sorted(args: FuncArgs, vm: &VirtualMachine) -> PyResult {
             })?;
         }
     }
-    let sorted: Vec<PyObjectRef> = order.into_iter().map(|index| items[index].clone()).collect();
+    let sorted: Vec<PyObjectRef> = order
+        .into_iter()
+        .map(|index| items[index].clone())
+        .collect();
     Ok(vm.ctx.new_list(sorted).into())
 }
 

@@ -1494,5 +1494,29 @@ def _text(found):
 _pattern_findall.__name__ = "findall"
 _pattern_findall.__qualname__ = "Pattern.findall"
 
+_NATIVE_GROUPS = _re.Match.groups
+_NATIVE_GROUPDICT = _re.Match.groupdict
+
+
+def _match_groups(self, default=None):
+    """`Match.groups(default=None)`: RustPython's takes `default` only by position."""
+    return _NATIVE_GROUPS(self, default)
+
+
+def _match_groupdict(self, default=None):
+    """`Match.groupdict(default=None)`: RustPython's takes `default` only by position."""
+    return _NATIVE_GROUPDICT(self, default)
+
+
+_match_groups.__name__ = "groups"
+_match_groups.__qualname__ = "Match.groups"
+_match_groupdict.__name__ = "groupdict"
+_match_groupdict.__qualname__ = "Match.groupdict"
+
 # Methods of built-in types the engine replaces (the types are immutable to Python code).
-_TYPE_PATCHES = [(list, "sort", _list_sort), (_re.Pattern, "findall", _pattern_findall)]
+_TYPE_PATCHES = [
+    (list, "sort", _list_sort),
+    (_re.Pattern, "findall", _pattern_findall),
+    (_re.Match, "groups", _match_groups),
+    (_re.Match, "groupdict", _match_groupdict),
+]

@@ -864,6 +864,8 @@ fn exception_to_error(
 /// says more than RustPython knows (which sequence item, which type was indexed), the message
 /// stays RustPython's and the difference is listed in `tests/parity/divergences.toml`.
 fn cpython_wording(kind: &str, message: &str) -> Option<String> {
+    const INDEX: &str = " indices must be integers or slices or classes that override \
+                         __index__ operator, not '";
     // RustPython repeats the type: "OverflowError: cannot convert float infinity to integer".
     if let Some(rest) = message
         .strip_prefix(kind)
@@ -917,8 +919,6 @@ fn cpython_wording(kind: &str, message: &str) -> Option<String> {
             if message == "reduce() of empty sequence with no initial value" {
                 return Some("reduce() of empty iterable with no initial value".to_owned());
             }
-            const INDEX: &str = " indices must be integers or slices or classes that override \
-                                 __index__ operator, not '";
             for (rust, cpython) in [("list", "list"), ("tuple", "tuple")] {
                 if let Some(other) = between(&format!("{rust}{INDEX}"), "'") {
                     return Some(format!(

@@ -145,7 +145,8 @@ fn gather_runs_every_call_at_once() {
          result = sum(asyncio.run(main()))\n");
     assert_eq!(expect_ok(&outcome), &json!(1900));
     assert_eq!(in_flight.peak.load(Ordering::SeqCst), 20);
-    assert!(took < Duration::from_millis(20 * 50), "took {took:?}");
+    // One call at a time would take 20 × 50 ms = 1 s.
+    assert!(took < Duration::from_secs(1), "took {took:?}");
 }
 
 #[test]

@@ -693,25 +693,22 @@ fn sorted(args: FuncArgs, vm: &VirtualMachine) -> PyResult {
         .iter()
         .map(|key| NativeKey::of(key, vm, &mut kinds, 0))
         .collect();
-    match native {
-        Some(native) => {
+    if let Some(native) = native {
+        if reverse {
+            order.sort_by(|&a, &b| native[b].cmp(&native[a]));
+        } else {
+            order.sort_by(|&a, &b| native[a].cmp(&native[b]));
+        }
+    } else {
+        use rustpython_vm::types::PyComparisonOp;
+        // The interpreter's own algorithm: stable, errors from `<` propagate.
+        timsort::try_sort_by_gt(&mut order, |&a, &b| {
             if reverse {
-                order.sort_by(|&a, &b| native[b].cmp(&native[a]));
+                keys[a].rich_compare_bool(&keys[b], PyComparisonOp::Lt, vm)
             } else {
-                order.sort_by(|&a, &b| native[a].cmp(&native[b]));
+                keys[b].rich_compare_bool(&keys[a], PyComparisonOp::Lt, vm)
             }
-        }
-        None => {
-            use rustpython_vm::types::PyComparisonOp;
-            // The interpreter's own algorithm: stable, errors from `<` propagate.
-            timsort::try_sort_by_gt(&mut order, |&a, &b| {
-                if reverse {
-                    keys[a].rich_compare_bool(&keys[b], PyComparisonOp::Lt, vm)
-                } else {
-                    keys[b].rich_compare_bool(&keys[a], PyComparisonOp::Lt, vm)
-                }
-            })?;
-        }
+        })?;
     }
     let sorted: Vec<PyObjectRef> = order
         .into_iter()

@@ -20,6 +20,7 @@ use std::{
 /// CPython modules frozen into the sandbox, relative to `Lib/`. Only what the import allowlist
 /// (see `src/engine/stdlib.rs`) and its transitive imports need.
 const CPYTHON_MODULES: &[&str] = &[
+    "__future__.py",
     "_collections_abc.py",
     "_py_warnings.py",
     "_pydatetime.py",
@@ -27,16 +28,23 @@ const CPYTHON_MODULES: &[&str] = &[
     "_strptime.py",
     "_weakrefset.py",
     "abc.py",
+    "annotationlib.py",
+    "ast.py",
+    "base64.py",
     "bisect.py",
     "calendar.py",
     "codecs.py",
     "collections/__init__.py",
     "collections/_defaultdict.py",
+    "contextlib.py",
     "contextvars.py",
     "copy.py",
     "copyreg.py",
+    "csv.py",
+    "dataclasses.py",
     "datetime.py",
     "decimal.py",
+    "difflib.py",
     "encodings/__init__.py",
     "encodings/_win_cp_codecs.py",
     "encodings/aliases.py",
@@ -50,6 +58,7 @@ const CPYTHON_MODULES: &[&str] = &[
     "enum.py",
     "fractions.py",
     "functools.py",
+    "hashlib.py",
     "heapq.py",
     "json/__init__.py",
     "json/decoder.py",
@@ -58,6 +67,7 @@ const CPYTHON_MODULES: &[&str] = &[
     "keyword.py",
     "numbers.py",
     "operator.py",
+    "pprint.py",
     "random.py",
     "re/__init__.py",
     "re/_casefix.py",
@@ -67,13 +77,52 @@ const CPYTHON_MODULES: &[&str] = &[
     "reprlib.py",
     "statistics.py",
     "string/__init__.py",
+    "string/templatelib.py",
+    "struct.py",
+    "textwrap.py",
     "types.py",
+    "typing.py",
     "warnings.py",
     "weakref.py",
 ];
 
 /// codemode's own modules (the runtime and safe stand-ins), in `src/python`.
-const OWN_MODULES: &[&str] = &["_codemode.py", "asyncio.py", "locale.py", "os.py"];
+const OWN_MODULES: &[&str] = &[
+    "_codemode.py",
+    "_codemode_time.py",
+    "asyncio.py",
+    "inspect.py",
+    "io.py",
+    "locale.py",
+    "os.py",
+    "uuid.py",
+];
+
+/// CPython modules frozen under another name, behind a stand-in that re-exports the safe part.
+const RENAMED_CPYTHON_MODULES: &[(&str, &str)] = &[("uuid.py", "_cpython_uuid.py")];
+
+/// Source edits made while copying, each `(file, from, to)`; `from` must occur.
+///
+/// RustPython refuses `ZeroDivisionError.__new__` (and `TypeError.__new__`) for a class whose
+/// first base is a plain `Exception` subclass ("is not safe"), so `Decimal(1) / 0` failed with
+/// a `TypeError`; putting the built-in base first keeps every `isinstance` answer.
+const PATCHES: &[(&str, &str, &str)] = &[
+    (
+        "_pydecimal.py",
+        "class DivisionByZero(DecimalException, ZeroDivisionError):",
+        "class DivisionByZero(ZeroDivisionError, DecimalException):",
+    ),
+    (
+        "_pydecimal.py",
+        "class DivisionUndefined(InvalidOperation, ZeroDivisionError):",
+        "class DivisionUndefined(ZeroDivisionError, InvalidOperation):",
+    ),
+    (
+        "_pydecimal.py",
+        "class FloatOperation(DecimalException, TypeError):",
+        "class FloatOperation(TypeError, DecimalException):",
+    ),
+];
 
 fn main() {
     let out_dir =
@@ -85,6 +134,17 @@ fn main() {
     let cpython = Path::new(rustpython_pylib::LIB_PATH);
     for module in CPYTHON_MODULES {
         copy(&cpython.join(module), &pylib.join(module));
+    }
+    for (module, from, to) in PATCHES {
+        let path = pylib.join(module);
+        let text = fs::read_to_string(&path)
+            .unwrap_or_else(|error| panic!("read {}: {error}", path.display()));
+        assert!(text.contains(from), "{module} no longer contains {from:?}");
+        fs::write(&path, text.replace(from, to))
+            .unwrap_or_else(|error| panic!("write {}: {error}", path.display()));
+    }
+    for (module, renamed) in RENAMED_CPYTHON_MODULES {
+        copy(&cpython.join(module), &pylib.join(renamed));
     }
     let own = Path::new("src/python");
     for module in OWN_MODULES {

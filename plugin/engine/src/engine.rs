@@ -20,7 +20,7 @@ use std::{
     rc::Rc,
     sync::{
         Arc,
-        atomic::{AtomicU64, Ordering},
+        atomic::{AtomicBool, AtomicU64, Ordering},
     },
     time::{Duration, Instant},
 };
@@ -195,6 +195,8 @@ pub enum EngineError {
 pub struct Interrupter {
     sender: UserSignalSender,
     current: Arc<AtomicU64>,
+    /// A wall-time signal is queued and has not run yet (see [`Interrupter::interrupt`]).
+    pending: Arc<AtomicBool>,
 }
 
 impl std::fmt::Debug for Interrupter {
@@ -208,12 +210,22 @@ impl std::fmt::Debug for Interrupter {
 impl Interrupter {
     /// Raises `LimitExceeded` (wall time) in run `run_id` at its next bytecode, if it is
     /// still the running one. Send it repeatedly until the run ends: a snippet can catch it.
+    ///
+    /// At most one such signal is queued at a time: signals that piled up while the snippet's
+    /// thread was not scheduled used to fire back to back, the second one inside the
+    /// `except` clause that caught the first, where it escaped the snippet's `try` (or made
+    /// RustPython panic with "CopyItem: stack underflow").
     pub fn interrupt(&self, run_id: u64) {
         if run_id == 0 || self.current.load(Ordering::SeqCst) != run_id {
             return;
         }
+        if self.pending.swap(true, Ordering::SeqCst) {
+            return;
+        }
         let current = Arc::clone(&self.current);
+        let pending = Arc::clone(&self.pending);
         let _ = self.sender.send(Box::new(move |vm| {
+            pending.store(false, Ordering::SeqCst);
             if current.load(Ordering::SeqCst) == run_id {
                 Err(natives::limit_error(vm, LimitKind::WallTime, ""))
             } else {
@@ -270,6 +282,8 @@ struct Objects {
     own_codes: HashSet<usize>,
     capture: PyObjectRef,
     real_import: PyObjectRef,
+    per_run_view: PyObjectRef,
+    reset_run: PyObjectRef,
 }
 
 impl Engine {
@@ -309,6 +323,7 @@ impl Engine {
             interrupter: Interrupter {
                 sender,
                 current: Arc::new(AtomicU64::new(0)),
+                pending: Arc::new(AtomicBool::new(false)),
             },
         })
     }
@@ -384,6 +399,7 @@ impl Engine {
             own_codes: self.objects.own_codes.clone(),
             modules: Rc::clone(&self.objects.modules),
             real_import: self.objects.real_import.clone(),
+            per_run_view: self.objects.per_run_view.clone(),
         };
         natives::install(runtime, RunState::new(port, limits.clone(), started));
         let objects = &self.objects;
@@ -414,6 +430,7 @@ impl Engine {
         });
         // Signals sent for this run must not hit the next one.
         self.interrupter.current.store(0, Ordering::SeqCst);
+        self.interrupter.pending.store(false, Ordering::SeqCst);
         let (_, run) = self.interpreter.enter(|_| natives::uninstall());
         match run {
             Some(run) => {
@@ -521,6 +538,24 @@ fn setup(vm: &VirtualMachine, options: &EngineOptions) -> PyResult<Objects> {
     for name in RUNTIME_BUILTINS {
         builtins.set_item(*name, runtime.get_attr(*name, vm)?, vm)?;
     }
+    // CPython's answers where RustPython's builtin differs (see `natives::round`).
+    builtins.set_item("round", native.get_attr("round", vm)?, vm)?;
+    builtins.set_item("sorted", native.get_attr("sorted", vm)?, vm)?;
+    // `list.sort` and `re.Pattern.findall` too: built-in types are immutable to Python code,
+    // not to the embedder (see `_codemode._TYPE_PATCHES`).
+    let patches: Vec<PyObjectRef> = runtime.get_attr("_TYPE_PATCHES", vm)?.try_to_value(vm)?;
+    for patch in patches {
+        let parts: Vec<PyObjectRef> = patch.try_to_value(vm)?;
+        let [class, name, function] = <[PyObjectRef; 3]>::try_from(parts)
+            .map_err(|_| vm.new_type_error("a type patch is (type, name, function)"))?;
+        let class = class
+            .downcast::<PyType>()
+            .map_err(|_| vm.new_type_error("a type patch needs a type"))?;
+        let name = name
+            .downcast::<PyStr>()
+            .map_err(|_| vm.new_type_error("a type patch needs a name"))?;
+        class.set_attr(vm.ctx.intern_str(name.to_string_lossy().as_ref()), function);
+    }
     builtins.set_item(
         preflight::DEFER_FUNCTION,
         runtime.get_attr("_defer", vm)?,
@@ -563,6 +598,8 @@ fn setup(vm: &VirtualMachine, options: &EngineOptions) -> PyResult<Objects> {
         wrapper_code,
         own_codes,
         capture: native,
+        per_run_view: runtime.get_attr("_per_run_view", vm)?,
+        reset_run: runtime.get_attr("_reset_run", vm)?,
         runtime,
         real_import,
     })
@@ -724,8 +761,11 @@ fn run_in_vm(
     vm.recursion_limit
         .set(usize::try_from(limits.recursion_depth).unwrap_or(usize::MAX));
 
+    // No task or timer of an earlier run survives into this one (nor past it, below).
+    let _ = objects.reset_run.call((), vm);
     let scope = Scope::with_builtins(None, globals.clone(), vm);
     let executed = vm.run_code_obj(code, scope);
+    let _ = objects.reset_run.call((), vm);
     let mut outcome = Outcome::default();
     match executed {
         Ok(_) => {
@@ -820,10 +860,20 @@ fn exception_to_error(
 ) -> SnippetError {
     let object: PyObjectRef = exception.clone().into();
     let kind = exception.class().name().to_string();
-    let message = object
+    let mut message = object
         .str(vm)
         .map(|text| text.to_string_lossy().into_owned())
         .unwrap_or_default();
+    if let Some(wording) = cpython_wording(&kind, &message) {
+        message = wording;
+    }
+    // Catalogue namespaces word their own suggestions ("did you mean crm.get_clients");
+    // one hint is enough.
+    if !message.to_lowercase().contains("did you mean")
+        && let Some(hint) = did_you_mean(vm, exception)
+    {
+        message.push_str(&hint);
+    }
     let mut line = snippet_line(vm, &object);
     if line.is_none() && kind == "SyntaxError" {
         line = object
@@ -841,6 +891,109 @@ fn exception_to_error(
         error.details = bus_error_details(vm, objects, &object);
     }
     error
+}
+
+/// CPython 3.11's text for an uncaught error whose RustPython message says the same thing in
+/// other words (models know CPython's). Only differences of wording are mapped: where CPython
+/// says more than RustPython knows (which sequence item, which type was indexed), the message
+/// stays RustPython's and the difference is listed in `tests/parity/divergences.toml`.
+fn cpython_wording(kind: &str, message: &str) -> Option<String> {
+    const INDEX: &str = " indices must be integers or slices or classes that override \
+                         __index__ operator, not '";
+    // RustPython repeats the type: "OverflowError: cannot convert float infinity to integer".
+    if let Some(rest) = message
+        .strip_prefix(kind)
+        .and_then(|rest| rest.strip_prefix(": "))
+    {
+        return Some(rest.to_owned());
+    }
+    let between = |prefix: &str, suffix: &str| {
+        message
+            .strip_prefix(prefix)
+            .and_then(|rest| rest.strip_suffix(suffix))
+            .filter(|middle| !middle.is_empty())
+            .map(str::to_owned)
+    };
+    match kind {
+        "UnboundLocalError" => {
+            between("local variable ", " referenced before assignment").map(|name| {
+                format!(
+                    "cannot access local variable {name} where it is not associated with a value"
+                )
+            })
+        }
+        "ValueError" => {
+            for function in ["max", "min"] {
+                if message == format!("{function}() iterable argument is empty") {
+                    return Some(format!("{function}() arg is an empty sequence"));
+                }
+            }
+            // "too many values to unpack (expected 2, got 3)": 3.11 does not count them.
+            let inner = between("too many values to unpack (expected ", ")")?;
+            let (expected, _) = inner.split_once(", got ")?;
+            Some(format!("too many values to unpack (expected {expected})"))
+        }
+        "TypeError" => {
+            if let Some(name) = between("'", "' does not support item assignment") {
+                return Some(format!("'{name}' object does not support item assignment"));
+            }
+            if let Some(other) = between("unsupported operand type(s) for +: 'str' and '", "'") {
+                return Some(format!("can only concatenate str (not \"{other}\") to str"));
+            }
+            if let Some(other) = between("Cannot add list and ", "") {
+                return Some(format!(
+                    "can only concatenate list (not \"{other}\") to list"
+                ));
+            }
+            if let Some(other) = between("Expected type 'int' but '", "' found.") {
+                return Some(format!(
+                    "'{other}' object cannot be interpreted as an integer"
+                ));
+            }
+            if message == "reduce() of empty sequence with no initial value" {
+                return Some("reduce() of empty iterable with no initial value".to_owned());
+            }
+            for (rust, cpython) in [("list", "list"), ("tuple", "tuple")] {
+                if let Some(other) = between(&format!("{rust}{INDEX}"), "'") {
+                    return Some(format!(
+                        "{cpython} indices must be integers or slices, not {other}"
+                    ));
+                }
+            }
+            if let Some(other) = between(&format!("str{INDEX}"), "'") {
+                return Some(format!("string indices must be integers, not '{other}'"));
+            }
+            for conversion in ['d', 'i', 'u'] {
+                if let Some(other) = between(
+                    &format!("%{conversion} format: a number is required, not "),
+                    "",
+                ) {
+                    return Some(format!(
+                        "%{conversion} format: a real number is required, not {other}"
+                    ));
+                }
+            }
+            None
+        }
+        _ => None,
+    }
+}
+
+/// The hint CPython 3.11 prints after a `NameError` or `AttributeError` message
+/// (". Did you mean: 'total'?"); it is not part of `str(exception)`, so it is added here.
+/// Import errors get none, as in 3.11.
+fn did_you_mean(vm: &VirtualMachine, exception: &PyRef<PyBaseException>) -> Option<String> {
+    let class = exception.class();
+    let hinted = class.fast_issubclass(vm.ctx.exceptions.name_error)
+        || class.fast_issubclass(vm.ctx.exceptions.attribute_error);
+    if !hinted {
+        return None;
+    }
+    let suggestion = rustpython_vm::suggestion::offer_suggestions(exception, vm)?;
+    Some(format!(
+        ". Did you mean: '{}'?",
+        suggestion.to_string_lossy()
+    ))
 }
 
 fn natives_limits() -> Limits {

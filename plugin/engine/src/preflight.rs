@@ -126,6 +126,7 @@ pub fn analyse(source: &str, context: Context<'_>) -> Result<Analysis, Vec<Issue
         depth: 0,
         function_depth: 0,
         called: HashSet::new(),
+        vetted: HashSet::new(),
     };
     checker.visit_body(&module.body);
     if !checker.issues.is_empty() {
@@ -290,6 +291,53 @@ struct Checker<'c> {
     function_depth: u32,
     /// Attribute chains already checked as call targets (by start offset).
     called: HashSet<usize>,
+    /// Reflective callees (`getattr`, `attrgetter`, …) called with plain literal names (by
+    /// start offset); any other mention of them taints.
+    vetted: HashSet<usize>,
+}
+
+/// Functions that reach attributes by a name given at run time. Called with a literal public
+/// name they are ordinary; passed around as values, or given a computed or private name, they
+/// can walk to interpreter internals that no attribute in the source names.
+const REFLECTIVE: &[&str] = &[
+    "getattr",
+    "hasattr",
+    "setattr",
+    "delattr",
+    "attrgetter",
+    "methodcaller",
+];
+
+/// Names whose use taints however they are used: they evaluate strings as code
+/// (`typing.get_type_hints` evaluates string annotations), hand out objects by computed
+/// attribute paths (`string.Formatter.get_field`), or change state every run shares (`csv`'s
+/// dialect registry and field size limit).
+const TAINTING_NAMES: &[&str] = &[
+    "get_type_hints",
+    "ForwardRef",
+    "evaluate_forward_ref",
+    "get_field",
+    "register_dialect",
+    "unregister_dialect",
+    "field_size_limit",
+];
+
+/// Whether a reflective call names only literal, public attributes.
+fn reflective_call_is_plain(name: &str, call: &ast::ExprCall) -> bool {
+    let plain = |expr: &Expr| match expr {
+        Expr::StringLiteral(text) => {
+            let text = text.value.to_str();
+            !text.is_empty() && !text.starts_with('_') && !text.contains("._")
+        }
+        _ => false,
+    };
+    let args = &call.arguments.args;
+    match name {
+        "getattr" | "hasattr" => args.get(1).is_some_and(plain),
+        "attrgetter" => !args.is_empty() && args.iter().all(plain),
+        "methodcaller" => args.first().is_some_and(plain),
+        _ => false,
+    }
 }
 
 impl Checker<'_> {
@@ -328,8 +376,9 @@ impl Checker<'_> {
         let root = path.split('.').next().unwrap_or("");
         if !self.is_known(root) {
             // Catalogue names first: a typo of `crm` should not suggest `chr`.
-            let mut suggestions = closest(root, self.context.functions.top_level(), 3);
-            if suggestions.is_empty() {
+            let suggestions = closest(root, self.context.functions.top_level(), 3);
+            let hint = if suggestions.is_empty() {
+                // A plain Python name: CPython's wording, with its one best guess.
                 let mut candidates: Vec<&str> = self
                     .context
                     .known_globals
@@ -337,11 +386,16 @@ impl Checker<'_> {
                     .map(String::as_str)
                     .collect();
                 candidates.extend(self.bound.iter().map(String::as_str));
-                suggestions = closest(root, candidates, 3);
-            }
+                closest(root, candidates, 1)
+                    .first()
+                    .map(|name| format!(". Did you mean: '{name}'?"))
+                    .unwrap_or_default()
+            } else {
+                did_you_mean(&suggestions)
+            };
             self.issue(
                 "NameError",
-                format!("name '{root}' is not defined{}", did_you_mean(&suggestions)),
+                format!("name '{root}' is not defined{hint}"),
                 offset,
             );
             return;
@@ -441,7 +495,31 @@ impl Checker<'_> {
         );
     }
 
+    /// Taints a mention of a reflective function other than a vetted call, and any mention of
+    /// a tainting name (a snippet's own variable of that name is fine).
+    fn check_reflective_mention(&mut self, name: &str, offset: usize) {
+        if TAINTING_NAMES.contains(&name) {
+            self.taint(|| format!("uses `{name}`"));
+        } else if REFLECTIVE.contains(&name) && !self.vetted.contains(&offset) {
+            self.taint(|| format!("uses `{name}` other than with a literal name"));
+        }
+    }
+
     fn check_taint_call(&mut self, call: &ast::ExprCall) {
+        let callee = match &*call.func {
+            Expr::Name(name) => Some(name.id.as_str()),
+            Expr::Attribute(attribute) => Some(attribute.attr.id.as_str()),
+            _ => None,
+        };
+        if let Some(callee) = callee
+            && REFLECTIVE.contains(&callee)
+        {
+            if reflective_call_is_plain(callee, call) {
+                self.vetted.insert(call.func.range().start().to_usize());
+            } else {
+                self.taint(|| format!("calls `{callee}` with a computed or private name"));
+            }
+        }
         if let Expr::Attribute(attribute) = &*call.func
             && attribute.attr.id.as_str() == "register"
         {
@@ -559,6 +637,9 @@ impl<'a> Visitor<'a> for Checker<'_> {
             }
             Expr::Attribute(attribute) => {
                 let attr = attribute.attr.id.as_str();
+                if REFLECTIVE.contains(&attr) || TAINTING_NAMES.contains(&attr) {
+                    self.check_reflective_mention(attr, attribute.range.start().to_usize());
+                }
                 if attr.starts_with('_') {
                     self.taint(|| format!("uses the attribute `{attr}`"));
                 }
@@ -589,6 +670,7 @@ impl<'a> Visitor<'a> for Checker<'_> {
             }
             Expr::Name(name) => {
                 let id = name.id.as_str();
+                self.check_reflective_mention(id, name.range.start().to_usize());
                 if id.starts_with("__") && id.ends_with("__") && id != "__name__" && id != "__doc__"
                 {
                     self.taint(|| format!("uses the name `{id}`"));

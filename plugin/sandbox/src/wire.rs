@@ -148,3 +148,60 @@ pub fn encode<T: Serialize>(frame: &T) -> Vec<u8> {
     line.push(b'\n');
     line
 }
+
+#[cfg(test)]
+mod tests {
+    use serde_json::{Value, json};
+
+    use super::{FromWorker, Outcome, encode, read_frame};
+
+    /// Floats a run can produce whose default-parser reading is one ulp off, plus a spread of
+    /// bit patterns (xorshift) across the whole range.
+    fn tricky_floats() -> Vec<f64> {
+        let mut floats = vec![
+            1.300_000_000_000_000_3,
+            123_456_789.123_456_79,
+            0.1 + 0.2,
+            5e-324,
+        ];
+        let mut state: u64 = 0x9E37_79B9_7F4A_7C15;
+        while floats.len() < 2_000 {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            let float = f64::from_bits(state);
+            if float.is_finite() {
+                floats.push(float);
+            }
+        }
+        floats
+    }
+
+    #[test]
+    fn outcome_floats_cross_the_pipe_unchanged() {
+        let floats = tricky_floats();
+        let frame = FromWorker::Done {
+            run_id: 1,
+            outcome: Box::new(Outcome {
+                ok: true,
+                result: json!(floats),
+                ..Outcome::default()
+            }),
+            recycle: None,
+        };
+        let line = encode(&frame);
+        let read: FromWorker = read_frame(&mut line.as_slice(), &mut Vec::new())
+            .expect("a valid frame")
+            .expect("one frame");
+        let FromWorker::Done { outcome, .. } = read else {
+            panic!("a Done frame");
+        };
+        let Value::Array(items) = outcome.result else {
+            panic!("the result is a list");
+        };
+        for (sent, got) in floats.iter().zip(&items) {
+            let got = got.as_f64().expect("a float");
+            assert_eq!(sent.to_bits(), got.to_bits(), "{sent} came back as {got}");
+        }
+    }
+}

@@ -16,7 +16,7 @@ use std::{
 
 use rustpython_vm::{
     AsObject, PyObjectRef, PyRef, PyResult, VirtualMachine,
-    builtins::{PyBaseException, PyCode, PyDict, PyStr, PyTuple, PyType},
+    builtins::{PyBaseException, PyCode, PyDict, PyFloat, PyInt, PyStr, PyTuple, PyType},
     bytecode::CodeFlags,
     function::FuncArgs,
 };
@@ -25,7 +25,7 @@ use serde_json::{Map, Value};
 use super::{
     Completion, HostPort,
     convert::{self, Direction, Helpers},
-    stdlib::{ImportArgs, Modules, refused},
+    stdlib::{ImportArgs, Modules, ViewHooks, refused},
 };
 use crate::{
     host::{HostCall, HostCallError, HostErrorKind},
@@ -54,6 +54,8 @@ pub(crate) struct Runtime {
     pub(crate) modules: Rc<Modules>,
     /// importlib's `__import__`, for imports made by trusted (non-snippet) code.
     pub(crate) real_import: PyObjectRef,
+    /// `_codemode._per_run_view`: fresh per-run state for a module view.
+    pub(crate) per_run_view: PyObjectRef,
 }
 
 /// Everything one run accumulates.
@@ -536,10 +538,269 @@ pub(crate) mod _codemode_native {
         ORIGIN.with(|origin| origin.elapsed().as_secs_f64())
     }
 
+    /// `time.sleep` for snippets: waits in slices so the interrupter can stop it, and not
+    /// past the run's deadline.
+    #[pyfunction]
+    fn sleep(seconds: f64, vm: &VirtualMachine) -> PyResult<()> {
+        super::sleep(seconds, vm)
+    }
+
     /// `__import__` for snippets: only allowlisted modules, each as a fresh view.
     #[pyfunction]
     fn import_module(args: FuncArgs, vm: &VirtualMachine) -> PyResult {
         super::import_module(&args, vm)
+    }
+
+    /// `sorted` for snippets: natively compared keys when they are all ints, floats, strs or
+    /// tuples of them (see `natives::sorted`).
+    #[pyfunction]
+    fn sorted(args: FuncArgs, vm: &VirtualMachine) -> PyResult {
+        super::sorted(args, vm)
+    }
+
+    /// `round` for snippets: CPython's correctly rounded `round(float, ndigits)`.
+    #[pyfunction]
+    fn round(args: FuncArgs, vm: &VirtualMachine) -> PyResult {
+        super::round(args, vm)
+    }
+}
+
+/// A sort key the engine can compare without calling back into Python.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum KeyKind {
+    Int,
+    Float,
+    Str,
+}
+
+enum NativeKey<'a> {
+    Int(&'a PyInt),
+    Float(f64),
+    Str(&'a [u8]),
+    Tuple(Vec<NativeKey<'a>>),
+}
+
+impl NativeKey<'_> {
+    /// The key for `object`, if it is an exact int, float (not NaN) or str, or a tuple of
+    /// those; `kinds` records the kind seen at each tuple position (index 0 for plain keys)
+    /// and must agree across all keys.
+    fn of<'a>(
+        object: &'a PyObjectRef,
+        vm: &VirtualMachine,
+        kinds: &mut Vec<Option<KeyKind>>,
+        position: usize,
+    ) -> Option<NativeKey<'a>> {
+        let (key, kind) = if let Some(int) = object.downcast_ref_if_exact::<PyInt>(vm) {
+            (NativeKey::Int(int), KeyKind::Int)
+        } else if let Some(float) = object.downcast_ref_if_exact::<PyFloat>(vm) {
+            let value = float.to_f64();
+            if value.is_nan() {
+                return None;
+            }
+            (NativeKey::Float(value), KeyKind::Float)
+        } else if let Some(text) = object.downcast_ref_if_exact::<PyStr>(vm) {
+            (NativeKey::Str(text.as_wtf8().as_bytes()), KeyKind::Str)
+        } else if position == 0
+            && let Some(tuple) = object.downcast_ref_if_exact::<PyTuple>(vm)
+        {
+            if kinds.first().is_some_and(Option::is_some) {
+                return None;
+            }
+            let mut items = Vec::with_capacity(tuple.len());
+            for (index, item) in tuple.as_slice().iter().enumerate() {
+                items.push(Self::of(item, vm, kinds, index + 1)?);
+            }
+            return Some(NativeKey::Tuple(items));
+        } else {
+            return None;
+        };
+        if kinds.len() <= position {
+            kinds.resize(position + 1, None);
+        }
+        match kinds[position] {
+            Some(seen) if seen != kind => None,
+            _ => {
+                kinds[position] = Some(kind);
+                Some(key)
+            }
+        }
+    }
+
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        match (self, other) {
+            (Self::Int(a), Self::Int(b)) => a.as_bigint().cmp(b.as_bigint()),
+            // Neither is NaN (checked in `of`).
+            (Self::Float(a), Self::Float(b)) => {
+                a.partial_cmp(b).unwrap_or(std::cmp::Ordering::Equal)
+            }
+            (Self::Str(a), Self::Str(b)) => a.cmp(b),
+            (Self::Tuple(a), Self::Tuple(b)) => {
+                for (x, y) in a.iter().zip(b) {
+                    let order = x.cmp(y);
+                    if order.is_ne() {
+                        return order;
+                    }
+                }
+                a.len().cmp(&b.len())
+            }
+            // Kinds agree per position (checked in `of`).
+            _ => std::cmp::Ordering::Equal,
+        }
+    }
+}
+
+/// `sorted(iterable, /, *, key=None, reverse=False)`. RustPython's sort compares every pair
+/// through Python's `<` and sorts short runs by linear insertion; CPython's own sort first
+/// checks whether all keys share a plain type and then compares them natively. This does the
+/// same for ints, floats (no NaN), strs and tuples of them, with Rust's stable sort; any other
+/// keys are sorted by the interpreter's timsort with `<`, as before. The key function is called
+/// once per item either way.
+fn sorted(args: FuncArgs, vm: &VirtualMachine) -> PyResult {
+    let FuncArgs {
+        args: positional,
+        kwargs,
+    } = args;
+    if positional.len() != 1 {
+        return Err(vm.new_type_error(format!(
+            "sorted expected 1 argument, got {}",
+            positional.len()
+        )));
+    }
+    let mut key = None;
+    let mut reverse = false;
+    for (name, value) in kwargs {
+        match name.as_str() {
+            "key" => key = (!vm.is_none(&value)).then_some(value),
+            "reverse" => reverse = value.try_to_bool(vm)?,
+            other => {
+                return Err(vm.new_type_error(format!(
+                    "'{other}' is an invalid keyword argument for sort()"
+                )));
+            }
+        }
+    }
+    let items: Vec<PyObjectRef> = vm.extract_elements_with(&positional[0], Ok)?;
+    let keys: Vec<PyObjectRef> = match &key {
+        Some(key) => items
+            .iter()
+            .map(|item| key.call((item.clone(),), vm))
+            .collect::<PyResult<_>>()?,
+        None => items.clone(),
+    };
+    let mut order: Vec<usize> = (0..items.len()).collect();
+    let mut kinds = Vec::new();
+    let native: Option<Vec<NativeKey<'_>>> = keys
+        .iter()
+        .map(|key| NativeKey::of(key, vm, &mut kinds, 0))
+        .collect();
+    if let Some(native) = native {
+        if reverse {
+            order.sort_by(|&a, &b| native[b].cmp(&native[a]));
+        } else {
+            order.sort_by(|&a, &b| native[a].cmp(&native[b]));
+        }
+    } else {
+        use rustpython_vm::types::PyComparisonOp;
+        // The interpreter's own algorithm: stable, errors from `<` propagate.
+        timsort::try_sort_by_gt(&mut order, |&a, &b| {
+            if reverse {
+                keys[a].rich_compare_bool(&keys[b], PyComparisonOp::Lt, vm)
+            } else {
+                keys[b].rich_compare_bool(&keys[a], PyComparisonOp::Lt, vm)
+            }
+        })?;
+    }
+    let sorted: Vec<PyObjectRef> = order
+        .into_iter()
+        .map(|index| items[index].clone())
+        .collect();
+    Ok(vm.ctx.new_list(sorted).into())
+}
+
+/// The largest `ndigits` that can change a float (CPython's `NDIGITS_MAX`).
+const ROUND_NDIGITS_MAX: i64 = 323;
+
+/// `round(number, ndigits)`. RustPython 0.5 scales by `10**ndigits` and rounds, so ties that
+/// are not exact in binary go the wrong way (`round(2.675, 2)` gave 2.68; CPython: 2.67).
+/// CPython rounds the float's exact decimal value half-to-even, which is what Rust's
+/// fixed-precision formatting does, so a float with `ndigits >= 0` is formatted and read
+/// back; everything else goes to the interpreter's own `round`.
+fn round(args: FuncArgs, vm: &VirtualMachine) -> PyResult {
+    if let [number] = args.args.as_slice()
+        && args.kwargs.is_empty()
+        && let Some(number) = number.downcast_ref_if_exact::<PyFloat>(vm)
+    {
+        // RustPython's own text is "ValueError: cannot convert…" (the type name twice).
+        let value = number.to_f64();
+        if value.is_nan() {
+            return Err(vm.new_value_error("cannot convert float NaN to integer"));
+        }
+        if value.is_infinite() {
+            return Err(vm.new_overflow_error("cannot convert float infinity to integer"));
+        }
+    }
+    let positional = args.args.len() == 2 && args.kwargs.is_empty();
+    if positional
+        && let Some(number) = args.args[0].downcast_ref_if_exact::<PyFloat>(vm)
+        && let Some(ndigits) = args.args[1].downcast_ref::<PyInt>()
+        && let Ok(ndigits) = ndigits.try_to_primitive::<i64>(vm)
+        && ndigits >= 0
+    {
+        let value = number.to_f64();
+        if !value.is_finite() || ndigits > ROUND_NDIGITS_MAX {
+            return Ok(vm.ctx.new_float(value).into());
+        }
+        let precision = usize::try_from(ndigits).unwrap_or(0);
+        let rounded: f64 = format!("{value:.precision$}").parse().unwrap_or(value);
+        return Ok(vm.ctx.new_float(rounded).into());
+    }
+    vm.builtins.get_attr("round", vm)?.call(args, vm)
+}
+
+/// The longest single wait inside `time.sleep`, so a signal from the interrupter is seen soon.
+const SLEEP_SLICE: Duration = Duration::from_millis(10);
+
+fn sleep(seconds: f64, vm: &VirtualMachine) -> PyResult<()> {
+    let wanted = Duration::try_from_secs_f64(seconds.max(0.0)).unwrap_or(Duration::MAX);
+    let deadline = with_run(vm, |run| Ok(run.deadline))?;
+    let started = Instant::now();
+    let until = started.checked_add(wanted).unwrap_or(deadline);
+    let past_deadline = until > deadline;
+    // Past the deadline already (a snippet that catches the limit and sleeps again): sleep
+    // as asked, so such a loop idles until the worker is killed instead of spinning.
+    let end = if started >= deadline {
+        until
+    } else {
+        until.min(deadline)
+    };
+    loop {
+        vm.check_signals()?;
+        let now = Instant::now();
+        if now >= end {
+            break;
+        }
+        pause((end - now).min(SLEEP_SLICE));
+    }
+    if past_deadline {
+        return Err(limit_error(
+            vm,
+            LimitKind::WallTime,
+            &format!("time.sleep({seconds}) would end after the deadline"),
+        ));
+    }
+    Ok(())
+}
+
+/// Waits `duration` on this thread (a browser's Web Worker cannot block: it spins instead).
+fn pause(duration: Duration) {
+    #[cfg(not(target_arch = "wasm32"))]
+    std::thread::sleep(duration);
+    #[cfg(target_arch = "wasm32")]
+    {
+        let until = Instant::now() + duration;
+        while Instant::now() < until {
+            std::hint::spin_loop();
+        }
     }
 }
 
@@ -779,7 +1040,13 @@ fn import_module(args: &FuncArgs, vm: &VirtualMachine) -> PyResult {
         return real.call(args.clone(), vm);
     }
     let request = ImportArgs::parse(vm, args)?;
-    let modules = with_runtime(vm, |runtime| Ok(runtime.modules.clone()))?;
+    let (modules, per_run, real_import) = with_runtime(vm, |runtime| {
+        Ok((
+            runtime.modules.clone(),
+            runtime.per_run_view.clone(),
+            runtime.real_import.clone(),
+        ))
+    })?;
     if request.level > 0 {
         return Err(vm.new_import_error(
             "relative imports are not supported in the sandbox",
@@ -796,7 +1063,11 @@ fn import_module(args: &FuncArgs, vm: &VirtualMachine) -> PyResult {
     } else {
         request.name.as_str()
     };
-    let view = modules.view(vm, wanted, &mut views);
+    let hooks = ViewHooks {
+        import: &real_import,
+        per_run: &per_run,
+    };
+    let view = modules.view(vm, wanted, &mut views, &hooks);
     with_run(vm, |run| {
         run.views = views;
         Ok(())

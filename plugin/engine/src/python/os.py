@@ -6,15 +6,20 @@ this module (it is not on the allowlist).
 
 import _random
 
-_source = _random.Random()
-
 
 def urandom(size):
-    """`size` pseudo-random bytes (not for cryptography)."""
-    return _source.getrandbits(8 * size).to_bytes(size, "little") if size else b""
+    """`size` random bytes from a generator freshly seeded by the OS's randomness."""
+    if size < 0:
+        raise ValueError("negative argument not allowed")
+    return _random.Random().getrandbits(8 * size).to_bytes(size, "little") if size else b""
 
 
 name = "sandbox"
+sep = "/"
+
+
+class PathLike:
+    """`contextlib` and `typing` name it; nothing in the sandbox is a path."""
 
 
 class path:

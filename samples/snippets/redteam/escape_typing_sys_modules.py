@@ -1,0 +1,4 @@
+# redteam: reach sys.modules through typing
+# expect: error AttributeError
+import typing
+result = list(typing.sys.modules)

@@ -5,6 +5,9 @@
 //! through [`py_str`] (string literals), [`doc_text`] (docstrings) or [`one_line`] (comments
 //! and listings). Identifiers are ASCII by construction (see `names`).
 
+mod examples;
+mod text;
+
 use std::{fmt::Write as _, sync::Arc};
 
 use foldhash::HashSet;
@@ -14,6 +17,12 @@ use super::{
     function::{Arg, Function, Kind},
     names::is_plain_identifier,
     types::{PyType, StructDef, TypeRegistry},
+};
+
+pub(crate) use self::text::{comment, cut_words, doc_text, one_line, py_str};
+use self::{
+    examples::example_value,
+    text::{first_sentence, list_cut, quoted},
 };
 
 /// Characters of a listing summary.
@@ -120,109 +129,6 @@ pub(crate) fn prelude(version: u64) -> String {
     out.push_str("\n\n");
     out.push_str(PRELUDE_RUNTIME);
     out
-}
-
-// ---------------------------------------------------------------------------------------------
-// Escaping.
-
-/// A Python string literal (double-quoted) holding exactly `text`.
-pub(crate) fn py_str(text: &str) -> String {
-    let mut out = String::with_capacity(text.len() + 2);
-    out.push('"');
-    for c in text.chars() {
-        match c {
-            '\\' => out.push_str("\\\\"),
-            '"' => out.push_str("\\\""),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            c if needs_escape(c) => push_escape(&mut out, c),
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
-}
-
-/// Docstring content: the text is kept readable but can never close the string early, end in
-/// a backslash or smuggle control characters. Lines are indented by `indent`.
-pub(crate) fn doc_text(text: &str, indent: &str) -> String {
-    let normalized = text.replace("\r\n", "\n").replace('\r', "\n");
-    let chars: Vec<char> = normalized.chars().collect();
-    let mut out = String::with_capacity(normalized.len() + 8);
-    for (i, &c) in chars.iter().enumerate() {
-        match c {
-            '\\' => out.push_str("\\\\"),
-            '"' => {
-                let next = chars.get(i + 1).copied();
-                if next.is_none() || next == Some('"') {
-                    out.push_str("\\\"");
-                } else {
-                    out.push('"');
-                }
-            }
-            '\n' => {
-                out.push('\n');
-                if chars.get(i + 1).is_some_and(|n| *n != '\n') {
-                    out.push_str(indent);
-                }
-            }
-            '\t' => out.push_str("    "),
-            c if needs_escape(c) => push_escape(&mut out, c),
-            c => out.push(c),
-        }
-    }
-    out
-}
-
-/// Foreign text on one line: whitespace runs collapse, control and invisible characters go.
-pub(crate) fn one_line(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    let mut space = false;
-    for c in text.chars() {
-        if c.is_whitespace() || needs_escape(c) {
-            space = true;
-            continue;
-        }
-        if space && !out.is_empty() {
-            out.push(' ');
-        }
-        space = false;
-        out.push(c);
-    }
-    out
-}
-
-/// A `# comment` line body (one line, safe).
-pub(crate) fn comment(text: &str) -> String {
-    one_line(text)
-}
-
-/// Characters never written raw: controls, line/paragraph separators, bidi and zero-width marks.
-fn needs_escape(c: char) -> bool {
-    c.is_control()
-        || matches!(
-            c,
-            '\u{2028}'
-                | '\u{2029}'
-                | '\u{200B}'..='\u{200F}'
-                | '\u{202A}'..='\u{202E}'
-                | '\u{2060}'..='\u{2064}'
-                | '\u{2066}'..='\u{2069}'
-                | '\u{FEFF}'
-        )
-}
-
-/// Writes `c` as a Python escape sequence.
-fn push_escape(out: &mut String, c: char) {
-    let code = u32::from(c);
-    if code <= 0xFF {
-        let _ = write!(out, "\\x{code:02x}");
-    } else if code <= 0xFFFF {
-        let _ = write!(out, "\\u{code:04x}");
-    } else {
-        let _ = write!(out, "\\U{code:08x}");
-    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -743,150 +649,4 @@ fn describe_handler(handler: &codemode_protocol::model::IntentHandler) -> String
         ),
         None => format!("{} (started on demand)", one_line(&handler.application)),
     }
-}
-
-/// An example value for `ty`.
-fn example_value(ty: &PyType, depth: usize) -> String {
-    match ty {
-        PyType::Bool => "True".to_owned(),
-        PyType::Int => "1".to_owned(),
-        PyType::Float => "1.5".to_owned(),
-        PyType::Str => "\"...\"".to_owned(),
-        PyType::DateTime => "datetime(2025, 1, 31, 9, 30)".to_owned(),
-        PyType::Any => "None".to_owned(),
-        PyType::AnyDict => "{}".to_owned(),
-        PyType::List(item) => format!("[{}]", example_value(item, depth + 1)),
-        PyType::Struct(def) | PyType::Tuple(def) => {
-            if depth >= 3 {
-                return "{}".to_owned();
-            }
-            let items: Vec<String> = def
-                .fields
-                .iter()
-                .filter(|field| field.required)
-                .take(6)
-                .map(|field| {
-                    format!(
-                        "{}: {}",
-                        py_str(&field.key),
-                        example_value(&field.ty, depth + 1)
-                    )
-                })
-                .collect();
-            format!("{{{}}}", items.join(", "))
-        }
-        PyType::Named(name) => match fdc3::by_class(name) {
-            Some(block) => fdc3_example(block, depth),
-            None => "{\"type\": \"fdc3.instrument\", \"id\": {\"ticker\": \"MSFT\"}}".to_owned(),
-        },
-        PyType::Union(items) => items
-            .first()
-            .map_or_else(|| "None".to_owned(), |item| example_value(item, depth)),
-    }
-}
-
-/// An example value of an FDC3 context class: the schema's own example when it is short enough,
-/// else one with just the required fields (a bare `{"type": …}` misses required keys such as
-/// `fdc3.order`'s `id` or `fdc3.portfolio`'s `positions`, and type checkers reject it).
-fn fdc3_example(block: &fdc3::Block, depth: usize) -> String {
-    if let Some(example) = block
-        .example
-        .filter(|example| example.len() <= EXAMPLE_CHARS)
-    {
-        return example.to_owned();
-    }
-    let header = block.code.lines().next().unwrap_or("");
-    if depth >= 4 || !header.starts_with("class ") || header.contains("total=False") {
-        return "{}".to_owned();
-    }
-    let items: Vec<String> = block
-        .code
-        .lines()
-        .skip(1)
-        .filter_map(|line| {
-            let field = line.strip_prefix("    ")?;
-            if field.starts_with(['"', '#', ' ']) {
-                return None;
-            }
-            let (key, ty) = field.split_once(": ")?;
-            if ty.starts_with("NotRequired[") {
-                return None;
-            }
-            Some(format!(
-                "{}: {}",
-                py_str(key),
-                fdc3_type_example(ty, depth + 1)
-            ))
-        })
-        .collect();
-    format!("{{{}}}", items.join(", "))
-}
-
-/// An example value for a field type of the FDC3 contexts file (`Literal["fdc3.x"]`, `str`,
-/// `list[Position]`, `Instrument`, …).
-fn fdc3_type_example(ty: &str, depth: usize) -> String {
-    let ty = ty.trim();
-    if let Some(literals) = ty.strip_prefix("Literal[") {
-        return literals
-            .split([',', ']'])
-            .next()
-            .unwrap_or("None")
-            .trim()
-            .to_owned();
-    }
-    if ty.starts_with("list[") {
-        return "[]".to_owned();
-    }
-    if ty.starts_with("dict[") || ty.starts_with("Mapping[") {
-        return "{}".to_owned();
-    }
-    if let Some((first, _)) = ty.split_once(" | ") {
-        return fdc3_type_example(first, depth);
-    }
-    match ty {
-        "str" => "\"...\"".to_owned(),
-        "int" => "1".to_owned(),
-        "float" => "1.5".to_owned(),
-        "bool" => "True".to_owned(),
-        "datetime" => "datetime(2025, 1, 31, 9, 30)".to_owned(),
-        "Context" => "{\"type\": \"fdc3.nothing\"}".to_owned(),
-        name => fdc3::by_class(name)
-            .map_or_else(|| "None".to_owned(), |block| fdc3_example(block, depth)),
-    }
-}
-
-/// `"text"` for a docstring: foreign text, on one line, in quotes.
-fn quoted(text: &str) -> String {
-    format!("\"{}\"", one_line(text))
-}
-
-/// `a, b, c and 4 more`.
-fn list_cut(items: &[String], max: usize) -> String {
-    let shown: Vec<String> = items.iter().take(max).map(|s| one_line(s)).collect();
-    let mut out = shown.join(", ");
-    if items.len() > max {
-        let _ = write!(out, " and {} more", items.len() - max);
-    }
-    out
-}
-
-/// The first sentence of a one-line text.
-fn first_sentence(text: &str) -> String {
-    match text.find(". ") {
-        Some(end) => text.get(..=end).unwrap_or(text).to_owned(),
-        None => text.to_owned(),
-    }
-}
-
-/// Cuts text at a word boundary to at most `max` characters, adding `…`.
-pub(crate) fn cut_words(text: &str, max: usize) -> String {
-    if text.chars().count() <= max {
-        return text.to_owned();
-    }
-    let cut: String = text.chars().take(max.saturating_sub(1)).collect();
-    let trimmed = match cut.rfind(' ') {
-        Some(space) if space > max / 2 => cut.get(..space).unwrap_or(&cut).to_owned(),
-        _ => cut,
-    };
-    format!("{}…", trimmed.trim_end_matches([',', ';', ':', ' ', '.']))
 }

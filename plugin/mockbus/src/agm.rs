@@ -10,14 +10,12 @@ use serde_json::{Map, Value};
 use codemode_protocol::{
     InvocationId, MethodDefinition, MethodId, PeerId, RequestId, SubscriptionId,
     gw3::{
-        Accepted, AddInterest, Call, CallResult, Domain, DropSubscription, Envelope, ErrorMessage,
-        Event, Gw3Message, Invoke, MethodsAdded, MethodsRemoved, PeerAdded, PeerMeta, PeerRemoved,
-        Post, Publish, Register, RemoveInterest, Subscribe, Subscribed, SubscriptionCancelled,
-        Unregister, Unsubscribe, Yield, reasons,
+        Call, CallResult, Domain, Envelope, ErrorMessage, Gw3Message, Invoke, MethodsAdded,
+        MethodsRemoved, PeerAdded, PeerMeta, PeerRemoved, Register, Unregister, Yield, reasons,
     },
 };
 
-use super::gateway::{ConnId, Gateway, Invocation, Route, Subscription, error_message, success};
+use super::gateway::{ConnId, Gateway, Invocation, Route, error_message, success};
 
 const AGM_FAILURE: &str = "agm.errors.failure";
 const INVALID_SUBSCRIPTION: &str = "agm.errors.subscription.invalid_subscription";
@@ -25,6 +23,10 @@ const PEER_REMOVED_URI: &str = "agm.peer-removed";
 const PEER_REMOVED_REASON: &str = "Peer has been removed";
 const METHOD_REMOVED_URI: &str = "agm.method-removed";
 const METHOD_REMOVED_REASON: &str = "Method has been removed";
+
+mod streams;
+
+use self::streams::subscription_cancelled;
 
 impl Gateway {
     /// Routes one `agm` message from `peer` (already checked to belong to `conn`).
@@ -540,232 +542,6 @@ impl Gateway {
         );
     }
 
-    fn subscribe(&mut self, conn: ConnId, subscriber: &PeerId, subscribe: Subscribe) {
-        if let Err((uri, reason)) = self.validate_call(
-            subscriber,
-            &subscribe.server_id,
-            &subscribe.method_id,
-            false,
-        ) {
-            self.push(
-                conn,
-                error_message(
-                    Domain::Agm,
-                    subscribe.envelope.request_id,
-                    Some(subscriber.clone()),
-                    uri,
-                    reason,
-                ),
-            );
-            return;
-        }
-        let subscription_id = SubscriptionId::new(self.mint_request_id());
-        self.subscriptions.insert(
-            subscription_id.clone(),
-            Subscription {
-                subscriber: subscriber.clone(),
-                request_id: subscribe.envelope.request_id,
-                server: subscribe.server_id.clone(),
-                method_id: subscribe.method_id.clone(),
-                stream: None,
-            },
-        );
-        self.deliver(
-            &subscribe.server_id,
-            Gw3Message::AddInterest(AddInterest {
-                envelope: Envelope {
-                    domain: Some(Domain::Agm),
-                    peer_id: Some(subscribe.server_id.clone()),
-                    ..Envelope::default()
-                },
-                caller_id: Some(subscriber.clone()),
-                subscription_id,
-                method_id: subscribe.method_id,
-                arguments_kv: subscribe.arguments_kv,
-                arguments: None,
-                flags: subscribe.flags,
-                context: subscribe.context,
-            }),
-        );
-    }
-
-    fn accepted(&mut self, conn: ConnId, server: &PeerId, accepted: Accepted) {
-        let Some(stream) = accepted.stream_id else {
-            self.push(
-                conn,
-                error_message(
-                    Domain::Agm,
-                    Some(RequestId::new(accepted.subscription_id.as_str())),
-                    Some(server.clone()),
-                    INVALID_SUBSCRIPTION,
-                    "Invalid or missing stream id".into(),
-                ),
-            );
-            return;
-        };
-        let Some(subscription) = self
-            .subscriptions
-            .get_mut(&accepted.subscription_id)
-            .filter(|subscription| &subscription.server == server)
-        else {
-            tracing::debug!(subscription = %accepted.subscription_id, "accepted for a missing interest");
-            return;
-        };
-        subscription.stream = Some(stream);
-        let subscriber = subscription.subscriber.clone();
-        let request_id = subscription.request_id.clone();
-        self.deliver(
-            &subscriber,
-            Gw3Message::Subscribed(Subscribed {
-                envelope: Envelope {
-                    domain: Some(Domain::Agm),
-                    request_id,
-                    peer_id: Some(subscriber.clone()),
-                    ..Envelope::default()
-                },
-                subscription_id: accepted.subscription_id,
-            }),
-        );
-    }
-
-    fn publish(&mut self, server: &PeerId, publish: Publish) {
-        let Some(stream) = publish.stream_id else {
-            return;
-        };
-        let targets: Vec<(SubscriptionId, PeerId)> = self
-            .subscriptions
-            .iter()
-            .filter(|(_, subscription)| {
-                &subscription.server == server && subscription.stream.as_ref() == Some(&stream)
-            })
-            .map(|(id, subscription)| (id.clone(), subscription.subscriber.clone()))
-            .collect();
-        for (subscription_id, subscriber) in targets {
-            self.deliver(
-                &subscriber,
-                event(&subscriber, subscription_id, false, publish.data.clone()),
-            );
-        }
-    }
-
-    fn post(&mut self, server: &PeerId, post: Post) {
-        let Some(subscriber) = self
-            .subscriptions
-            .get(&post.subscription_id)
-            .filter(|subscription| &subscription.server == server && subscription.stream.is_some())
-            .map(|subscription| subscription.subscriber.clone())
-        else {
-            return;
-        };
-        self.deliver(
-            &subscriber,
-            event(&subscriber, post.subscription_id, true, post.data),
-        );
-    }
-
-    fn unsubscribe(&mut self, conn: ConnId, subscriber: &PeerId, unsubscribe: Unsubscribe) {
-        let owned = self
-            .subscriptions
-            .get(&unsubscribe.subscription_id)
-            .is_some_and(|subscription| &subscription.subscriber == subscriber);
-        if !owned {
-            self.push(
-                conn,
-                error_message(
-                    Domain::Agm,
-                    unsubscribe.envelope.request_id,
-                    Some(subscriber.clone()),
-                    INVALID_SUBSCRIPTION,
-                    format!(
-                        "Unable to find subscription with id {} on subscriber id {subscriber}",
-                        unsubscribe.subscription_id
-                    ),
-                ),
-            );
-            return;
-        }
-        if let Some(subscription) = self.subscriptions.remove(&unsubscribe.subscription_id) {
-            self.send_remove_interest(
-                &unsubscribe.subscription_id,
-                &subscription,
-                unsubscribe.envelope.reason_uri,
-                unsubscribe.envelope.reason,
-            );
-        }
-        self.push(
-            conn,
-            success(Domain::Agm, unsubscribe.envelope.request_id, subscriber),
-        );
-    }
-
-    fn drop_subscription(&mut self, conn: ConnId, server: &PeerId, drop: DropSubscription) {
-        let state = self
-            .subscriptions
-            .get(&drop.subscription_id)
-            .filter(|subscription| &subscription.server == server)
-            .map(|subscription| subscription.stream.is_some());
-        let refusal = match state {
-            Some(true) => None,
-            Some(false) => Some(
-                "Trying to drop a subscription that wasnt established. Did you mean to return an error instead?",
-            ),
-            None => Some("Trying to drop a non-existing subscription"),
-        };
-        if let Some(reason) = refusal {
-            self.push(
-                conn,
-                error_message(
-                    Domain::Agm,
-                    Some(RequestId::new(drop.subscription_id.as_str())),
-                    Some(server.clone()),
-                    INVALID_SUBSCRIPTION,
-                    reason.into(),
-                ),
-            );
-            return;
-        }
-        if let Some(subscription) = self.subscriptions.remove(&drop.subscription_id) {
-            let subscriber = subscription.subscriber;
-            self.deliver(
-                &subscriber.clone(),
-                Gw3Message::SubscriptionCancelled(SubscriptionCancelled {
-                    envelope: Envelope {
-                        domain: Some(Domain::Agm),
-                        peer_id: Some(subscriber),
-                        reason_uri: None,
-                        reason: drop.envelope.reason,
-                        ..Envelope::default()
-                    },
-                    subscription_id: drop.subscription_id,
-                }),
-            );
-        }
-    }
-
-    fn send_remove_interest(
-        &mut self,
-        id: &SubscriptionId,
-        subscription: &Subscription,
-        reason_uri: Option<String>,
-        reason: Option<String>,
-    ) {
-        self.deliver(
-            &subscription.server.clone(),
-            Gw3Message::RemoveInterest(RemoveInterest {
-                envelope: Envelope {
-                    domain: Some(Domain::Agm),
-                    peer_id: Some(subscription.server.clone()),
-                    reason_uri,
-                    reason,
-                    ..Envelope::default()
-                },
-                subscription_id: id.clone(),
-                method_id: Some(subscription.method_id.clone()),
-                caller_id: Some(subscription.subscriber.clone()),
-            }),
-        );
-    }
-
     /// Doc §6: peers see each other iff their users are equal (both none counts) or either is
     /// a service peer. Join/method `restrictions` are not evaluated.
     pub(crate) fn sees(&self, a: &PeerId, b: &PeerId) -> bool {
@@ -819,43 +595,5 @@ fn methods_removed(recipient: &PeerId, server: &PeerId, methods: Vec<MethodId>) 
         },
         server_id: server.clone(),
         methods,
-    })
-}
-
-fn subscription_cancelled(
-    recipient: &PeerId,
-    subscription_id: SubscriptionId,
-    reason_uri: &str,
-    reason: &str,
-) -> Gw3Message {
-    Gw3Message::SubscriptionCancelled(SubscriptionCancelled {
-        envelope: Envelope {
-            domain: Some(Domain::Agm),
-            peer_id: Some(recipient.clone()),
-            reason_uri: Some(reason_uri.into()),
-            reason: Some(reason.into()),
-            ..Envelope::default()
-        },
-        subscription_id,
-    })
-}
-
-fn event(
-    recipient: &PeerId,
-    subscription_id: SubscriptionId,
-    oob: bool,
-    data: Value,
-) -> Gw3Message {
-    Gw3Message::Event(Event {
-        envelope: Envelope {
-            domain: Some(Domain::Agm),
-            peer_id: Some(recipient.clone()),
-            ..Envelope::default()
-        },
-        subscription_id,
-        oob,
-        sequence: None,
-        snapshot: None,
-        data,
     })
 }

@@ -119,3 +119,39 @@ fn cargo_run_at_the_workspace_root_picks_the_codemode_binary() {
         "`cargo run` must run the codemode binary (binaries: {binaries:?})"
     );
 }
+
+#[test]
+fn cargo_install_of_the_plugin_installs_only_the_codemode_binary() {
+    let output = Command::new(env!("CARGO"))
+        .args([
+            "metadata",
+            "--format-version",
+            "1",
+            "--no-deps",
+            "--offline",
+        ])
+        .current_dir(workspace_root())
+        .output()
+        .unwrap_or_else(|error| panic!("cargo metadata could not start: {error}"));
+    let metadata: Value = serde_json::from_slice(&output.stdout).unwrap_or_default();
+    let plugin = metadata["packages"]
+        .as_array()
+        .and_then(|packages| packages.iter().find(|p| p["name"] == "codemode"))
+        .cloned()
+        .unwrap_or_default();
+    let binaries: Vec<&str> = plugin["targets"]
+        .as_array()
+        .map(|targets| {
+            targets
+                .iter()
+                .filter(|t| t["kind"][0] == "bin")
+                .filter_map(|t| t["name"].as_str())
+                .collect()
+        })
+        .unwrap_or_default();
+    assert_eq!(
+        binaries,
+        ["codemode"],
+        "`cargo install --path plugin` installs these"
+    );
+}

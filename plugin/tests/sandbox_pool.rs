@@ -17,8 +17,8 @@ use serde_json::json;
 
 fn config(workers: usize) -> SandboxConfig {
     let mut config = SandboxConfig::new(WorkerCommand::new(
-        env!("CARGO_BIN_EXE_codemode-sandbox-worker"),
-        Vec::<String>::new(),
+        env!("CARGO_BIN_EXE_codemode"),
+        ["sandbox-worker"],
     ));
     config.workers = workers;
     config.limits.wall_time = Duration::from_secs(2);

@@ -15,8 +15,8 @@ use codemode::sandbox::{Sandbox, SandboxConfig, WorkerCommand};
 
 fn pool() -> Sandbox {
     let mut config = SandboxConfig::new(WorkerCommand::new(
-        env!("CARGO_BIN_EXE_codemode-sandbox-worker"),
-        Vec::<String>::new(),
+        env!("CARGO_BIN_EXE_codemode"),
+        ["sandbox-worker"],
     ));
     // One worker per pool, so a snippet and the probe after it share a worker unless the
     // sandbox decided to recycle it.

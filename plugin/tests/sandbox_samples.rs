@@ -13,8 +13,8 @@ use codemode::sandbox::{Sandbox, SandboxConfig, WorkerCommand};
 #[tokio::test]
 async fn every_sample_snippet_gives_its_expected_answer() {
     let mut config = SandboxConfig::new(WorkerCommand::new(
-        env!("CARGO_BIN_EXE_codemode-sandbox-worker"),
-        Vec::<String>::new(),
+        env!("CARGO_BIN_EXE_codemode"),
+        ["sandbox-worker"],
     ));
     config.workers = 1;
     let sandbox = Sandbox::new(config);

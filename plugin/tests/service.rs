@@ -58,8 +58,8 @@ async fn start_with(
     .expect("mock bus starts");
     let adapter = connect(&bus).await;
     let mut sandbox = SandboxConfig::new(WorkerCommand::new(
-        env!("CARGO_BIN_EXE_codemode-sandbox-worker"),
-        Vec::<String>::new(),
+        env!("CARGO_BIN_EXE_codemode"),
+        ["sandbox-worker"],
     ));
     sandbox.workers = 1;
     let mut config = CodeModeConfig::new(sandbox);

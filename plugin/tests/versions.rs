@@ -24,8 +24,8 @@ async fn a_version_held_by_a_reader_does_not_change_when_an_app_leaves() {
     .await
     .expect("adapter connects");
     let sandbox = SandboxConfig::new(WorkerCommand::new(
-        env!("CARGO_BIN_EXE_codemode-sandbox-worker"),
-        Vec::<String>::new(),
+        env!("CARGO_BIN_EXE_codemode"),
+        ["sandbox-worker"],
     ));
     let service =
         CodeMode::new(Arc::new(adapter), CodeModeConfig::new(sandbox)).expect("service starts");

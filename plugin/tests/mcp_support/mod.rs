@@ -55,8 +55,8 @@ impl Fixture {
         .await
         .expect("adapter connects");
         let mut sandbox = SandboxConfig::new(WorkerCommand::new(
-            env!("CARGO_BIN_EXE_codemode-sandbox-worker"),
-            Vec::<String>::new(),
+            env!("CARGO_BIN_EXE_codemode"),
+            ["sandbox-worker"],
         ));
         sandbox.workers = 1;
         let mut config = CodeModeConfig::new(sandbox);

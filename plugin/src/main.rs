@@ -11,7 +11,6 @@ use std::{ffi::OsString, net::SocketAddr, path::PathBuf, process::ExitCode};
 
 use anyhow::Context as _;
 use clap::{Args, Parser, Subcommand};
-use tracing_subscriber::EnvFilter;
 
 use codemode::mock_bus::{MockBus, MockBusConfig, synthetic};
 
@@ -75,15 +74,7 @@ fn main() -> anyhow::Result<ExitCode> {
         // The worker owns its process: no runtime, no logging on its protocol pipes.
         return Ok(codemode::sandbox::worker::run_worker_stdio());
     }
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
-        )
-        .with_writer(std::io::stderr)
-        // Colour only on a terminal: piped stderr lands in log files (io.Connect Desktop's,
-        // MCP clients'), where escape codes are noise.
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .init();
+    codemode::logging::init_stderr("info");
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

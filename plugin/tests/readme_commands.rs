@@ -15,6 +15,37 @@ fn workspace_root() -> PathBuf {
         .unwrap_or_default()
 }
 
+/// `cargo metadata` of the workspace's own packages (no build, no network).
+fn workspace_metadata() -> Value {
+    let output = Command::new(env!("CARGO"))
+        .args([
+            "metadata",
+            "--format-version",
+            "1",
+            "--no-deps",
+            "--offline",
+        ])
+        .current_dir(workspace_root())
+        .output()
+        .unwrap_or_else(|error| panic!("cargo metadata could not start: {error}"));
+    assert!(output.status.success(), "cargo metadata failed: {output:?}");
+    serde_json::from_slice(&output.stdout).unwrap_or_default()
+}
+
+/// The names of `package`'s binaries.
+fn binaries(package: &Value) -> Vec<&str> {
+    package["targets"]
+        .as_array()
+        .map(|targets| {
+            targets
+                .iter()
+                .filter(|t| t["kind"][0] == "bin")
+                .filter_map(|t| t["name"].as_str())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
 /// The commands in the README's first fenced block, without their comments.
 fn readme_first_commands() -> Vec<String> {
     let readme = std::fs::read_to_string(workspace_root().join("README.md")).unwrap_or_default();
@@ -66,19 +97,7 @@ fn ci_runs_the_readme_commands_exactly_as_written() {
 
 #[test]
 fn cargo_run_at_the_workspace_root_picks_the_codemode_binary() {
-    let output = Command::new(env!("CARGO"))
-        .args([
-            "metadata",
-            "--format-version",
-            "1",
-            "--no-deps",
-            "--offline",
-        ])
-        .current_dir(workspace_root())
-        .output()
-        .unwrap_or_else(|error| panic!("cargo metadata could not start: {error}"));
-    assert!(output.status.success(), "cargo metadata failed: {output:?}");
-    let metadata: Value = serde_json::from_slice(&output.stdout).unwrap_or_default();
+    let metadata = workspace_metadata();
     let default_members = metadata["workspace_default_members"]
         .as_array()
         .cloned()
@@ -87,11 +106,7 @@ fn cargo_run_at_the_workspace_root_picks_the_codemode_binary() {
     let runnable: Vec<&Value> = packages
         .iter()
         .filter(|package| default_members.contains(&package["id"]))
-        .filter(|package| {
-            package["targets"]
-                .as_array()
-                .is_some_and(|targets| targets.iter().any(|t| t["kind"][0] == "bin"))
-        })
+        .filter(|package| !binaries(package).is_empty())
         .collect();
     assert_eq!(
         runnable.len(),
@@ -99,58 +114,28 @@ fn cargo_run_at_the_workspace_root_picks_the_codemode_binary() {
         "`cargo run` at the root needs exactly one default member with binaries"
     );
     let package = runnable[0];
-    let binaries: Vec<&str> = package["targets"]
-        .as_array()
-        .map(|targets| {
-            targets
-                .iter()
-                .filter(|t| t["kind"][0] == "bin")
-                .filter_map(|t| t["name"].as_str())
-                .collect()
-        })
-        .unwrap_or_default();
-    let chosen = if binaries.len() == 1 {
-        binaries[0]
+    let found = binaries(package);
+    let chosen = if found.len() == 1 {
+        found[0]
     } else {
         package["default_run"].as_str().unwrap_or("")
     };
     assert_eq!(
         chosen, "codemode",
-        "`cargo run` must run the codemode binary (binaries: {binaries:?})"
+        "`cargo run` must run the codemode binary (binaries: {found:?})"
     );
 }
 
 #[test]
 fn cargo_install_of_the_plugin_installs_only_the_codemode_binary() {
-    let output = Command::new(env!("CARGO"))
-        .args([
-            "metadata",
-            "--format-version",
-            "1",
-            "--no-deps",
-            "--offline",
-        ])
-        .current_dir(workspace_root())
-        .output()
-        .unwrap_or_else(|error| panic!("cargo metadata could not start: {error}"));
-    let metadata: Value = serde_json::from_slice(&output.stdout).unwrap_or_default();
+    let metadata = workspace_metadata();
     let plugin = metadata["packages"]
         .as_array()
         .and_then(|packages| packages.iter().find(|p| p["name"] == "codemode"))
         .cloned()
         .unwrap_or_default();
-    let binaries: Vec<&str> = plugin["targets"]
-        .as_array()
-        .map(|targets| {
-            targets
-                .iter()
-                .filter(|t| t["kind"][0] == "bin")
-                .filter_map(|t| t["name"].as_str())
-                .collect()
-        })
-        .unwrap_or_default();
     assert_eq!(
-        binaries,
+        binaries(&plugin),
         ["codemode"],
         "`cargo install --path plugin` installs these"
     );

@@ -6,7 +6,6 @@ use std::{net::SocketAddr, path::PathBuf, process::ExitCode};
 
 use anyhow::Context as _;
 use clap::{Args, Parser, Subcommand};
-use tracing_subscriber::EnvFilter;
 
 use codemode::{
     mock_bus::{MockBus, MockBusConfig},
@@ -66,15 +65,7 @@ fn main() -> anyhow::Result<ExitCode> {
         // The worker owns its process: no runtime, no logging on its protocol pipes.
         return Ok(codemode::sandbox::worker::run_worker_stdio());
     }
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("warn")),
-        )
-        .with_writer(std::io::stderr)
-        // Colour only on a terminal: piped stderr lands in log files (io.Connect Desktop's,
-        // MCP clients'), where escape codes are noise.
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .init();
+    codemode::logging::init_stderr("warn");
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

@@ -20,7 +20,7 @@ use std::{
     rc::Rc,
     sync::{
         Arc,
-        atomic::{AtomicBool, AtomicU64, Ordering},
+        atomic::{AtomicU64, Ordering},
     },
     time::{Duration, Instant},
 };
@@ -195,9 +195,18 @@ pub enum EngineError {
 pub struct Interrupter {
     sender: UserSignalSender,
     current: Arc<AtomicU64>,
-    /// A wall-time signal is queued and has not run yet (see [`Interrupter::interrupt`]).
-    pending: Arc<AtomicBool>,
+    /// When the queued wall-time signal was sent (milliseconds since `epoch`, plus one), or 0
+    /// when none is queued (see [`Interrupter::interrupt`]).
+    pending_since: Arc<AtomicU64>,
+    /// The clock of `pending_since`.
+    epoch: Instant,
 }
+
+/// How long a queued wall-time signal may go unhandled before the next interrupt sends
+/// another. RustPython wakes a VM for user signals through one process-wide flag, so with
+/// several interpreters in one process (tests) a wake-up can be lost; without this bound the
+/// run would never be interrupted again.
+const SIGNAL_RESEND_AFTER_MS: u64 = 200;
 
 impl std::fmt::Debug for Interrupter {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -214,18 +223,31 @@ impl Interrupter {
     /// At most one such signal is queued at a time: signals that piled up while the snippet's
     /// thread was not scheduled used to fire back to back, the second one inside the
     /// `except` clause that caught the first, where it escaped the snippet's `try` (or made
-    /// RustPython panic with "CopyItem: stack underflow").
+    /// RustPython panic with "CopyItem: stack underflow"). A signal still queued after
+    /// [`SIGNAL_RESEND_AFTER_MS`] is sent again, so a lost wake-up cannot stop interrupts for
+    /// good.
     pub fn interrupt(&self, run_id: u64) {
         if run_id == 0 || self.current.load(Ordering::SeqCst) != run_id {
             return;
         }
-        if self.pending.swap(true, Ordering::SeqCst) {
+        let now = u64::try_from(self.epoch.elapsed().as_millis())
+            .unwrap_or(u64::MAX)
+            .saturating_add(1);
+        let queued = self.pending_since.load(Ordering::SeqCst);
+        if queued != 0 && now.saturating_sub(queued) < SIGNAL_RESEND_AFTER_MS {
+            return;
+        }
+        if self
+            .pending_since
+            .compare_exchange(queued, now, Ordering::SeqCst, Ordering::SeqCst)
+            .is_err()
+        {
             return;
         }
         let current = Arc::clone(&self.current);
-        let pending = Arc::clone(&self.pending);
+        let pending = Arc::clone(&self.pending_since);
         let _ = self.sender.send(Box::new(move |vm| {
-            pending.store(false, Ordering::SeqCst);
+            pending.store(0, Ordering::SeqCst);
             if current.load(Ordering::SeqCst) == run_id {
                 Err(natives::limit_error(vm, LimitKind::WallTime, ""))
             } else {
@@ -323,7 +345,8 @@ impl Engine {
             interrupter: Interrupter {
                 sender,
                 current: Arc::new(AtomicU64::new(0)),
-                pending: Arc::new(AtomicBool::new(false)),
+                pending_since: Arc::new(AtomicU64::new(0)),
+                epoch: Instant::now(),
             },
         })
     }
@@ -430,7 +453,7 @@ impl Engine {
         });
         // Signals sent for this run must not hit the next one.
         self.interrupter.current.store(0, Ordering::SeqCst);
-        self.interrupter.pending.store(false, Ordering::SeqCst);
+        self.interrupter.pending_since.store(0, Ordering::SeqCst);
         let (_, run) = self.interpreter.enter(|_| natives::uninstall());
         match run {
             Some(run) => {

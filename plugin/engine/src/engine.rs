@@ -19,8 +19,8 @@ use std::{
     collections::HashSet,
     rc::Rc,
     sync::{
-        Arc,
-        atomic::{AtomicBool, AtomicU64, Ordering},
+        Arc, Mutex,
+        atomic::{AtomicU64, Ordering},
     },
     time::{Duration, Instant},
 };
@@ -164,9 +164,13 @@ pub struct EngineError(String);
 pub struct Interrupter {
     sender: UserSignalSender,
     current: Arc<AtomicU64>,
-    /// A wall-time signal is queued and has not run yet (see [`Interrupter::interrupt`]).
-    pending: Arc<AtomicBool>,
+    /// When the last wall-time signal raised in the run.
+    raised_at: Arc<Mutex<Option<Instant>>>,
 }
+
+/// How long after a wall-time signal raised the next one waits (see
+/// [`Interrupter::interrupt`]).
+const INTERRUPT_COOLDOWN: Duration = Duration::from_millis(50);
 
 impl std::fmt::Debug for Interrupter {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -180,26 +184,30 @@ impl Interrupter {
     /// Raises `LimitExceeded` (wall time) in run `run_id` at its next bytecode, if it is
     /// still the running one. Send it repeatedly until the run ends: a snippet can catch it.
     ///
-    /// At most one such signal is queued at a time: signals that piled up while the snippet's
-    /// thread was not scheduled used to fire back to back, the second one inside the
-    /// `except` clause that caught the first, where it escaped the snippet's `try` (or made
-    /// RustPython panic with "CopyItem: stack underflow").
+    /// A signal that arrives within [`INTERRUPT_COOLDOWN`] of one that raised does nothing:
+    /// signals that piled up while the snippet's thread was not scheduled used to fire back to
+    /// back, the second one inside the `except` clause that caught the first, where it
+    /// escaped the snippet's `try` (or made RustPython panic with "CopyItem: stack
+    /// underflow"). The watchdog keeps sending (a signal can be lost to another interpreter
+    /// in the same process), so a snippet that catches the limit is interrupted again after
+    /// the cooldown, and a worker's hard kill ends one that always catches it.
     pub fn interrupt(&self, run_id: u64) {
         if run_id == 0 || self.current.load(Ordering::SeqCst) != run_id {
             return;
         }
-        if self.pending.swap(true, Ordering::SeqCst) {
-            return;
-        }
         let current = Arc::clone(&self.current);
-        let pending = Arc::clone(&self.pending);
+        let raised_at = Arc::clone(&self.raised_at);
         let _ = self.sender.send(Box::new(move |vm| {
-            pending.store(false, Ordering::SeqCst);
-            if current.load(Ordering::SeqCst) == run_id {
-                Err(natives::limit_error(vm, LimitKind::WallTime, ""))
-            } else {
-                Ok(())
+            if current.load(Ordering::SeqCst) != run_id {
+                return Ok(());
             }
+            if let Ok(mut raised) = raised_at.lock() {
+                if raised.is_some_and(|at| at.elapsed() < INTERRUPT_COOLDOWN) {
+                    return Ok(());
+                }
+                *raised = Some(Instant::now());
+            }
+            Err(natives::limit_error(vm, LimitKind::WallTime, ""))
         }));
     }
 
@@ -292,7 +300,7 @@ impl Engine {
             interrupter: Interrupter {
                 sender,
                 current: Arc::new(AtomicU64::new(0)),
-                pending: Arc::new(AtomicBool::new(false)),
+                raised_at: Arc::new(Mutex::new(None)),
             },
         })
     }
@@ -399,7 +407,9 @@ impl Engine {
         });
         // Signals sent for this run must not hit the next one.
         self.interrupter.current.store(0, Ordering::SeqCst);
-        self.interrupter.pending.store(false, Ordering::SeqCst);
+        if let Ok(mut raised) = self.interrupter.raised_at.lock() {
+            *raised = None;
+        }
         let (_, run) = self.interpreter.enter(|_| natives::uninstall());
         match run {
             Some(run) => {

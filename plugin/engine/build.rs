@@ -122,6 +122,28 @@ const PATCHES: &[(&str, &str, &str)] = &[
         "class FloatOperation(DecimalException, TypeError):",
         "class FloatOperation(TypeError, DecimalException):",
     ),
+    // RustPython's `_json` has no C encoder: plain data goes to codemode's native one
+    // (`json_encode` in `src/engine/natives.rs`), anything else to the Python encoder as before.
+    (
+        "json/encoder.py",
+        "try:\n    from _json import make_encoder as c_make_encoder\n",
+        "try:\n    from _codemode_native import json_encode as _codemode_encode\n\
+         except ImportError:\n    _codemode_encode = None\n\
+         try:\n    from _json import make_encoder as c_make_encoder\n",
+    ),
+    (
+        "json/encoder.py",
+        "        # This is for extremely simple cases and benchmarks.\n        if isinstance(o, str):",
+        "        if _codemode_encode is not None and type(self).iterencode is JSONEncoder.iterencode:\n\
+         \x20           indent = self.indent\n\
+         \x20           if indent is not None and not isinstance(indent, str):\n\
+         \x20               indent = ' ' * indent\n\
+         \x20           text = _codemode_encode(o, self.ensure_ascii, self.allow_nan, self.sort_keys,\n\
+         \x20                                   indent, self.item_separator, self.key_separator)\n\
+         \x20           if text is not None:\n\
+         \x20               return text\n\
+         \x20       # This is for extremely simple cases and benchmarks.\n        if isinstance(o, str):",
+    ),
 ];
 
 fn main() {

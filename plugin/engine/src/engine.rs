@@ -19,7 +19,7 @@ use std::{
     collections::HashSet,
     rc::Rc,
     sync::{
-        Arc,
+        Arc, Mutex,
         atomic::{AtomicU64, Ordering},
     },
     time::{Duration, Instant},
@@ -195,18 +195,13 @@ pub enum EngineError {
 pub struct Interrupter {
     sender: UserSignalSender,
     current: Arc<AtomicU64>,
-    /// When the queued wall-time signal was sent (milliseconds since `epoch`, plus one), or 0
-    /// when none is queued (see [`Interrupter::interrupt`]).
-    pending_since: Arc<AtomicU64>,
-    /// The clock of `pending_since`.
-    epoch: Instant,
+    /// When the last wall-time signal raised in the run.
+    raised_at: Arc<Mutex<Option<Instant>>>,
 }
 
-/// How long a queued wall-time signal may go unhandled before the next interrupt sends
-/// another. RustPython wakes a VM for user signals through one process-wide flag, so with
-/// several interpreters in one process (tests) a wake-up can be lost; without this bound the
-/// run would never be interrupted again.
-const SIGNAL_RESEND_AFTER_MS: u64 = 200;
+/// How long after a wall-time signal raised the next one waits (see
+/// [`Interrupter::interrupt`]).
+const INTERRUPT_COOLDOWN: Duration = Duration::from_millis(50);
 
 impl std::fmt::Debug for Interrupter {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -220,39 +215,30 @@ impl Interrupter {
     /// Raises `LimitExceeded` (wall time) in run `run_id` at its next bytecode, if it is
     /// still the running one. Send it repeatedly until the run ends: a snippet can catch it.
     ///
-    /// At most one such signal is queued at a time: signals that piled up while the snippet's
-    /// thread was not scheduled used to fire back to back, the second one inside the
-    /// `except` clause that caught the first, where it escaped the snippet's `try` (or made
-    /// RustPython panic with "CopyItem: stack underflow"). A signal still queued after
-    /// [`SIGNAL_RESEND_AFTER_MS`] is sent again, so a lost wake-up cannot stop interrupts for
-    /// good.
+    /// A signal that arrives within [`INTERRUPT_COOLDOWN`] of one that raised does nothing:
+    /// signals that piled up while the snippet's thread was not scheduled used to fire back to
+    /// back, the second one inside the `except` clause that caught the first, where it
+    /// escaped the snippet's `try` (or made RustPython panic with "CopyItem: stack
+    /// underflow"). The watchdog keeps sending (a signal can be lost to another interpreter
+    /// in the same process), so a snippet that catches the limit is interrupted again after
+    /// the cooldown, and a worker's hard kill ends one that always catches it.
     pub fn interrupt(&self, run_id: u64) {
         if run_id == 0 || self.current.load(Ordering::SeqCst) != run_id {
             return;
         }
-        let now = u64::try_from(self.epoch.elapsed().as_millis())
-            .unwrap_or(u64::MAX)
-            .saturating_add(1);
-        let queued = self.pending_since.load(Ordering::SeqCst);
-        if queued != 0 && now.saturating_sub(queued) < SIGNAL_RESEND_AFTER_MS {
-            return;
-        }
-        if self
-            .pending_since
-            .compare_exchange(queued, now, Ordering::SeqCst, Ordering::SeqCst)
-            .is_err()
-        {
-            return;
-        }
         let current = Arc::clone(&self.current);
-        let pending = Arc::clone(&self.pending_since);
+        let raised_at = Arc::clone(&self.raised_at);
         let _ = self.sender.send(Box::new(move |vm| {
-            pending.store(0, Ordering::SeqCst);
-            if current.load(Ordering::SeqCst) == run_id {
-                Err(natives::limit_error(vm, LimitKind::WallTime, ""))
-            } else {
-                Ok(())
+            if current.load(Ordering::SeqCst) != run_id {
+                return Ok(());
             }
+            if let Ok(mut raised) = raised_at.lock() {
+                if raised.is_some_and(|at| at.elapsed() < INTERRUPT_COOLDOWN) {
+                    return Ok(());
+                }
+                *raised = Some(Instant::now());
+            }
+            Err(natives::limit_error(vm, LimitKind::WallTime, ""))
         }));
     }
 
@@ -345,8 +331,7 @@ impl Engine {
             interrupter: Interrupter {
                 sender,
                 current: Arc::new(AtomicU64::new(0)),
-                pending_since: Arc::new(AtomicU64::new(0)),
-                epoch: Instant::now(),
+                raised_at: Arc::new(Mutex::new(None)),
             },
         })
     }
@@ -453,7 +438,9 @@ impl Engine {
         });
         // Signals sent for this run must not hit the next one.
         self.interrupter.current.store(0, Ordering::SeqCst);
-        self.interrupter.pending_since.store(0, Ordering::SeqCst);
+        if let Ok(mut raised) = self.interrupter.raised_at.lock() {
+            *raised = None;
+        }
         let (_, run) = self.interpreter.enter(|_| natives::uninstall());
         match run {
             Some(run) => {

@@ -1,10 +1,11 @@
 //! The wall-time interrupt reaches a busy snippet even when another interpreter in the same
 //! process keeps clearing RustPython's process-wide "a signal is pending" flag.
 //!
-//! Regression: the interrupter queued at most one signal and never sent another while it was
-//! pending. When another engine's thread swapped the shared flag off first, the queued signal
-//! was never run, so no further interrupt was sent and the busy loop ran forever (seen as a hung
-//! `sandbox_engine` test on a loaded machine).
+//! Regression: an interrupter that queued at most one signal and sent no other while it was
+//! pending lost it when another engine's thread swapped the shared flag off first; no further
+//! interrupt was sent and the busy loop ran forever (seen as a hung `sandbox_engine` test on a
+//! loaded machine). The interrupter now sends every time and debounces where the signal runs.
+#![expect(clippy::expect_used, reason = "test helpers fail loudly and early")]
 
 use std::{
     sync::{

@@ -143,3 +143,20 @@ json.dumps({(1, 2): "x", "ok": 1}, skipkeys=True)
 # == dumps_tuple_key_error
 import json
 json.dumps({(1, 2): "x"})
+
+# == dumps_every_setting_and_odd_value
+import json
+vals = [{"a": [1, 2.5, None, True, False, "x\"y\\z\n\t\x01\x7f é 😀 \u2028"], "b": {}, "c": [], 1: 2, 2.5: "f", None: 0, True: 1, "k": (1, 2)},
+        [1e16, 1e-5, 0.1, -0.0, 1.0, 123456789012345678901234567890, float("inf"), float("nan"), 1e308*10],
+        {"z": 1, "a": {"y": [1, {"b": 2}]}}, "plain", 5, [[[]]], {"x": {"y": {}}}]
+out = []
+for v in vals:
+    out.append(json.dumps(v))
+    out.append(json.dumps(v, ensure_ascii=False))
+    out.append(json.dumps(v, indent=2))
+    out.append(json.dumps(v, indent="\t", separators=(",", ":")))
+    try: out.append(json.dumps(v, sort_keys=True))
+    except TypeError as e: out.append("TypeError " + str(e))
+    try: out.append(json.dumps(v, allow_nan=False))
+    except ValueError as e: out.append("ValueError")
+out

@@ -10,6 +10,7 @@
 use std::{
     cell::RefCell,
     collections::{HashMap, HashSet},
+    fmt::Write as _,
     rc::Rc,
     time::{Duration, Instant},
 };
@@ -558,6 +559,35 @@ pub(crate) mod _codemode_native {
         super::sorted(args, vm)
     }
 
+    /// `json.JSONEncoder.encode` for plain data (see `natives::json_encode`); `None` when the
+    /// value needs the Python encoder.
+    #[pyfunction]
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "the encoder's settings, as json passes them"
+    )]
+    fn json_encode(
+        value: PyObjectRef,
+        ensure_ascii: bool,
+        allow_nan: bool,
+        sort_keys: bool,
+        indent: Option<PyStrRef>,
+        item_separator: PyStrRef,
+        key_separator: PyStrRef,
+        vm: &VirtualMachine,
+    ) -> Option<String> {
+        let style = super::JsonStyle {
+            ensure_ascii,
+            allow_nan,
+            sort_keys,
+            indent: indent.map(|text| text.to_string_lossy().into_owned()),
+            item_separator: item_separator.to_string_lossy().into_owned(),
+            key_separator: key_separator.to_string_lossy().into_owned(),
+        };
+        let mut out = String::new();
+        super::json_encode(&value, &style, 0, &mut out, vm).then_some(out)
+    }
+
     /// `round` for snippets: CPython's correctly rounded `round(float, ndigits)`.
     #[pyfunction]
     fn round(args: FuncArgs, vm: &VirtualMachine) -> PyResult {
@@ -715,6 +745,248 @@ fn sorted(args: FuncArgs, vm: &VirtualMachine) -> PyResult {
         .map(|index| items[index].clone())
         .collect();
     Ok(vm.ctx.new_list(sorted).into())
+}
+
+/// How `json.dumps` was asked to write (its `JSONEncoder`'s settings).
+pub(crate) struct JsonStyle {
+    ensure_ascii: bool,
+    allow_nan: bool,
+    sort_keys: bool,
+    indent: Option<String>,
+    item_separator: String,
+    key_separator: String,
+}
+
+/// Deeper than this the Python encoder takes over (it reports circular references).
+const JSON_MAX_DEPTH: usize = 200;
+
+/// Longer output than this goes to the Python encoder too, so a huge document meets the
+/// interpreter's own allocation checks rather than a failed allocation here.
+const JSON_MAX_NATIVE_BYTES: usize = 64 << 20;
+
+/// Writes `value` as CPython's `json` would, for exact dicts, lists, tuples, strs, ints,
+/// floats, bools and `None`. Returns false, leaving `out` half-written, for anything else (a
+/// subclass, an object for `default`, a key `json` would refuse or sort with an error, NaN
+/// with `allow_nan=False`, a lone surrogate without `ensure_ascii`, great depth): the caller
+/// then runs the Python encoder, which gives the answer or the error. RustPython's `_json` has
+/// no C encoder, so `json.dumps` of 10 MB took seconds in pure Python.
+pub(crate) fn json_encode(
+    value: &PyObjectRef,
+    style: &JsonStyle,
+    depth: usize,
+    out: &mut String,
+    vm: &VirtualMachine,
+) -> bool {
+    use rustpython_vm::builtins::PyList;
+    if depth > JSON_MAX_DEPTH || out.len() > JSON_MAX_NATIVE_BYTES {
+        return false;
+    }
+    if vm.is_none(value) {
+        out.push_str("null");
+    } else if value.class().is(vm.ctx.types.bool_type) {
+        let truth = value.is(&vm.ctx.true_value);
+        out.push_str(if truth { "true" } else { "false" });
+    } else if let Some(int) = value.downcast_ref_if_exact::<PyInt>(vm) {
+        out.push_str(&int.as_bigint().to_string());
+    } else if let Some(float) = value.downcast_ref_if_exact::<PyFloat>(vm) {
+        return json_float(float.to_f64(), style, out);
+    } else if let Some(text) = value.downcast_ref_if_exact::<PyStr>(vm) {
+        return json_string(text, style.ensure_ascii, out);
+    } else if let Some(list) = value.downcast_ref_if_exact::<PyList>(vm) {
+        let items = list.borrow_vec().to_vec();
+        return json_array(&items, style, depth, out, vm);
+    } else if let Some(tuple) = value.downcast_ref_if_exact::<PyTuple>(vm) {
+        return json_array(tuple.as_slice(), style, depth, out, vm);
+    } else if let Some(dict) = value.downcast_ref_if_exact::<PyDict>(vm) {
+        let mut entries: Vec<(String, PyObjectRef)> = Vec::with_capacity(dict.__len__());
+        let mut all_str = true;
+        for (key, item) in dict {
+            let Some(key) = json_key(&key, style, &mut all_str, vm) else {
+                return false;
+            };
+            entries.push((key, item));
+        }
+        if style.sort_keys {
+            if !all_str {
+                // CPython sorts the original keys: mixed types raise, so the Python encoder.
+                return false;
+            }
+            entries.sort_by(|a, b| a.0.cmp(&b.0));
+        }
+        if entries.is_empty() {
+            out.push_str("{}");
+            return true;
+        }
+        out.push('{');
+        for (index, (key, item)) in entries.iter().enumerate() {
+            if index > 0 {
+                out.push_str(&style.item_separator);
+            }
+            json_newline(style, depth + 1, out);
+            if !json_text(key, style.ensure_ascii, out) {
+                return false;
+            }
+            out.push_str(&style.key_separator);
+            if !json_encode(item, style, depth + 1, out, vm) {
+                return false;
+            }
+        }
+        json_newline(style, depth, out);
+        out.push('}');
+    } else {
+        return false;
+    }
+    true
+}
+
+fn json_array(
+    items: &[PyObjectRef],
+    style: &JsonStyle,
+    depth: usize,
+    out: &mut String,
+    vm: &VirtualMachine,
+) -> bool {
+    if items.is_empty() {
+        out.push_str("[]");
+        return true;
+    }
+    out.push('[');
+    for (index, item) in items.iter().enumerate() {
+        if index > 0 {
+            out.push_str(&style.item_separator);
+        }
+        json_newline(style, depth + 1, out);
+        if !json_encode(item, style, depth + 1, out, vm) {
+            return false;
+        }
+    }
+    json_newline(style, depth, out);
+    out.push(']');
+    true
+}
+
+fn json_newline(style: &JsonStyle, depth: usize, out: &mut String) {
+    if let Some(indent) = &style.indent {
+        out.push('\n');
+        for _ in 0..depth {
+            out.push_str(indent);
+        }
+    }
+}
+
+/// A dict key as `json` turns it into a string (`None` for keys it refuses).
+fn json_key(
+    key: &PyObjectRef,
+    style: &JsonStyle,
+    all_str: &mut bool,
+    vm: &VirtualMachine,
+) -> Option<String> {
+    if let Some(text) = key.downcast_ref_if_exact::<PyStr>(vm) {
+        return text.to_str().map(str::to_owned);
+    }
+    *all_str = false;
+    if vm.is_none(key) {
+        return Some("null".to_owned());
+    }
+    if key.class().is(vm.ctx.types.bool_type) {
+        return Some(
+            if key.is(&vm.ctx.true_value) {
+                "true"
+            } else {
+                "false"
+            }
+            .to_owned(),
+        );
+    }
+    if let Some(int) = key.downcast_ref_if_exact::<PyInt>(vm) {
+        return Some(int.as_bigint().to_string());
+    }
+    if let Some(float) = key.downcast_ref_if_exact::<PyFloat>(vm) {
+        let mut text = String::new();
+        return json_float(float.to_f64(), style, &mut text).then_some(text);
+    }
+    None
+}
+
+fn json_float(value: f64, style: &JsonStyle, out: &mut String) -> bool {
+    if value.is_finite() {
+        out.push_str(&rustpython_vm::literal::float::to_string(value));
+        return true;
+    }
+    if !style.allow_nan {
+        return false;
+    }
+    out.push_str(if value.is_nan() {
+        "NaN"
+    } else if value > 0.0 {
+        "Infinity"
+    } else {
+        "-Infinity"
+    });
+    true
+}
+
+fn json_string(text: &PyStr, ensure_ascii: bool, out: &mut String) -> bool {
+    if ensure_ascii {
+        out.push('"');
+        for code in text.as_wtf8().code_points() {
+            json_escape_ascii(code.to_u32(), out);
+        }
+        out.push('"');
+        return true;
+    }
+    match text.to_str() {
+        Some(text) => json_text(text, false, out),
+        None => false,
+    }
+}
+
+/// A quoted JSON string, escaped as CPython's `encode_basestring(_ascii)` does.
+fn json_text(text: &str, ensure_ascii: bool, out: &mut String) -> bool {
+    out.push('"');
+    for ch in text.chars() {
+        if ensure_ascii {
+            json_escape_ascii(u32::from(ch), out);
+            continue;
+        }
+        match ch {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            '\u{8}' => out.push_str("\\b"),
+            '\u{c}' => out.push_str("\\f"),
+            ch if u32::from(ch) < 0x20 => {
+                let _ = write!(out, "\\u{:04x}", u32::from(ch));
+            }
+            ch => out.push(ch),
+        }
+    }
+    out.push('"');
+    true
+}
+
+fn json_escape_ascii(code: u32, out: &mut String) {
+    match code {
+        0x22 => out.push_str("\\\""),
+        0x5c => out.push_str("\\\\"),
+        0x0a => out.push_str("\\n"),
+        0x0d => out.push_str("\\r"),
+        0x09 => out.push_str("\\t"),
+        0x08 => out.push_str("\\b"),
+        0x0c => out.push_str("\\f"),
+        0x20..=0x7e => out.push(char::from_u32(code).unwrap_or('?')),
+        0x10000.. => {
+            let value = code - 0x10000;
+            let high = 0xd800 | ((value >> 10) & 0x3ff);
+            let low = 0xdc00 | (value & 0x3ff);
+            let _ = write!(out, "\\u{high:04x}\\u{low:04x}");
+        }
+        _ => {
+            let _ = write!(out, "\\u{code:04x}");
+        }
+    }
 }
 
 /// The largest `ndigits` that can change a float (CPython's `NDIGITS_MAX`).

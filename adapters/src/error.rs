@@ -139,8 +139,13 @@ pub enum BusError {
         reason: String,
     },
     /// A configuration value is unusable.
-    #[error("invalid configuration: {0}")]
-    Config(String),
+    #[error("invalid configuration: {what}: {reason}")]
+    Config {
+        /// Which value, and where it came from.
+        what: String,
+        /// What is wrong with it.
+        reason: String,
+    },
     /// A protocol-level failure.
     #[error(transparent)]
     Protocol(#[from] ProtocolError),

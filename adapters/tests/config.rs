@@ -38,7 +38,7 @@ fn a_malformed_starting_context_is_a_config_error() {
     let mut config = IoConnectConfig::new(DEFAULT_GATEWAY_URL, Authentication::secret("me", "pw"));
     let error = config.apply_starting_context("{not json").unwrap_err();
     assert!(
-        matches!(error, BusError::Config(ref text) if text.contains("_GD_STARTING_CONTEXT_")),
+        matches!(error, BusError::Config { ref what, .. } if what.contains("_GD_STARTING_CONTEXT_")),
         "{error}"
     );
 }

@@ -29,10 +29,9 @@ enum Directory {
 
 /// Loads the directory from an `http(s)://` URL or a file path.
 pub(crate) async fn load(location: &str) -> Result<Vec<DeclaredIntent>, BusError> {
-    let failed = |reason: String| {
-        BusError::Config(format!(
-            "cannot read the App Directory at {location}: {reason}"
-        ))
+    let failed = |reason: String| BusError::Config {
+        what: format!("cannot read the App Directory at {location}"),
+        reason,
     };
     let text = if location.starts_with("http://") || location.starts_with("https://") {
         let response = reqwest::get(location)

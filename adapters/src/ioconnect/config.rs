@@ -78,9 +78,11 @@ impl IoConnectConfig {
     /// Applies a starting context (JSON with `gwURL`, `gwToken`, `instanceId`,
     /// `applicationConfig.name`): the gateway URL, a gateway-token login, our instance and name.
     pub fn apply_starting_context(&mut self, raw: &str) -> Result<(), BusError> {
-        let context: StartingContext = serde_json::from_str(raw).map_err(|error| {
-            BusError::Config(format!("{STARTING_CONTEXT_VAR} is not valid JSON: {error}"))
-        })?;
+        let context: StartingContext =
+            serde_json::from_str(raw).map_err(|error| BusError::Config {
+                what: format!("{STARTING_CONTEXT_VAR} is not valid JSON"),
+                reason: error.to_string(),
+            })?;
         if let Some(url) = context.gw_url.filter(|url| !url.is_empty()) {
             self.url = url;
         }

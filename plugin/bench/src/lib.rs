@@ -16,12 +16,15 @@
 //!   client, discovery on the mock bus and the real gateway, `gather` throughput, peak RSS and
 //!   the interpreter against monty, the sandbox's per-call cost, the catalogue's build and
 //!   one-app update ([`render_perf`]).
+//! - [`python_speed`]: Python at data size (sort, `re.findall`, JSON, group-by over 100,000
+//!   rows) in the sandbox and in CPython, same run ([`render_python_speed`]).
 //! - `sandbox_speed`: the sandbox pool alone, with a host that answers at once.
 
 mod catalogue_speed;
 mod chart;
 mod discovery;
 mod perf;
+mod python_speed;
 pub mod sandbox_speed;
 mod stats;
 
@@ -32,6 +35,7 @@ pub use self::{
     chart::render_tokens_svg,
     discovery::{DiscoveryRow, discovery, discovery_at, render_discovery},
     perf::{CRUNCH_SNIPPET, PerfConfig, PerfReport, PerfRow, perf, render_perf},
+    python_speed::{PythonSpeedRow, python_speed, render_python_speed},
     stats::Summary,
 };
 pub use codemode::tokens::{

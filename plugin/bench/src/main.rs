@@ -13,7 +13,7 @@ use codemode::{
 };
 use codemode_bench::{self as bench, Scenario, TokensConfig};
 
-/// Benchmarks of codemode that print tables: discovery, tokens, perf.
+/// Benchmarks of codemode that print tables: discovery, tokens, perf, python.
 #[derive(Debug, Parser)]
 #[command(name = "codemode-bench", version, about, long_about = None)]
 struct Cli {
@@ -29,6 +29,8 @@ enum Command {
     Tokens(TokensArgs),
     /// Speed and memory against the targets (mock bus, real gateway when node is present).
     Perf(PerfArgs),
+    /// Python at data size in the sandbox against CPython (`python3`), same run.
+    Python(PythonArgs),
     /// The sandbox worker process (started by the benchmarks; speaks line-JSON on stdio).
     #[command(hide = true)]
     SandboxWorker,
@@ -75,6 +77,7 @@ fn main() -> anyhow::Result<ExitCode> {
             Command::Discovery(args) => run_discovery(args).await,
             Command::Tokens(args) => run_tokens(args).await,
             Command::Perf(args) => run_perf(args).await,
+            Command::Python(args) => run_python(args).await,
             Command::MockBus(args) => run_mock_bus(args).await,
             Command::SandboxWorker => Ok(()),
         }
@@ -168,6 +171,31 @@ async fn run_tokens(args: TokensArgs) -> anyhow::Result<()> {
         std::fs::write(&path, bench::render_tokens_svg(&rows))
             .with_context(|| format!("writing {}", path.display()))?;
     }
+    Ok(())
+}
+
+/// Flags of `codemode bench python`.
+#[derive(Debug, Args)]
+struct PythonArgs {
+    /// Repetitions of every snippet (the table shows the median).
+    #[arg(long, default_value_t = 3)]
+    runs: usize,
+    /// Only the rows whose name contains this text.
+    #[arg(long)]
+    only: Option<String>,
+}
+
+/// Runs the Python-at-data-size benchmark and prints its Markdown table.
+#[expect(
+    clippy::print_stdout,
+    reason = "the benchmark's table is the command's output"
+)]
+async fn run_python(args: PythonArgs) -> anyhow::Result<()> {
+    let worker = WorkerCommand::current_exe().context("locating the codemode-bench executable")?;
+    let rows = bench::python_speed(worker, args.runs, args.only.as_deref())
+        .await
+        .context("running the Python speed benchmark")?;
+    println!("{}", bench::render_python_speed(&rows));
     Ok(())
 }
 

@@ -854,7 +854,7 @@ async fn call_overhead(config: &PerfConfig, runs: usize) -> PerfRow {
 }
 
 /// A host that has no functions (the crunch snippet calls none).
-struct NoHost;
+pub(crate) struct NoHost;
 
 #[async_trait::async_trait]
 impl crate::sandbox::HostCalls for NoHost {

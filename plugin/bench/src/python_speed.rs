@@ -8,7 +8,7 @@
 //! sandbox's own `duration_ms` (compile + run inside the worker, no IPC) and `exec` of the
 //! source in one `python3` process. Each row reports the median of `runs` repetitions.
 
-use std::{process::Command, sync::Arc, time::Duration};
+use std::{fmt::Write as _, process::Command, sync::Arc, time::Duration};
 
 use crate::{
     BenchError, CRUNCH_SNIPPET,
@@ -174,11 +174,12 @@ pub fn render_python_speed(rows: &[PythonSpeedRow]) -> String {
             row.cpython_total_ms
                 .map_or_else(|| "–".to_owned(), milliseconds)
         );
-        table.push_str(&format!(
-            "| {} | {} | {cpython} | {ratio} | {target} | {met} | {whole} |\n",
+        let _ = writeln!(
+            table,
+            "| {} | {} | {cpython} | {ratio} | {target} | {met} | {whole} |",
             row.name,
             milliseconds(row.sandbox_ms)
-        ));
+        );
     }
     table
 }

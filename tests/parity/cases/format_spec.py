@@ -272,3 +272,31 @@ format(True, "")
 
 # == format_round_half_even_in_format
 [f"{0.5:.0f}", f"{1.5:.0f}", f"{2.5:.0f}", f"{-0.5:.0f}"]
+
+# == string_precision_then_alignment
+[format("ab", ">10.1"), format("xylophone", "*^9.3s"), "{:.2}|{:>6.3}|".format("abc", "defgh"), f"{'wide':_<8.2}"]
+
+# == string_precision_only_and_fill_dot
+[format("abcdef", ".3"), format("ab", ".>5"), format("ab", ".^6.1"), format("", "5.0") + "|"]
+
+# == string_table_columns_cut_and_padded
+rows = [("Amelia Reid", 1250000.5), ("Bartholomew Featherstonehaugh", 72.25)]
+"\n".join(f"{name:12.12}|{aum:>12,.2f}" for name, aum in rows)
+
+# == string_precision_errors_keep_cpython_types
+out = []
+for spec in ["10.2d", ",.2", "=10.3"]:
+    try:
+        out.append(format("abc", spec))
+    except (ValueError, TypeError) as error:
+        out.append(type(error).__name__)
+out
+
+# == string_equals_alignment_refused_and_equals_as_fill
+out = [format("ab", "=^6"), format("ab", "=<4")]
+for spec in ["=10", "*=5", "=8.1", "="]:
+    try:
+        out.append(format("ab", spec))
+    except ValueError as error:
+        out.append(str(error))
+out

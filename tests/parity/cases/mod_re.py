@@ -156,3 +156,26 @@ len(re.findall(r"(?=aa)", "aaaa"))
 # == possessive_like_atomic
 import re
 re.findall(r"\d{2,3}", "12345678")
+
+# == findall_long_ascii_text_one_group
+import re
+text = "\n".join(f"client {i}: aum={i * 37 % 10007} region=EU" for i in range(2_000))
+found = re.findall(r"aum=(\d+)", text)
+[len(found), found[:3], found[-2:], sum(map(int, found))]
+
+# == findall_long_ascii_text_no_group_and_two_groups
+import re
+text = ";".join(f"k{i}={i * i}" for i in range(3_000))
+whole = re.findall(r"k\d+=\d+", text)
+pairs = re.findall(r"k(\d+)=(\d+)", text)
+[len(whole), whole[:2], len(pairs), pairs[:2], pairs[-1]]
+
+# == findall_long_ascii_text_empty_and_missing_groups
+import re
+text = "x" * 5_000 + "a1 b c3 " * 700
+[re.findall(r"[abc](\d?)", text)[:6], re.findall(r"([ab])(\d)?", text)[:4], re.findall(r"q*", "y" * 4_100)[:3]]
+
+# == findall_long_ascii_text_with_nul_and_no_match
+import re
+text = "id=1\x00id=22\x00" * 600
+[re.findall(r"id=(\d+)", text)[:3], len(re.findall(r"id=(\d+)", text)), re.findall(r"zzz", text)]

@@ -1473,6 +1473,9 @@ def _pattern_findall(self, string, *args, **kwargs):
             fast = None
         if fast is not None:
             found = fast.findall(string.encode("ascii"))
+            decoded = _decode_all(found, self.groups, string)
+            if decoded is not None:
+                return decoded
             if self.groups <= 1:
                 return [_text(item) for item in found]
             return [tuple(_text(part) for part in item) for item in found]
@@ -1487,8 +1490,34 @@ def _pattern_findall(self, string, *args, **kwargs):
     return found
 
 
+def _decode_all(found, groups, string):
+    """The bytes matches of `string` as str, decoded in three native steps (join, decode,
+    split) instead of one Python call per match, which cost more than the search itself. None
+    when a separator cannot be chosen (the text holds NUL) or a group did not take part in a
+    match (RustPython gives None there; the caller maps it to "")."""
+    if not found:
+        return []
+    if "\x00" in string:
+        return None
+    try:
+        if groups <= 1:
+            joined = b"\x00".join(found)
+        else:
+            joined = b"\x00".join(map(b"\x00".join, found))
+    except TypeError:
+        return None
+    flat = joined.decode("ascii").split("\x00")
+    if groups <= 1:
+        return flat
+    parts = iter(flat)
+    return list(zip(*([parts] * groups)))
+
+
 def _text(found):
-    return "" if found is None else found.decode("ascii")
+    # RustPython's bytes findall gives a group that did not take part as None or as "" (str).
+    if found is None or type(found) is str:
+        return ""
+    return found.decode("ascii")
 
 
 _pattern_findall.__name__ = "findall"
@@ -1513,8 +1542,37 @@ _match_groups.__qualname__ = "Match.groups"
 _match_groupdict.__name__ = "groupdict"
 _match_groupdict.__qualname__ = "Match.groupdict"
 
+# ---------------------------------------------------------------------------------------------
+# Format specs of str
+
+_NATIVE_STR_FORMAT = str.__format__
+
+
+def _str_format(self, format_spec):
+    """`str.__format__`: RustPython pads to the width first and cuts to the precision after, so
+    `format("ab", ">10.1")` gave " " and `f"{name:10.5}"` lost its width. CPython cuts first:
+    the text is cut to the precision here and the rest of the spec applied to it."""
+    formatted = _NATIVE_STR_FORMAT(self, format_spec)  # raises what CPython raises for bad specs
+    if type(format_spec) is str:
+        after = format_spec[1:2]
+        if after == "=" or (format_spec[:1] == "=" and (not after or after not in "<>^=")):
+            raise ValueError("'=' alignment not allowed in string format specifier")
+        dot = format_spec.rfind(".")
+        if dot >= 0:
+            tail = format_spec[dot + 1 :]
+            kind = tail[-1:] if tail[-1:] and not tail[-1].isdigit() else ""
+            digits = tail[: len(tail) - len(kind)]
+            if kind in ("", "s") and digits.isascii() and digits.isdigit():
+                return _NATIVE_STR_FORMAT(self[: int(digits)], format_spec[:dot] + kind)
+    return formatted
+
+
+_str_format.__name__ = "__format__"
+_str_format.__qualname__ = "str.__format__"
+
 # Methods of built-in types the engine replaces (the types are immutable to Python code).
 _TYPE_PATCHES = [
+    (str, "__format__", _str_format),
     (list, "sort", _list_sort),
     (_re.Pattern, "findall", _pattern_findall),
     (_re.Match, "groups", _match_groups),

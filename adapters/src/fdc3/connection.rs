@@ -228,7 +228,7 @@ impl Dialect for Agent {
     }
 
     fn next_wake(&self, session: &Session) -> Option<Instant> {
-        session.pending.next_deadline()
+        session.pending.next_wake()
     }
 
     async fn on_wake(

@@ -522,7 +522,7 @@ impl Dialect for Gateway {
 
     fn next_wake(&self, session: &Session) -> Option<Instant> {
         [
-            session.pending.next_deadline(),
+            session.pending.next_wake(),
             Some(session.next_ping),
             session.next_token_refresh,
         ]
@@ -539,8 +539,8 @@ impl Dialect for Gateway {
     ) -> Result<(), String> {
         if session
             .pending
-            .next_deadline()
-            .is_some_and(|deadline| deadline <= now)
+            .next_wake()
+            .is_some_and(|wake| wake <= now)
         {
             let expired = session.pending.expire(now);
             tracing::debug!(expired, "requests timed out");

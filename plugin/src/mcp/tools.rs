@@ -328,3 +328,18 @@ fn progress_message(report: &CallReport) -> String {
         Some(error) => format!("{}: failed in {ms:.0} ms: {error}", report.function),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Regression: `parse_timeout` clamped to the default 600 s cap before the service applied
+    /// the configured one, so `--max-timeout-seconds 1200` had no effect over MCP.
+    #[test]
+    fn timeout_seconds_is_not_clamped_before_the_configured_cap() {
+        assert_eq!(parse_timeout(1_200.0), Ok(Duration::from_secs(1_200)));
+        assert_eq!(parse_timeout(0.5), Ok(Duration::from_millis(500)));
+        assert!(parse_timeout(-1.0).is_err());
+        assert!(parse_timeout(f64::NAN).is_err());
+    }
+}

@@ -6,7 +6,9 @@
 //! spawned, and the dialect's timers (deadlines, pings), all in one `select!` loop. When the
 //! socket drops, the dialect fails its pending requests, [`BusEvent::Disconnected`] goes out, and
 //! while the task waits (capped, jittered exponential backoff, announced as
-//! [`BusEvent::Reconnecting`]) commands are refused at once. A new session after a drop is
+//! [`BusEvent::Reconnecting`]) commands are refused at once. During the wait the peer's TCP
+//! port is probed every [`PROBE_INTERVAL`]: when it was closed and opens again (the gateway
+//! restarted), the task retries at once instead of sleeping out the backoff. A new session after a drop is
 //! [`BusEvent::Reconnected`]. Closing (or dropping every handle) ends the session, lets the
 //! dialect say goodbye and closes the socket. Whether the link is up is published on a `watch`
 //! channel, so readers never share a lock with the task.
@@ -146,6 +148,41 @@ impl Backoff {
         Duration::try_from_secs_f64(capped.as_secs_f64() * (0.5 + jitter / 2.0))
             .map_or(capped, |delay| delay.min(capped))
     }
+}
+
+/// How often a waiting link probes its peer's port.
+pub(crate) const PROBE_INTERVAL: Duration = Duration::from_millis(100);
+
+/// Waits until the TCP port of `url` has been seen closed and then open; `false` at once when
+/// the URL names no host (nothing to probe).
+async fn port_reopened(url: &str) -> bool {
+    let Some(address) = host_and_port(url) else {
+        return false;
+    };
+    let mut seen_closed = false;
+    loop {
+        let open = matches!(
+            tokio::time::timeout(PROBE_INTERVAL, TcpStream::connect(&address)).await,
+            Ok(Ok(_))
+        );
+        if open && seen_closed {
+            return true;
+        }
+        seen_closed |= !open;
+        tokio::time::sleep(PROBE_INTERVAL).await;
+    }
+}
+
+/// `host:port` of a `ws://` or `wss://` URL (default ports 80 and 443).
+fn host_and_port(url: &str) -> Option<String> {
+    let uri: tokio_tungstenite::tungstenite::http::Uri = url.parse().ok()?;
+    let host = uri.host()?;
+    let port = uri.port_u16().or(match uri.scheme_str()? {
+        "ws" | "http" => Some(80),
+        "wss" | "https" => Some(443),
+        _ => None,
+    })?;
+    Some(format!("{host}:{port}"))
 }
 
 /// A random number in `0.0..=1.0` for [`Backoff::delay`], from the standard hasher's seed.
@@ -393,8 +430,19 @@ impl<D: Dialect> Task<D> {
             let delay = self.config.backoff.delay(attempt, jitter());
             tracing::info!(peer = D::PEER, attempt, ?delay, "reconnecting");
             self.emit(BusEvent::Reconnecting { attempt, delay });
-            if self.refuse_until(Some(delay)).await {
-                return;
+            let url = self.config.url.clone();
+            let port_reopened = async {
+                if port_reopened(&url).await {
+                    tracing::info!(peer = D::PEER, "the port is open again; reconnecting now");
+                } else {
+                    std::future::pending::<()>().await;
+                }
+            };
+            tokio::select! {
+                closed = self.refuse_until(Some(delay)) => if closed {
+                    return;
+                },
+                () = port_reopened => {}
             }
         }
     }

@@ -33,8 +33,7 @@ async fn pipe_client(fixture: &Fixture) -> Client {
 }
 
 fn execute(code: &str, timeout_seconds: f64) -> ClientRequest {
-    let Value::Object(arguments) = json!({"code": code, "timeout_seconds": timeout_seconds})
-    else {
+    let Value::Object(arguments) = json!({"code": code, "timeout_seconds": timeout_seconds}) else {
         unreachable!("an object literal");
     };
     ClientRequest::CallToolRequest(CallToolRequest::new(
@@ -67,7 +66,10 @@ async fn cancelled_within(fixture: &Fixture, count: u64, limit: Duration) -> Dur
 async fn start_endless(client: &Client) -> rmcp::service::RequestHandle<RoleClient> {
     let handle = client
         .peer()
-        .send_cancellable_request(execute(ENDLESS_SNIPPET, 30.0), PeerRequestOptions::no_options())
+        .send_cancellable_request(
+            execute(ENDLESS_SNIPPET, 30.0),
+            PeerRequestOptions::no_options(),
+        )
         .await
         .expect("request sent");
     tokio::time::sleep(Duration::from_millis(400)).await;
@@ -80,10 +82,17 @@ async fn notifications_cancelled_stops_the_snippet_and_frees_its_worker() {
     fixture.service.warm_up().await.expect("workers start");
     let client = pipe_client(&fixture).await;
     let handle = start_endless(&client).await;
-    handle.cancel(Some("the user pressed stop".to_owned())).await.expect("cancel sent");
+    handle
+        .cancel(Some("the user pressed stop".to_owned()))
+        .await
+        .expect("cancel sent");
     let took = cancelled_within(&fixture, 1, Duration::from_secs(2)).await;
     eprintln!("cancelled in {took:?}");
-    assert_eq!(fixture.service.sandbox().stats().killed, 0, "stopped without a kill");
+    assert_eq!(
+        fixture.service.sandbox().stats().killed,
+        0,
+        "stopped without a kill"
+    );
     client.cancel().await.expect("client closes");
     fixture.stop().await;
 }
@@ -112,10 +121,10 @@ async fn deleting_the_http_session_stops_its_running_snippet() {
     let server = start_http(Arc::clone(&fixture.service), loopback_port_0())
         .await
         .expect("HTTP server starts");
-    let client: Client = ()
-        .serve(StreamableHttpClientTransport::from_uri(server.url()))
-        .await
-        .expect("client connects");
+    let client: Client =
+        ().serve(StreamableHttpClientTransport::from_uri(server.url()))
+            .await
+            .expect("client connects");
     let _handle = start_endless(&client).await;
     // Closing the client deletes its session (HTTP DELETE).
     client.cancel().await.expect("client closes");
@@ -181,7 +190,10 @@ async fn a_dropped_http_connection_cancels_its_tool_call() {
             .await
     })
     .await;
-    assert!(hung_up.is_err(), "the endless snippet answered: {hung_up:?}");
+    assert!(
+        hung_up.is_err(),
+        "the endless snippet answered: {hung_up:?}"
+    );
     // The client gave up 500 ms in; the snippet must not run to its 30 s limit.
     cancelled_within(&fixture, 1, Duration::from_secs(2)).await;
     server.shutdown().await.expect("server stops");
@@ -219,7 +231,11 @@ async fn http_faults_get_their_own_status_and_the_session_limit_holds() {
         "protocolVersion": "2025-11-25", "capabilities": {},
         "clientInfo": {"name": "second", "version": "0"}}});
     let refused = post(&http, &url, None, &initialize.to_string()).await;
-    assert_eq!(refused.status().as_u16(), 503, "a second session past the limit");
+    assert_eq!(
+        refused.status().as_u16(),
+        503,
+        "a second session past the limit"
+    );
     let closed = http
         .delete(&url)
         .header("mcp-session-id", &session)
@@ -256,7 +272,10 @@ async fn back_to_back_calls_on_one_connection_do_not_wait_for_delayed_acks() {
     }
     took.sort();
     let median = took[took.len() / 2];
-    assert!(median < Duration::from_millis(25), "median {median:?}: {took:?}");
+    assert!(
+        median < Duration::from_millis(25),
+        "median {median:?}: {took:?}"
+    );
     server.shutdown().await.expect("server stops");
     fixture.stop().await;
 }

@@ -128,7 +128,10 @@ async fn a_cancelled_run_stops_its_calls_and_frees_its_worker_without_a_kill() {
         assert!(next.ok, "{:?}", next.error);
         let served_in = started.elapsed();
         eprintln!("{snippet:?}: stopped in {stopped_in:?}, next run served in {served_in:?}");
-        assert!(served_in < Duration::from_secs(1), "next run served in {served_in:?}");
+        assert!(
+            served_in < Duration::from_secs(1),
+            "next run served in {served_in:?}"
+        );
     }
     let stats = sandbox.stats();
     // One worker replaced per cancel, none killed, none started twice.
@@ -148,7 +151,12 @@ async fn the_wall_time_covers_the_queue_and_a_full_queue_refuses_at_once() {
             let mut limits = sandbox.config().limits.clone();
             limits.wall_time = Duration::from_secs(6);
             sandbox
-                .execute_with_limits("while True:\n    pass", &fake::functions(), fake::FakeBus::new(), limits)
+                .execute_with_limits(
+                    "while True:\n    pass",
+                    &fake::functions(),
+                    fake::FakeBus::new(),
+                    limits,
+                )
                 .await
         })
     };
@@ -160,7 +168,12 @@ async fn the_wall_time_covers_the_queue_and_a_full_queue_refuses_at_once() {
             limits.wall_time = Duration::from_secs(1);
             let started = Instant::now();
             let outcome = sandbox
-                .execute_with_limits("result = 1", &fake::functions(), fake::FakeBus::new(), limits)
+                .execute_with_limits(
+                    "result = 1",
+                    &fake::functions(),
+                    fake::FakeBus::new(),
+                    limits,
+                )
                 .await;
             (outcome, started.elapsed())
         })
@@ -178,7 +191,11 @@ async fn the_wall_time_covers_the_queue_and_a_full_queue_refuses_at_once() {
     let (outcome, took) = queued.await.expect("queued task");
     let error = outcome.error.expect("the queued run timed out");
     assert_eq!(error.kind.as_str(), "SandboxBusy", "{}", error.message);
-    assert!(error.message.contains("timeout_seconds"), "{}", error.message);
+    assert!(
+        error.message.contains("timeout_seconds"),
+        "{}",
+        error.message
+    );
     assert!(took < Duration::from_secs(3), "answered after {took:?}");
     hog.abort();
 }
@@ -198,7 +215,13 @@ async fn two_long_runs_do_not_delay_a_third_clients_trivial_run() {
             let mut limits = sandbox.config().limits.clone();
             limits.wall_time = Duration::from_secs(15);
             sandbox
-                .execute_in("while True:\n    pass", &fake::functions(), fake::FakeBus::new(), limits, &scope)
+                .execute_in(
+                    "while True:\n    pass",
+                    &fake::functions(),
+                    fake::FakeBus::new(),
+                    limits,
+                    &scope,
+                )
                 .await
         }));
     }
@@ -211,7 +234,10 @@ async fn two_long_runs_do_not_delay_a_third_clients_trivial_run() {
         .await;
     let took = started.elapsed();
     assert!(outcome.ok, "{:?}", outcome.error);
-    assert!(took < Duration::from_secs(1), "the third client waited {took:?}");
+    assert!(
+        took < Duration::from_secs(1),
+        "the third client waited {took:?}"
+    );
     for hog in hogs {
         hog.abort();
     }

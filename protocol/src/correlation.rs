@@ -174,8 +174,8 @@ impl<T> PendingTable<T> {
     pub fn expire(&mut self, now: Instant) -> usize {
         if self.next_sweep.is_some_and(|at| at <= now) {
             self.sweep_abandoned();
-            self.next_sweep = (!self.entries.is_empty())
-                .then(|| saturating_deadline(now, SWEEP_INTERVAL));
+            self.next_sweep =
+                (!self.entries.is_empty()).then(|| saturating_deadline(now, SWEEP_INTERVAL));
         }
         let mut expired = 0;
         while let Some(entry) = self.deadlines.first_entry() {
@@ -219,7 +219,10 @@ impl<T> PendingTable<T> {
     /// a sweep for abandoned requests; `None` while nothing is pending.
     pub fn next_wake(&self) -> Option<Instant> {
         let deadline = self.next_deadline()?;
-        Some(self.next_sweep.map_or(deadline, |sweep| sweep.min(deadline)))
+        Some(
+            self.next_sweep
+                .map_or(deadline, |sweep| sweep.min(deadline)),
+        )
     }
 
     /// Removes every request whose caller dropped its receiver; returns how many.

@@ -162,9 +162,17 @@ fn a_request_whose_caller_stopped_waiting_is_removed_by_the_next_sweep_not_its_d
     drop(abandoned);
     // The socket task wakes at next_wake(): that must be the sweep, well before 30 s.
     let wake = table.next_wake().expect("a wake is due");
-    assert!(wake <= now + Duration::from_millis(100), "wake in {:?}", wake - now);
+    assert!(
+        wake <= now + Duration::from_millis(100),
+        "wake in {:?}",
+        wake - now
+    );
     assert_eq!(table.expire(wake), 0, "nothing timed out");
-    assert_eq!(table.len(), 1, "the abandoned entry is gone, the live one stays");
+    assert_eq!(
+        table.len(),
+        1,
+        "the abandoned entry is gone, the live one stays"
+    );
     assert_eq!(table.stats().abandoned, 1);
     drop(kept);
 }

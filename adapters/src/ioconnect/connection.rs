@@ -537,11 +537,7 @@ impl Dialect for Gateway {
         wire: &mut Wire,
         now: Instant,
     ) -> Result<(), String> {
-        if session
-            .pending
-            .next_wake()
-            .is_some_and(|wake| wake <= now)
-        {
+        if session.pending.next_wake().is_some_and(|wake| wake <= now) {
             let expired = session.pending.expire(now);
             tracing::debug!(expired, "requests timed out");
         }

@@ -646,7 +646,10 @@ impl<'a> Visitor<'a> for Checker<'_> {
                     if let Some(test) = &clause.test {
                         self.visit_expr(test);
                     }
-                    let truth = clause.test.as_ref().map_or(Some(true), reach::constant_truth);
+                    let truth = clause
+                        .test
+                        .as_ref()
+                        .map_or(Some(true), reach::constant_truth);
                     if taken || truth == Some(false) {
                         self.visit_uncertain(&clause.body);
                     } else {

@@ -40,8 +40,8 @@ use super::{
     host::{HostCall, HostCallError, HostCalls},
     limits::{LimitKind, Limits, deadline_after},
     outcome::{self, CallRecord, ErrorPhase, Outcome, SnippetError},
-    spec::FunctionSet,
     schedule::{Admission, Scheduler, Slot},
+    spec::FunctionSet,
     wire::{self, CallResult, FromWorker, MAX_FRAME_BYTES, ToWorker},
 };
 
@@ -348,7 +348,15 @@ impl Sandbox {
         }
         let (worker, mut outcome) = self
             .inner
-            .run_on(worker, source, functions, host, &limits, false, &scope.cancel)
+            .run_on(
+                worker,
+                source,
+                functions,
+                host,
+                &limits,
+                false,
+                &scope.cancel,
+            )
             .await;
         outcome.duration_ms = started.elapsed().as_secs_f64() * 1000.0;
         if let Some(worker) = worker {

@@ -9,6 +9,7 @@
 
 use std::{net::SocketAddr, sync::Arc};
 
+use axum::serve::ListenerExt as _;
 use axum::{
     Router,
     extract::{Request, State},
@@ -16,7 +17,6 @@ use axum::{
     middleware::{self, Next},
     response::{IntoResponse, Response},
 };
-use axum::serve::ListenerExt as _;
 use rmcp::transport::streamable_http_server::{StreamableHttpServerConfig, StreamableHttpService};
 use tokio_util::sync::CancellationToken;
 

@@ -52,7 +52,10 @@ impl Sessions {
     }
 
     /// Checks `request` (reading its body when it is a POST) and passes it on, or answers it.
-    pub(super) async fn admit(&self, request: Request) -> Result<(Request, Option<Watch>), Response> {
+    pub(super) async fn admit(
+        &self,
+        request: Request,
+    ) -> Result<(Request, Option<Watch>), Response> {
         let session = request
             .headers()
             .get(SESSION_HEADER)

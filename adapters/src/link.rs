@@ -150,6 +150,32 @@ impl Backoff {
     }
 }
 
+/// The longest a peer may stay silent during a handshake before the attempt fails with that
+/// cause (rather than waiting out the whole connect timeout).
+pub(crate) const HANDSHAKE_SILENCE: Duration = Duration::from_secs(2);
+
+/// The next frame of a handshake: text, or the named cause why there is none (closed, a
+/// binary frame, [`HANDSHAKE_SILENCE`]) for `peer`'s handshake error.
+pub(crate) async fn handshake_frame(wire: &mut Wire, peer: &str) -> Result<Utf8Bytes, String> {
+    match tokio::time::timeout(HANDSHAKE_SILENCE, wire.receive()).await {
+        Err(_) => Err(format!(
+            "the {peer} sent nothing for {HANDSHAKE_SILENCE:?} during the handshake"
+        )),
+        Ok(Inbound::Text(text)) => Ok(text),
+        Ok(Inbound::Binary(bytes)) => Err(format!(
+            "the {peer} sent a binary frame ({bytes} bytes) during the handshake; the protocol \
+             is JSON text"
+        )),
+        Ok(Inbound::Close(Some(reason))) => Err(format!(
+            "the {peer} closed the connection during the handshake: {reason}"
+        )),
+        Ok(Inbound::Close(None) | Inbound::Ended) => Err(format!(
+            "the {peer} closed the connection during the handshake"
+        )),
+        Ok(Inbound::Failed(error)) => Err(error),
+    }
+}
+
 /// How often a waiting link probes its peer's port.
 pub(crate) const PROBE_INTERVAL: Duration = Duration::from_millis(100);
 
@@ -300,6 +326,8 @@ pub(crate) struct Wire {
 pub(crate) enum Inbound {
     /// A text frame.
     Text(Utf8Bytes),
+    /// A binary frame (neither dialect uses them) of this many bytes.
+    Binary(usize),
     /// The peer closed the connection, with its reason if it gave one.
     Close(Option<String>),
     /// The stream ended without a close frame.
@@ -313,12 +341,21 @@ impl Wire {
         let ws_config = WebSocketConfig::default()
             .max_message_size(Some(config.max_frame_bytes))
             .max_frame_size(Some(config.max_frame_bytes));
-        let (socket, _) = tokio_tungstenite::connect_async_with_config(
-            config.url.as_str(),
-            Some(ws_config),
-            true,
+        let (socket, _) = tokio::time::timeout(
+            HANDSHAKE_SILENCE,
+            tokio_tungstenite::connect_async_with_config(
+                config.url.as_str(),
+                Some(ws_config),
+                true,
+            ),
         )
         .await
+        .map_err(|_| {
+            format!(
+                "the peer accepted the connection but sent no WebSocket handshake within \
+                 {HANDSHAKE_SILENCE:?} (is it a bus?)"
+            )
+        })?
         .map_err(|error| error.to_string())?;
         Ok(Self {
             socket,
@@ -337,11 +374,13 @@ impl Wire {
         sent.map_err(|error| error.to_string())
     }
 
-    /// The next text frame or the end of the connection; other frames are skipped.
+    /// The next text or binary frame or the end of the connection; control frames are
+    /// skipped.
     pub(crate) async fn receive(&mut self) -> Inbound {
         loop {
             return match self.socket.next().await {
                 Some(Ok(Message::Text(text))) => Inbound::Text(text),
+                Some(Ok(Message::Binary(bytes))) => Inbound::Binary(bytes.len()),
                 Some(Ok(Message::Close(close))) => Inbound::Close(
                     close
                         .map(|close| close.reason.to_string())
@@ -481,6 +520,7 @@ impl<D: Dialect> Task<D> {
         wire: &mut Wire,
         mut local: mpsc::Receiver<D::Local>,
     ) -> End {
+        let mut binary_logged = false;
         loop {
             let wake = self.dialect.next_wake(session);
             let due = async {
@@ -505,6 +545,13 @@ impl<D: Dialect> Task<D> {
                             Ok(()) => continue,
                             Err(reason) => reason,
                         },
+                        Inbound::Binary(bytes) => {
+                            if !binary_logged {
+                                binary_logged = true;
+                                tracing::warn!(peer = D::PEER, url = %self.config.url, bytes, "ignoring binary frames (the protocol is JSON text); logged once per connection");
+                            }
+                            continue;
+                        }
                         Inbound::Close(Some(reason)) => {
                             format!("the {} closed the connection: {reason}", D::PEER)
                         }

@@ -28,7 +28,7 @@ use codemode_protocol::{
 use super::{config::IoConnectConfig, state::PeerTable};
 use crate::{
     error::BusError,
-    link::{Dialect, Inbound, Wire},
+    link::{Dialect, Wire, handshake_frame},
     model::{BusEvent, Catalogue, HandlerError, MethodHandler, ServedMethod},
 };
 
@@ -614,20 +614,33 @@ async fn exchange(
     };
     wire.send(gw3::encode(request)).await.map_err(closed)?;
     loop {
-        let frame = match wire.receive().await {
-            Inbound::Text(text) => text,
-            Inbound::Close(_) | Inbound::Ended => {
-                return Err(closed(
-                    "the gateway closed the connection during the handshake".into(),
-                ));
-            }
-            Inbound::Failed(error) => return Err(closed(error)),
-        };
+        let frame = handshake_frame(wire, "gateway").await.map_err(closed)?;
         let message = match gw3::decode(frame.as_str(), config.max_frame_bytes) {
             Ok(message) => message,
             Err(error) => {
-                tracing::warn!(%error, "dropping a malformed frame during the handshake");
-                continue;
+                // Not JSON, or our reply in the wrong shape: the handshake cannot go on. A
+                // malformed frame about something else is dropped.
+                let ours = serde_json::from_str::<Value>(frame.as_str()).map(|value| {
+                    value.get("request_id").and_then(Value::as_str) == Some(request_id.as_str())
+                });
+                match ours {
+                    Err(_) => {
+                        return Err(closed(format!(
+                            "the gateway sent a frame that is not JSON during the handshake: \
+                             {error}"
+                        )));
+                    }
+                    Ok(true) => {
+                        return Err(closed(format!(
+                            "the gateway's reply to `{}` is malformed: {error}",
+                            request.message_type()
+                        )));
+                    }
+                    Ok(false) => {
+                        tracing::warn!(%error, "dropping a malformed frame during the handshake");
+                        continue;
+                    }
+                }
             }
         };
         if message.request_id() == Some(request_id) {

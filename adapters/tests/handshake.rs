@@ -32,7 +32,7 @@ async fn faulty_gateway(fault: Fault) -> String {
             return;
         };
         if matches!(fault, Fault::NoUpgrade) {
-            tokio::time::sleep(Duration::from_secs(60)).await;
+            tokio::time::sleep(Duration::from_mins(1)).await;
             drop(stream);
             return;
         }
@@ -56,7 +56,7 @@ async fn faulty_gateway(fault: Fault) -> String {
         if let Some(reply) = reply {
             let _ = socket.send(reply).await;
         }
-        tokio::time::sleep(Duration::from_secs(60)).await;
+        tokio::time::sleep(Duration::from_mins(1)).await;
     });
     url
 }

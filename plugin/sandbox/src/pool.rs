@@ -112,7 +112,7 @@ impl SandboxConfig {
             workers: 2,
             max_workers: 4,
             spare_workers: 1,
-            shrink_idle_after: Duration::from_secs(60),
+            shrink_idle_after: Duration::from_mins(1),
             max_queued: 64,
             limits: Limits::default(),
             recycle_after_runs: 200,
@@ -353,9 +353,11 @@ impl Sandbox {
                 source,
                 functions,
                 host,
-                &limits,
-                false,
-                &scope.cancel,
+                RunControl {
+                    limits: &limits,
+                    keep_state: false,
+                    cancel: &scope.cancel,
+                },
             )
             .await;
         outcome.duration_ms = started.elapsed().as_secs_f64() * 1000.0;
@@ -439,9 +441,11 @@ impl Session {
                 source,
                 functions,
                 host,
-                &limits,
-                true,
-                &CancellationToken::new(),
+                RunControl {
+                    limits: &limits,
+                    keep_state: true,
+                    cancel: &CancellationToken::new(),
+                },
             )
             .await;
         self.worker = worker;
@@ -672,10 +676,13 @@ impl Inner {
         source: &str,
         functions: &FunctionSet,
         host: Arc<dyn HostCalls>,
-        limits: &Limits,
-        keep_state: bool,
-        cancel: &CancellationToken,
+        control: RunControl<'_>,
     ) -> (Option<Worker>, Outcome) {
+        let RunControl {
+            limits,
+            keep_state,
+            cancel,
+        } = control;
         let started = Instant::now();
         let run_id = worker.next_run;
         worker.next_run += 1;
@@ -969,6 +976,14 @@ fn describe_status(status: Option<std::process::ExitStatus>) -> String {
         Some(code) => format!("exit code {code}"),
         None => "no exit code".to_owned(),
     }
+}
+
+/// How one run on a worker is limited and stopped.
+struct RunControl<'a> {
+    limits: &'a Limits,
+    /// Keep the globals for the next run (sessions).
+    keep_state: bool,
+    cancel: &'a CancellationToken,
 }
 
 /// A running worker process, as the pool sees it.

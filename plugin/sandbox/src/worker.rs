@@ -307,13 +307,13 @@ impl HostPort for PipePort {
                 return Err(PortClosed);
             }
             match self.replies.recv_timeout(left) {
-                Ok(reply) if reply.run_id == self.current_run.get() => match reply.completion {
-                    Some(completion) => return Ok(Some(completion)),
-                    None => {
-                        self.cancelled_run = reply.run_id;
-                        return Err(PortClosed);
+                Ok(reply) if reply.run_id == self.current_run.get() => {
+                    if let Some(completion) = reply.completion {
+                        return Ok(Some(completion));
                     }
-                },
+                    self.cancelled_run = reply.run_id;
+                    return Err(PortClosed);
+                }
                 Ok(_) => {}
                 Err(mpsc::RecvTimeoutError::Timeout) => return Ok(None),
                 Err(mpsc::RecvTimeoutError::Disconnected) => return Err(PortClosed),

@@ -62,8 +62,11 @@ async fn cancelled_within(fixture: &Fixture, count: u64, limit: Duration) -> Dur
     started.elapsed()
 }
 
-/// Starts the endless snippet (30 s limit) and lets it run for a moment.
-async fn start_endless(client: &Client) -> rmcp::service::RequestHandle<RoleClient> {
+/// Starts the endless snippet (30 s limit) and waits until it runs.
+async fn start_endless(
+    fixture: &Fixture,
+    client: &Client,
+) -> rmcp::service::RequestHandle<RoleClient> {
     let handle = client
         .peer()
         .send_cancellable_request(
@@ -72,7 +75,15 @@ async fn start_endless(client: &Client) -> rmcp::service::RequestHandle<RoleClie
         )
         .await
         .expect("request sent");
-    tokio::time::sleep(Duration::from_millis(400)).await;
+    let started = Instant::now();
+    while fixture.service.sandbox().load().0 == 0 {
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "the snippet never started"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(100)).await;
     handle
 }
 
@@ -81,7 +92,7 @@ async fn notifications_cancelled_stops_the_snippet_and_frees_its_worker() {
     let fixture = Fixture::start(0).await;
     fixture.service.warm_up().await.expect("workers start");
     let client = pipe_client(&fixture).await;
-    let handle = start_endless(&client).await;
+    let handle = start_endless(&fixture, &client).await;
     handle
         .cancel(Some("the user pressed stop".to_owned()))
         .await
@@ -102,7 +113,7 @@ async fn shutting_the_service_down_stops_running_snippets() {
     let fixture = Fixture::start(0).await;
     fixture.service.warm_up().await.expect("workers start");
     let client = pipe_client(&fixture).await;
-    let handle = start_endless(&client).await;
+    let handle = start_endless(&fixture, &client).await;
     fixture.service.shutdown();
     cancelled_within(&fixture, 1, Duration::from_secs(2)).await;
     let answer = tokio::time::timeout(Duration::from_secs(2), handle.await_response())
@@ -125,7 +136,7 @@ async fn deleting_the_http_session_stops_its_running_snippet() {
         ().serve(StreamableHttpClientTransport::from_uri(server.url()))
             .await
             .expect("client connects");
-    let _handle = start_endless(&client).await;
+    let _handle = start_endless(&fixture, &client).await;
     // Closing the client deletes its session (HTTP DELETE).
     client.cancel().await.expect("client closes");
     cancelled_within(&fixture, 1, Duration::from_secs(2)).await;

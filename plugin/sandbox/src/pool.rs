@@ -330,14 +330,16 @@ impl Sandbox {
             return refused;
         }
         let started = Instant::now();
-        let _slot = match self.inner.wait_turn(&limits, scope, started).await {
-            Ok(slot) => slot,
+        let (_slot, queued) = match self.inner.wait_turn(&limits, scope, started).await {
+            Ok(admitted) => admitted,
             Err(refused) => return *refused,
         };
-        limits.wall_time = limits
-            .wall_time
-            .saturating_sub(started.elapsed())
-            .max(Duration::from_millis(1));
+        if queued {
+            limits.wall_time = limits
+                .wall_time
+                .saturating_sub(started.elapsed())
+                .max(Duration::from_millis(1));
+        }
         let worker = match self.inner.take_worker().await {
             Ok(worker) => worker,
             Err(error) => return worker_error(&error.to_string()),
@@ -382,6 +384,11 @@ impl Sandbox {
             worker: Some(worker),
             _permit: permit,
         })
+    }
+
+    /// Runs in progress and runs waiting for a worker, now.
+    pub fn load(&self) -> (usize, usize) {
+        self.inner.scheduler.load()
     }
 
     /// Counters since the pool was made.
@@ -454,18 +461,19 @@ impl Session {
 }
 
 impl Inner {
-    /// Waits for a slot until the run's wall time is up or its caller cancels.
+    /// Waits for a slot until the run's wall time is up or its caller cancels; the flag says
+    /// whether the run had to queue.
     async fn wait_turn(
         &self,
         limits: &Limits,
         scope: &RunScope,
         started: Instant,
-    ) -> Result<Slot, Box<Outcome>> {
+    ) -> Result<(Slot, bool), Box<Outcome>> {
         if scope.cancel.is_cancelled() {
             return Err(Box::new(self.cancelled(started, Vec::new())));
         }
         let mut waiting = match self.scheduler.admit(&scope.client) {
-            Admission::Run(slot) => return Ok(slot),
+            Admission::Run(slot) => return Ok((slot, false)),
             Admission::Busy { queued } => {
                 tracing::warn!(queued, client = %scope.client, "sandbox queue full; run refused");
                 return Err(Box::new(busy(format!(
@@ -477,7 +485,9 @@ impl Inner {
         };
         let deadline = tokio::time::Instant::from_std(deadline_after(started, limits.wall_time));
         tokio::select! {
-            slot = waiting.slot() => slot.ok_or_else(|| Box::new(worker_error("the sandbox is shut down"))),
+            slot = waiting.slot() => slot
+                .map(|slot| (slot, true))
+                .ok_or_else(|| Box::new(worker_error("the sandbox is shut down"))),
             () = tokio::time::sleep_until(deadline) => {
                 let (running, _) = self.scheduler.load();
                 Err(Box::new(busy(format!(

@@ -6,7 +6,9 @@
 //! spawned, and the dialect's timers (deadlines, pings), all in one `select!` loop. When the
 //! socket drops, the dialect fails its pending requests, [`BusEvent::Disconnected`] goes out, and
 //! while the task waits (capped, jittered exponential backoff, announced as
-//! [`BusEvent::Reconnecting`]) commands are refused at once. A new session after a drop is
+//! [`BusEvent::Reconnecting`]) commands are refused at once. During the wait the peer's TCP
+//! port is probed every [`PROBE_INTERVAL`]: when it was closed and opens again (the gateway
+//! restarted), the task retries at once instead of sleeping out the backoff. A new session after a drop is
 //! [`BusEvent::Reconnected`]. Closing (or dropping every handle) ends the session, lets the
 //! dialect say goodbye and closes the socket. Whether the link is up is published on a `watch`
 //! channel, so readers never share a lock with the task.
@@ -148,6 +150,67 @@ impl Backoff {
     }
 }
 
+/// The longest a peer may stay silent during a handshake before the attempt fails with that
+/// cause (rather than waiting out the whole connect timeout).
+pub(crate) const HANDSHAKE_SILENCE: Duration = Duration::from_secs(2);
+
+/// The next frame of a handshake: text, or the named cause why there is none (closed, a
+/// binary frame, [`HANDSHAKE_SILENCE`]) for `peer`'s handshake error.
+pub(crate) async fn handshake_frame(wire: &mut Wire, peer: &str) -> Result<Utf8Bytes, String> {
+    match tokio::time::timeout(HANDSHAKE_SILENCE, wire.receive()).await {
+        Err(_) => Err(format!(
+            "the {peer} sent nothing for {HANDSHAKE_SILENCE:?} during the handshake"
+        )),
+        Ok(Inbound::Text(text)) => Ok(text),
+        Ok(Inbound::Binary(bytes)) => Err(format!(
+            "the {peer} sent a binary frame ({bytes} bytes) during the handshake; the protocol \
+             is JSON text"
+        )),
+        Ok(Inbound::Close(Some(reason))) => Err(format!(
+            "the {peer} closed the connection during the handshake: {reason}"
+        )),
+        Ok(Inbound::Close(None) | Inbound::Ended) => Err(format!(
+            "the {peer} closed the connection during the handshake"
+        )),
+        Ok(Inbound::Failed(error)) => Err(error),
+    }
+}
+
+/// How often a waiting link probes its peer's port.
+pub(crate) const PROBE_INTERVAL: Duration = Duration::from_millis(100);
+
+/// Waits until the TCP port of `url` has been seen closed and then open; `false` at once when
+/// the URL names no host (nothing to probe).
+async fn port_reopened(url: &str) -> bool {
+    let Some(address) = host_and_port(url) else {
+        return false;
+    };
+    let mut seen_closed = false;
+    loop {
+        let open = matches!(
+            tokio::time::timeout(PROBE_INTERVAL, TcpStream::connect(&address)).await,
+            Ok(Ok(_))
+        );
+        if open && seen_closed {
+            return true;
+        }
+        seen_closed |= !open;
+        tokio::time::sleep(PROBE_INTERVAL).await;
+    }
+}
+
+/// `host:port` of a `ws://` or `wss://` URL (default ports 80 and 443).
+fn host_and_port(url: &str) -> Option<String> {
+    let uri: tokio_tungstenite::tungstenite::http::Uri = url.parse().ok()?;
+    let host = uri.host()?;
+    let port = uri.port_u16().or(match uri.scheme_str()? {
+        "ws" | "http" => Some(80),
+        "wss" | "https" => Some(443),
+        _ => None,
+    })?;
+    Some(format!("{host}:{port}"))
+}
+
 /// A random number in `0.0..=1.0` for [`Backoff::delay`], from the standard hasher's seed.
 fn jitter() -> f64 {
     let random = std::collections::hash_map::RandomState::new().hash_one(Instant::now());
@@ -263,6 +326,8 @@ pub(crate) struct Wire {
 pub(crate) enum Inbound {
     /// A text frame.
     Text(Utf8Bytes),
+    /// A binary frame (neither dialect uses them) of this many bytes.
+    Binary(usize),
     /// The peer closed the connection, with its reason if it gave one.
     Close(Option<String>),
     /// The stream ended without a close frame.
@@ -276,12 +341,21 @@ impl Wire {
         let ws_config = WebSocketConfig::default()
             .max_message_size(Some(config.max_frame_bytes))
             .max_frame_size(Some(config.max_frame_bytes));
-        let (socket, _) = tokio_tungstenite::connect_async_with_config(
-            config.url.as_str(),
-            Some(ws_config),
-            true,
+        let (socket, _) = tokio::time::timeout(
+            HANDSHAKE_SILENCE,
+            tokio_tungstenite::connect_async_with_config(
+                config.url.as_str(),
+                Some(ws_config),
+                true,
+            ),
         )
         .await
+        .map_err(|_| {
+            format!(
+                "the peer accepted the connection but sent no WebSocket handshake within \
+                 {HANDSHAKE_SILENCE:?} (is it a bus?)"
+            )
+        })?
         .map_err(|error| error.to_string())?;
         Ok(Self {
             socket,
@@ -300,11 +374,13 @@ impl Wire {
         sent.map_err(|error| error.to_string())
     }
 
-    /// The next text frame or the end of the connection; other frames are skipped.
+    /// The next text or binary frame or the end of the connection; control frames are
+    /// skipped.
     pub(crate) async fn receive(&mut self) -> Inbound {
         loop {
             return match self.socket.next().await {
                 Some(Ok(Message::Text(text))) => Inbound::Text(text),
+                Some(Ok(Message::Binary(bytes))) => Inbound::Binary(bytes.len()),
                 Some(Ok(Message::Close(close))) => Inbound::Close(
                     close
                         .map(|close| close.reason.to_string())
@@ -393,8 +469,19 @@ impl<D: Dialect> Task<D> {
             let delay = self.config.backoff.delay(attempt, jitter());
             tracing::info!(peer = D::PEER, attempt, ?delay, "reconnecting");
             self.emit(BusEvent::Reconnecting { attempt, delay });
-            if self.refuse_until(Some(delay)).await {
-                return;
+            let url = self.config.url.clone();
+            let port_reopened = async {
+                if port_reopened(&url).await {
+                    tracing::info!(peer = D::PEER, "the port is open again; reconnecting now");
+                } else {
+                    std::future::pending::<()>().await;
+                }
+            };
+            tokio::select! {
+                closed = self.refuse_until(Some(delay)) => if closed {
+                    return;
+                },
+                () = port_reopened => {}
             }
         }
     }
@@ -433,6 +520,7 @@ impl<D: Dialect> Task<D> {
         wire: &mut Wire,
         mut local: mpsc::Receiver<D::Local>,
     ) -> End {
+        let mut binary_logged = false;
         loop {
             let wake = self.dialect.next_wake(session);
             let due = async {
@@ -457,6 +545,13 @@ impl<D: Dialect> Task<D> {
                             Ok(()) => continue,
                             Err(reason) => reason,
                         },
+                        Inbound::Binary(bytes) => {
+                            if !binary_logged {
+                                binary_logged = true;
+                                tracing::warn!(peer = D::PEER, url = %self.config.url, bytes, "ignoring binary frames (the protocol is JSON text); logged once per connection");
+                            }
+                            continue;
+                        }
                         Inbound::Close(Some(reason)) => {
                             format!("the {} closed the connection: {reason}", D::PEER)
                         }

@@ -493,6 +493,9 @@ pub(crate) async fn run_serve(args: ServeArgs) -> anyhow::Result<()> {
     // After attaching (Ctrl-C still ends a slow connect), before any ready line.
     let mut signals = ShutdownSignals::listen();
     let served = serve_attached(&args, &attached, &mut signals).await;
+    // Snippets still running (bus callers, a stdio client) stop now rather than at their
+    // deadline; their workers are freed before the bus closes.
+    attached.service.shutdown();
     attached.close().await;
     served
 }

@@ -23,6 +23,7 @@
 //! `Authorization: Bearer <token>` or gets 401. rmcp also checks `Host` (DNS rebinding).
 
 mod http;
+mod http_sessions;
 mod tools;
 
 use std::{net::SocketAddr, sync::Arc};
@@ -53,6 +54,10 @@ pub struct McpHttpOptions {
     pub bearer_token: Option<String>,
     /// Browser origins allowed besides loopback ones, e.g. `https://assistant.example.com`.
     pub allowed_origins: Vec<String>,
+    /// Sessions open at once (default 64); a new one past it gets 503.
+    pub max_sessions: usize,
+    /// A session with no request for this long is closed (default 5 minutes).
+    pub session_idle_timeout: std::time::Duration,
 }
 
 impl Default for McpHttpOptions {
@@ -61,6 +66,8 @@ impl Default for McpHttpOptions {
             listen: DEFAULT_HTTP_LISTEN,
             bearer_token: None,
             allowed_origins: Vec::new(),
+            max_sessions: 64,
+            session_idle_timeout: std::time::Duration::from_mins(5),
         }
     }
 }
@@ -74,6 +81,8 @@ impl std::fmt::Debug for McpHttpOptions {
                 &self.bearer_token.as_ref().map(|_| "<redacted>"),
             )
             .field("allowed_origins", &self.allowed_origins)
+            .field("max_sessions", &self.max_sessions)
+            .field("session_idle_timeout", &self.session_idle_timeout)
             .finish()
     }
 }

@@ -176,7 +176,15 @@ impl MethodHandler for Operation {
                         code,
                         ExecuteOptions {
                             timeout,
-                            observer: None,
+                            // Each bus caller queues apart from the others (fair turns).
+                            client: Some(format!(
+                                "bus:{}",
+                                caller
+                                    .as_ref()
+                                    .and_then(|identity| identity.instance.as_deref())
+                                    .unwrap_or(&caller_name)
+                            )),
+                            ..ExecuteOptions::default()
                         },
                     )
                     .await;

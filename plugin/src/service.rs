@@ -40,7 +40,7 @@ use crate::{
     Error,
     bridge::{BusHost, CallObserver},
     catalogue::{CatalogueConfig, Definitions, ListPage, ListRequest, PythonCatalogue},
-    sandbox::{FunctionSet, Outcome, Sandbox, SandboxConfig},
+    sandbox::{FunctionSet, Outcome, RunScope, Sandbox, SandboxConfig},
     versions::{CatalogueUpdater, CatalogueVersion, RefreshRequest, RefreshRequests, unix_ms_now},
 };
 
@@ -90,6 +90,10 @@ pub struct ExecuteOptions {
     pub timeout: Option<Duration>,
     /// Told about every bus call as it finishes.
     pub observer: Option<CallObserver>,
+    /// Who asks (an MCP session, a bus caller): waiting runs of different clients take turns.
+    pub client: Option<String>,
+    /// Cancelled when the caller gives up: the run stops and its bus calls are dropped.
+    pub cancel: Option<CancellationToken>,
 }
 
 impl std::fmt::Debug for ExecuteOptions {
@@ -97,6 +101,8 @@ impl std::fmt::Debug for ExecuteOptions {
         f.debug_struct("ExecuteOptions")
             .field("timeout", &self.timeout)
             .field("observer", &self.observer.is_some())
+            .field("client", &self.client)
+            .field("cancel", &self.cancel)
             .finish()
     }
 }
@@ -109,6 +115,8 @@ pub struct CodeMode {
     sandbox: Sandbox,
     config: CodeModeConfig,
     audit: Option<Mutex<std::fs::File>>,
+    /// Cancelled by [`CodeMode::shutdown`]: every run in progress or queued stops.
+    shutdown: CancellationToken,
     /// Stops the follower task when the service is dropped (`None` outside a tokio runtime).
     _follower: Option<DropGuard>,
 }
@@ -162,8 +170,15 @@ impl CodeMode {
             sandbox: Sandbox::new(config.sandbox.clone()),
             config,
             audit,
+            shutdown: CancellationToken::new(),
             _follower: follower,
         })
+    }
+
+    /// Stops every snippet running or queued now and refuses new ones (they end as
+    /// `Cancelled`): for a process that is shutting down.
+    pub fn shutdown(&self) {
+        self.shutdown.cancel();
     }
 
     /// The bus.
@@ -244,10 +259,25 @@ impl CodeMode {
         if let Some(observer) = options.observer {
             host = host.with_observer(observer);
         }
+        let scope = RunScope {
+            client: options.client.unwrap_or_default(),
+            cancel: self.shutdown.child_token(),
+        };
+        // The caller's token cancels this run's; the guard ends the link when the run ends.
+        let _link = options.cancel.map(|caller| {
+            let run = scope.cancel.clone();
+            tokio::spawn(async move {
+                tokio::select! {
+                    () = caller.cancelled() => run.cancel(),
+                    () = run.cancelled() => {}
+                }
+            });
+            scope.cancel.clone().drop_guard()
+        });
         let span = tracing::info_span!("snippet", bytes = code.len(), version = version.number);
         let outcome = tracing::Instrument::instrument(
             self.sandbox
-                .execute_with_limits(code, &version.functions, Arc::new(host), limits),
+                .execute_in(code, &version.functions, Arc::new(host), limits, &scope),
             span,
         )
         .await;

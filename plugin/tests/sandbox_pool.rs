@@ -21,6 +21,9 @@ fn config(workers: usize) -> SandboxConfig {
         ["sandbox-worker"],
     ));
     config.workers = workers;
+    // A fixed pool (no spare, no growth): these tests count spawns and kills exactly.
+    config.max_workers = workers;
+    config.spare_workers = 0;
     config.limits.wall_time = Duration::from_secs(2);
     config.kill_grace = Duration::from_millis(700);
     config

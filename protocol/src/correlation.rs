@@ -4,7 +4,10 @@
 //! socket task resolves entries as replies arrive, expires them when their deadline passes and
 //! fails all of them at once when the connection drops, so no caller ever waits forever and the
 //! table never leaks. Replies that arrive after their request timed out are dropped and
-//! counted. The table does no I/O and takes `now` as an argument, which keeps it testable.
+//! counted. A caller that stops waiting (a cancelled snippet) drops its receiver; the table
+//! notices within [`SWEEP_INTERVAL`] on its next wake and removes the entry, so an abandoned
+//! request does not hold its slot until its deadline. The table does no I/O and takes `now` as
+//! an argument, which keeps it testable.
 
 use std::{
     collections::{BTreeMap, HashMap, HashSet, VecDeque},
@@ -21,11 +24,16 @@ pub type PendingOutcome<T> = Result<T, ProtocolError>;
 /// How many expired request ids are remembered to tell a late reply from an unknown one.
 const REMEMBERED_EXPIRED: usize = 4096;
 
+/// How often a non-empty table looks for requests whose caller stopped waiting.
+pub const SWEEP_INTERVAL: Duration = Duration::from_millis(50);
+
 /// The pending-request table, generic over the reply type.
 #[derive(Debug)]
 pub struct PendingTable<T> {
     entries: HashMap<RequestId, Entry<T>>,
     deadlines: BTreeMap<(Instant, u64), RequestId>,
+    /// When to look for abandoned requests next (`None` while nothing is pending).
+    next_sweep: Option<Instant>,
     next_sequence: u64,
     expired_recently: VecDeque<RequestId>,
     expired_lookup: HashSet<RequestId>,
@@ -45,6 +53,8 @@ pub struct CorrelationStats {
     pub unknown_replies: u64,
     /// Requests failed because the connection closed.
     pub failed_on_close: u64,
+    /// Requests removed because their caller stopped waiting (cancelled).
+    pub abandoned: u64,
 }
 
 /// What happened to a reply offered to [`PendingTable::resolve`].
@@ -77,6 +87,7 @@ impl<T> PendingTable<T> {
         Self {
             entries: HashMap::new(),
             deadlines: BTreeMap::new(),
+            next_sweep: None,
             next_sequence: 0,
             expired_recently: VecDeque::new(),
             expired_lookup: HashSet::new(),
@@ -113,6 +124,9 @@ impl<T> PendingTable<T> {
         let deadline_key = (deadline, self.next_sequence);
         self.next_sequence = self.next_sequence.wrapping_add(1);
         self.deadlines.insert(deadline_key, id.clone());
+        if self.next_sweep.is_none() || self.entries.is_empty() {
+            self.next_sweep = Some(saturating_deadline(now, SWEEP_INTERVAL));
+        }
         self.entries.insert(
             id,
             Entry {
@@ -155,8 +169,14 @@ impl<T> PendingTable<T> {
         }
     }
 
-    /// Fails every request whose deadline is at or before `now`; returns how many.
+    /// Fails every request whose deadline is at or before `now`; returns how many. When a
+    /// sweep is due, also removes the requests whose caller stopped waiting.
     pub fn expire(&mut self, now: Instant) -> usize {
+        if self.next_sweep.is_some_and(|at| at <= now) {
+            self.sweep_abandoned();
+            self.next_sweep =
+                (!self.entries.is_empty()).then(|| saturating_deadline(now, SWEEP_INTERVAL));
+        }
         let mut expired = 0;
         while let Some(entry) = self.deadlines.first_entry() {
             if entry.key().0 > now {
@@ -185,13 +205,39 @@ impl<T> PendingTable<T> {
             }));
         }
         self.deadlines.clear();
+        self.next_sweep = None;
         self.stats.failed_on_close += count as u64;
         count
     }
 
-    /// The earliest deadline, for the socket task's timer.
+    /// The earliest deadline.
     pub fn next_deadline(&self) -> Option<Instant> {
         self.deadlines.keys().next().map(|(deadline, _)| *deadline)
+    }
+
+    /// When the socket task must call [`Self::expire`] next: the earliest deadline, or sooner
+    /// a sweep for abandoned requests; `None` while nothing is pending.
+    pub fn next_wake(&self) -> Option<Instant> {
+        let deadline = self.next_deadline()?;
+        Some(
+            self.next_sweep
+                .map_or(deadline, |sweep| sweep.min(deadline)),
+        )
+    }
+
+    /// Removes every request whose caller dropped its receiver; returns how many.
+    pub fn sweep_abandoned(&mut self) -> usize {
+        let abandoned: Vec<RequestId> = self
+            .entries
+            .iter()
+            .filter(|(_, entry)| entry.responder.is_closed())
+            .map(|(id, _)| id.clone())
+            .collect();
+        for id in &abandoned {
+            self.take(id);
+        }
+        self.stats.abandoned += abandoned.len() as u64;
+        abandoned.len()
     }
 
     /// Whether `id` is still waiting for a reply.

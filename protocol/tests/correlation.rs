@@ -134,6 +134,7 @@ fn table_is_empty_after_any_mix_of_replies_timeouts_and_disconnects() {
                 }
             }
             assert_eq!(table.next_deadline().is_some(), !table.is_empty());
+            assert_eq!(table.next_wake().is_some(), !table.is_empty());
         }
         now += Duration::from_secs(10);
         table.expire(now);
@@ -146,4 +147,32 @@ fn table_is_empty_after_any_mix_of_replies_timeouts_and_disconnects() {
             assert!(receiver.try_recv().is_ok(), "a caller was never answered");
         }
     }
+}
+
+#[test]
+fn a_request_whose_caller_stopped_waiting_is_removed_by_the_next_sweep_not_its_deadline() {
+    let mut table = PendingTable::<u32>::new();
+    let now = Instant::now();
+    let kept = table
+        .insert(RequestId::random(), now, Duration::from_secs(30))
+        .expect("insert");
+    let abandoned = table
+        .insert(RequestId::random(), now, Duration::from_secs(30))
+        .expect("insert");
+    drop(abandoned);
+    // The socket task wakes at next_wake(): that must be the sweep, well before 30 s.
+    let wake = table.next_wake().expect("a wake is due");
+    assert!(
+        wake <= now + Duration::from_millis(100),
+        "wake in {:?}",
+        wake - now
+    );
+    assert_eq!(table.expire(wake), 0, "nothing timed out");
+    assert_eq!(
+        table.len(),
+        1,
+        "the abandoned entry is gone, the live one stays"
+    );
+    assert_eq!(table.stats().abandoned, 1);
+    drop(kept);
 }

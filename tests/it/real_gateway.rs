@@ -712,3 +712,47 @@ async fn wrong_user_sees_an_empty_bus_and_bad_auth_is_a_clear_error() {
         "{error:?}"
     );
 }
+
+/// Regression: with the default backoff (doubling to 10 s) the link trailed a restarted gateway
+/// by seconds. The probe of the port and the low cap bring it back within a second of the
+/// gateway listening again, however long it was down.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn after_a_restart_the_link_is_back_within_a_second_of_the_gateway() {
+    init_tracing();
+    let gateway = RealGateway::start(&GatewayOptions::default());
+    let port = gateway.port;
+    let mut config = gateway.adapter_config();
+    let defaults = codemode_adapters::ioconnect::IoConnectConfig::new(
+        config.url.clone(),
+        config.authentication.clone(),
+    );
+    config.reconnect_initial_delay = defaults.reconnect_initial_delay;
+    config.reconnect_max_delay = defaults.reconnect_max_delay;
+    let bus = IoConnectBus::connect(config).await.expect("connects");
+    let mut events = bus.events();
+    gateway.stop();
+    // Down long enough for an exponential backoff to grow to seconds.
+    tokio::time::sleep(Duration::from_secs(6)).await;
+    let restarted = RealGateway::start(&GatewayOptions {
+        port: Some(port),
+        ..GatewayOptions::default()
+    });
+    let up = std::time::Instant::now();
+    tokio::time::timeout(Duration::from_secs(30), async {
+        loop {
+            if let Ok(BusEvent::Reconnected { .. }) = events.recv().await {
+                break;
+            }
+        }
+    })
+    .await
+    .expect("reconnected after the restart");
+    let lag = up.elapsed();
+    eprintln!("reconnected {lag:?} after the gateway was listening again");
+    assert!(
+        lag < Duration::from_secs(1),
+        "the link trailed the gateway by {lag:?}"
+    );
+    bus.close().await;
+    restarted.stop();
+}

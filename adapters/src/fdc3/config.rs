@@ -56,7 +56,7 @@ impl Fdc3Config {
             handler_missing_checks: 3,
             connect_timeout: Duration::from_secs(30),
             reconnect_initial_delay: Duration::from_millis(200),
-            reconnect_max_delay: Duration::from_secs(10),
+            reconnect_max_delay: Duration::from_secs(2),
             reconnect: true,
             app_directory: None,
             extra_context_types: Vec::new(),

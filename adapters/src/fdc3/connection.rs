@@ -22,7 +22,7 @@ use codemode_protocol::{
 use super::config::Fdc3Config;
 use crate::{
     error::BusError,
-    link::{Dialect, Inbound, Wire},
+    link::{Dialect, Wire, handshake_frame},
 };
 
 /// Who the agent says we are, and the timeouts it asked for; published at every login.
@@ -228,7 +228,7 @@ impl Dialect for Agent {
     }
 
     fn next_wake(&self, session: &Session) -> Option<Instant> {
-        session.pending.next_deadline()
+        session.pending.next_wake()
     }
 
     async fn on_wake(
@@ -271,15 +271,7 @@ async fn next_step(
         reason,
     };
     loop {
-        let frame = match wire.receive().await {
-            Inbound::Text(text) => text,
-            Inbound::Close(_) | Inbound::Ended => {
-                return Err(failed(
-                    "the agent closed the connection during the handshake".into(),
-                ));
-            }
-            Inbound::Failed(error) => return Err(failed(error)),
-        };
+        let frame = handshake_frame(wire, "agent").await.map_err(failed)?;
         match fdc3::decode(frame.as_str(), config.max_frame_bytes) {
             Ok(message)
                 if wanted.contains(&message.message_type.as_str())

@@ -60,7 +60,7 @@ impl IoConnectConfig {
             ping_interval: Duration::from_secs(30),
             token_refresh_interval: Duration::from_mins(4),
             reconnect_initial_delay: Duration::from_millis(200),
-            reconnect_max_delay: Duration::from_secs(10),
+            reconnect_max_delay: Duration::from_secs(2),
             reconnect: true,
             max_frame_bytes: DEFAULT_MAX_FRAME_BYTES,
         }

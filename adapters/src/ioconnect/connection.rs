@@ -28,7 +28,7 @@ use codemode_protocol::{
 use super::{config::IoConnectConfig, state::PeerTable};
 use crate::{
     error::BusError,
-    link::{Dialect, Inbound, Wire},
+    link::{Dialect, Wire, handshake_frame},
     model::{BusEvent, Catalogue, HandlerError, MethodHandler, ServedMethod},
 };
 
@@ -522,7 +522,7 @@ impl Dialect for Gateway {
 
     fn next_wake(&self, session: &Session) -> Option<Instant> {
         [
-            session.pending.next_deadline(),
+            session.pending.next_wake(),
             Some(session.next_ping),
             session.next_token_refresh,
         ]
@@ -537,11 +537,7 @@ impl Dialect for Gateway {
         wire: &mut Wire,
         now: Instant,
     ) -> Result<(), String> {
-        if session
-            .pending
-            .next_deadline()
-            .is_some_and(|deadline| deadline <= now)
-        {
+        if session.pending.next_wake().is_some_and(|wake| wake <= now) {
             let expired = session.pending.expire(now);
             tracing::debug!(expired, "requests timed out");
         }
@@ -618,20 +614,33 @@ async fn exchange(
     };
     wire.send(gw3::encode(request)).await.map_err(closed)?;
     loop {
-        let frame = match wire.receive().await {
-            Inbound::Text(text) => text,
-            Inbound::Close(_) | Inbound::Ended => {
-                return Err(closed(
-                    "the gateway closed the connection during the handshake".into(),
-                ));
-            }
-            Inbound::Failed(error) => return Err(closed(error)),
-        };
+        let frame = handshake_frame(wire, "gateway").await.map_err(closed)?;
         let message = match gw3::decode(frame.as_str(), config.max_frame_bytes) {
             Ok(message) => message,
             Err(error) => {
-                tracing::warn!(%error, "dropping a malformed frame during the handshake");
-                continue;
+                // Not JSON, or our reply in the wrong shape: the handshake cannot go on. A
+                // malformed frame about something else is dropped.
+                let ours = serde_json::from_str::<Value>(frame.as_str()).map(|value| {
+                    value.get("request_id").and_then(Value::as_str) == Some(request_id.as_str())
+                });
+                match ours {
+                    Err(_) => {
+                        return Err(closed(format!(
+                            "the gateway sent a frame that is not JSON during the handshake: \
+                             {error}"
+                        )));
+                    }
+                    Ok(true) => {
+                        return Err(closed(format!(
+                            "the gateway's reply to `{}` is malformed: {error}",
+                            request.message_type()
+                        )));
+                    }
+                    Ok(false) => {
+                        tracing::warn!(%error, "dropping a malformed frame during the handshake");
+                        continue;
+                    }
+                }
             }
         };
         if message.request_id() == Some(request_id) {

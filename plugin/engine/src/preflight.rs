@@ -17,7 +17,9 @@
 //!
 //! A function whose app left the bus stays in the [`FunctionSet`] as a *departed* spec
 //! ([`departed_spec`]): a call to it is answered with why (who left, when, what to do) as a
-//! `MethodNotFoundError`, not "not a catalogue function".
+//! `MethodNotFoundError`, not "not a catalogue function". Pre-flight refuses such a call only
+//! where it is certain to run (see `reach`): inside a `try` that catches it, or in code that
+//! cannot run, the snippet goes ahead and the call raises at run time.
 //!
 //! Names are resolved flow-insensitively: a name bound anywhere in the snippet is never
 //! reported, so the checks have no false positives on working code.
@@ -34,6 +36,8 @@ use rustpython_vm::compiler::{
 };
 
 use super::spec::{FunctionSet, FunctionSpec, ParamSpec, closest};
+
+mod reach;
 
 /// The rewritten global names the engine provides.
 pub const DEFER_FUNCTION: &str = "__cm_defer__";
@@ -125,6 +129,7 @@ pub fn analyse(source: &str, context: Context<'_>) -> Result<Analysis, Vec<Issue
         edits: Vec::new(),
         depth: 0,
         function_depth: 0,
+        uncertain: 0,
         called: HashSet::new(),
         vetted: HashSet::new(),
     };
@@ -289,6 +294,9 @@ struct Checker<'c> {
     edits: Vec<Edit>,
     depth: u32,
     function_depth: u32,
+    /// Above zero inside code with a fallback for a departed function (a `try` that catches
+    /// `MethodNotFoundError`) or code that cannot run.
+    uncertain: u32,
     /// Attribute chains already checked as call targets (by start offset).
     called: HashSet<usize>,
     /// Reflective callees (`getattr`, `attrgetter`, …) called with plain literal names (by
@@ -411,7 +419,9 @@ impl Checker<'_> {
             return;
         };
         if let Some(message) = departed_message(spec) {
-            self.issue(DEPARTED_KIND, message.to_owned(), offset);
+            if self.uncertain == 0 {
+                self.issue(DEPARTED_KIND, message.to_owned(), offset);
+            }
             return;
         }
         let starred = call
@@ -588,10 +598,71 @@ impl Checker<'_> {
     }
 }
 
+impl<'a> Checker<'_> {
+    /// Visits `body` as code that may not run.
+    fn visit_uncertain(&mut self, body: &'a [Stmt]) {
+        self.uncertain += 1;
+        self.visit_body(body);
+        self.uncertain -= 1;
+    }
+}
+
 impl<'a> Visitor<'a> for Checker<'_> {
+    fn visit_body(&mut self, body: &'a [Stmt]) {
+        let mut dead = false;
+        for stmt in body {
+            if dead {
+                self.visit_uncertain(std::slice::from_ref(stmt));
+            } else {
+                self.visit_stmt(stmt);
+                dead = reach::ends_block(stmt);
+            }
+        }
+    }
+
     fn visit_stmt(&mut self, stmt: &'a Stmt) {
         self.depth += 1;
         match stmt {
+            Stmt::Try(try_stmt) if reach::catches_departure(&try_stmt.handlers) => {
+                self.visit_uncertain(&try_stmt.body);
+                for handler in &try_stmt.handlers {
+                    self.visit_except_handler(handler);
+                }
+                self.visit_body(&try_stmt.orelse);
+                self.visit_body(&try_stmt.finalbody);
+            }
+            Stmt::If(if_stmt) => {
+                // A branch cannot run when its test is constant-false or an earlier test is
+                // constant-true.
+                self.visit_expr(&if_stmt.test);
+                let truth = reach::constant_truth(&if_stmt.test);
+                if truth == Some(false) {
+                    self.visit_uncertain(&if_stmt.body);
+                } else {
+                    self.visit_body(&if_stmt.body);
+                }
+                let mut taken = truth == Some(true);
+                for clause in &if_stmt.elif_else_clauses {
+                    if let Some(test) = &clause.test {
+                        self.visit_expr(test);
+                    }
+                    let truth = clause
+                        .test
+                        .as_ref()
+                        .map_or(Some(true), reach::constant_truth);
+                    if taken || truth == Some(false) {
+                        self.visit_uncertain(&clause.body);
+                    } else {
+                        self.visit_body(&clause.body);
+                    }
+                    taken |= truth == Some(true);
+                }
+            }
+            Stmt::While(while_stmt) if reach::constant_truth(&while_stmt.test) == Some(false) => {
+                self.visit_expr(&while_stmt.test);
+                self.visit_uncertain(&while_stmt.body);
+                self.visit_body(&while_stmt.orelse);
+            }
             Stmt::FunctionDef(def) => {
                 for decorator in &def.decorator_list {
                     self.visit_decorator(decorator);

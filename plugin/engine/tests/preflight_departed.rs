@@ -47,3 +47,41 @@ fn a_departed_function_is_refused_with_its_message_whatever_its_doc_says() {
     assert_eq!(issues[0].kind, "MethodNotFoundError");
     assert_eq!(issues[0].message, "CRM left the bus at 10:02");
 }
+
+/// Regression: pre-flight refused every snippet naming a departed function, even where the
+/// snippet has a fallback or the call cannot run; the README says bus failures are exceptions
+/// a snippet can catch.
+#[test]
+fn a_departed_function_is_refused_only_where_its_call_is_certain_to_run() {
+    let functions = FunctionSet::new(vec![departed_spec(
+        "crm.get_clients",
+        "CRM left the bus at 10:02",
+    )]);
+    let fallbacks = [
+        "try:\n    rows = crm.get_clients(adviser='a')\nexcept MethodNotFoundError:\n    rows = []",
+        "try:\n    rows = crm.get_clients(adviser='a')\nexcept BusError as error:\n    rows = []",
+        "try:\n    rows = crm.get_clients(adviser='a')\nexcept (ValueError, Exception):\n    rows = []",
+        "try:\n    rows = crm.get_clients(adviser='a')\nexcept:\n    rows = []",
+        "if False:\n    crm.get_clients(adviser='a')",
+        "if True:\n    rows = []\nelse:\n    crm.get_clients(adviser='a')",
+        "def f():\n    return []\n    crm.get_clients(adviser='a')\nresult = f()",
+        "while 0:\n    crm.get_clients(adviser='a')",
+    ];
+    for source in fallbacks {
+        assert!(
+            analyse(source, &functions).is_ok(),
+            "has a fallback or cannot run:\n{source}"
+        );
+    }
+    let certain = [
+        "rows = crm.get_clients(adviser='a')",
+        "try:\n    rows = crm.get_clients(adviser='a')\nexcept ValueError:\n    rows = []",
+        "try:\n    rows = []\nexcept MethodNotFoundError:\n    rows = crm.get_clients(adviser='a')",
+        "try:\n    pass\nfinally:\n    crm.get_clients(adviser='a')",
+        "if rows_wanted:\n    crm.get_clients(adviser='a')",
+    ];
+    for source in certain {
+        let issues = analyse(source, &functions).expect_err(source);
+        assert_eq!(issues[0].kind, "MethodNotFoundError", "{source}");
+    }
+}

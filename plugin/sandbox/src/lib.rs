@@ -11,10 +11,12 @@
 //! - [`worker`]: the worker process (`codemode sandbox-worker`): rlimits, a deadline
 //!   watchdog, one engine on a dedicated thread;
 //! - [`pool`]: the plugin side: [`Sandbox`] and its stateful [`Session`]s;
+//! - `schedule`: the pool's slots and its fair, bounded queue of waiting runs;
 //!
 //! The engine's types are re-exported, so a host needs only this crate.
 
 pub mod pool;
+mod schedule;
 pub mod wire;
 pub mod worker;
 
@@ -23,4 +25,6 @@ pub use codemode_engine::{
     HostCalls, HostErrorKind, HostPort, LimitHit, LimitKind, Limits, Outcome, ParamKind, ParamSpec,
     PortClosed, RunRequest, SnippetError, engine, host, limits, outcome, preflight, spec,
 };
-pub use pool::{CountTokens, Sandbox, SandboxConfig, SandboxError, Session, WorkerCommand};
+pub use pool::{
+    CountTokens, RunScope, Sandbox, SandboxConfig, SandboxError, Session, WorkerCommand,
+};

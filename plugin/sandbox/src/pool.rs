@@ -1,8 +1,14 @@
 //! The plugin side of containment: a pool of worker processes behind [`Sandbox`].
 //!
-//! Each run takes an idle worker (or starts one), sends it the snippet, serves its bus calls
-//! concurrently through [`HostCalls`], and waits for the outcome until the wall time plus a
-//! grace period; then it kills the worker. A worker that crashed, was killed, reported taint
+//! Each run first waits its turn for a slot (see [`schedule`](crate::schedule): fair per
+//! client, bounded, and counted against the run's wall time), then takes an idle worker (or
+//! starts one), sends it the snippet, serves its bus calls concurrently through [`HostCalls`],
+//! and waits for the outcome until the wall time plus a grace period; then it kills the worker.
+//! A run whose caller cancels ([`RunScope::cancel`]) is stopped at once: its bus calls are
+//! dropped, the worker is told to interrupt the snippet and is ready again within
+//! [`CANCEL_GRACE`], or is killed and replaced. The pool is elastic: it keeps
+//! [`SandboxConfig::workers`] warm plus an idle spare, grows to [`SandboxConfig::max_workers`]
+//! and shrinks back after [`SandboxConfig::shrink_idle_after`]. A worker that crashed, was killed, reported taint
 //! or a hit limit, or served [`SandboxConfig::recycle_after_runs`] runs is replaced by a fresh
 //! one in the background. Concurrent runs use different workers, so a hostile snippet costs
 //! only its own worker. A source over its size limit is refused here, before it takes a
@@ -15,8 +21,8 @@ use std::{
     path::PathBuf,
     process::Stdio,
     sync::{
-        Arc, Mutex,
-        atomic::{AtomicU64, Ordering},
+        Arc, Mutex, Weak,
+        atomic::{AtomicU64, AtomicUsize, Ordering},
     },
     time::{Duration, Instant},
 };
@@ -24,14 +30,17 @@ use std::{
 use tokio::{
     io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader},
     process::{Child, ChildStdin, Command},
-    sync::{OwnedSemaphorePermit, Semaphore, mpsc},
+    sync::{Notify, OwnedSemaphorePermit, Semaphore, mpsc},
     task::JoinSet,
 };
+
+use tokio_util::sync::CancellationToken;
 
 use super::{
     host::{HostCall, HostCallError, HostCalls},
     limits::{LimitKind, Limits, deadline_after},
     outcome::{self, CallRecord, ErrorPhase, Outcome, SnippetError},
+    schedule::{Admission, Scheduler, Slot},
     spec::FunctionSet,
     wire::{self, CallResult, FromWorker, MAX_FRAME_BYTES, ToWorker},
 };
@@ -39,8 +48,18 @@ use super::{
 /// How the sandbox runs.
 #[derive(Debug, Clone)]
 pub struct SandboxConfig {
-    /// Concurrent runs (one worker process each). Default 2.
+    /// Workers kept warm (started by [`Sandbox::warm_up`], never shrunk away). Default 2.
     pub workers: usize,
+    /// Concurrent runs at most (one worker process each); the pool grows to this many when
+    /// every worker is busy. At least `workers`. Default 4.
+    pub max_workers: usize,
+    /// Idle workers kept ready while below `max_workers`, so a new client does not wait for
+    /// a worker to start behind long runs. Default 1.
+    pub spare_workers: usize,
+    /// Idle workers above the warm minimum are stopped after this long. Default 60 s.
+    pub shrink_idle_after: Duration,
+    /// Runs waiting for a slot at most; past it a run gets a `SandboxBusy` error. Default 64.
+    pub max_queued: usize,
     /// Limits for runs that do not bring their own.
     pub limits: Limits,
     /// A worker is replaced after this many runs. Default 200.
@@ -91,6 +110,10 @@ impl SandboxConfig {
     pub fn new(command: WorkerCommand) -> Self {
         Self {
             workers: 2,
+            max_workers: 4,
+            spare_workers: 1,
+            shrink_idle_after: Duration::from_mins(1),
+            max_queued: 64,
             limits: Limits::default(),
             recycle_after_runs: 200,
             kill_grace: Duration::from_secs(1),
@@ -131,6 +154,19 @@ impl WorkerCommand {
 
 /// Call replies gathered into one pipe write to a worker, at most (bytes).
 const REPLY_BATCH_BYTES: usize = 256 * 1024;
+
+/// How long a cancelled run's worker has to report back before it is killed and replaced.
+pub const CANCEL_GRACE: Duration = Duration::from_millis(50);
+
+/// Who a run is for and how its caller stops it.
+#[derive(Debug, Clone, Default)]
+pub struct RunScope {
+    /// The client the run is queued under (an MCP session, a bus caller): waiting runs of
+    /// different clients take turns. Empty: one shared queue.
+    pub client: String,
+    /// Cancelled when the caller gives up (a cancel request, a closed connection, shutdown).
+    pub cancel: CancellationToken,
+}
 
 /// Why the sandbox could not serve a request at all, or a frame could not be read: the crate's
 /// one error type.
@@ -177,8 +213,12 @@ pub struct PoolStats {
     pub recycled: u64,
     /// Workers that died on their own (crash, abort).
     pub crashed: u64,
-    /// Workers killed at the hard deadline.
+    /// Workers killed at the hard deadline or after a cancel they did not obey in time.
     pub killed: u64,
+    /// Runs stopped because their caller cancelled.
+    pub cancelled: u64,
+    /// Idle workers stopped when the pool shrank.
+    pub shrunk: u64,
 }
 
 /// A pool of sandbox worker processes. Cheap to clone; clones share the pool.
@@ -189,8 +229,12 @@ pub struct Sandbox {
 
 struct Inner {
     config: SandboxConfig,
-    idle: Mutex<Vec<Worker>>,
-    permits: Arc<Semaphore>,
+    idle: Mutex<Vec<(Worker, Instant)>>,
+    /// Workers being started in the background (spares, replacements).
+    starting: AtomicUsize,
+    /// Woken when a worker is parked or a background start failed.
+    parked: Notify,
+    scheduler: Arc<Scheduler>,
     sessions: Arc<Semaphore>,
     next_worker: AtomicU64,
     stats: Mutex<PoolStats>,
@@ -207,18 +251,24 @@ impl std::fmt::Debug for Sandbox {
 impl Sandbox {
     /// A pool with `config`; workers start on first use (or with [`Sandbox::warm_up`]).
     pub fn new(config: SandboxConfig) -> Self {
-        let workers = config.workers.max(1);
+        let mut config = config;
+        config.workers = config.workers.max(1);
+        config.max_workers = config.max_workers.max(config.workers);
         let sessions = config.max_sessions;
-        Self {
-            inner: Arc::new(Inner {
-                config,
-                idle: Mutex::new(Vec::new()),
-                permits: Arc::new(Semaphore::new(workers)),
-                sessions: Arc::new(Semaphore::new(sessions)),
-                next_worker: AtomicU64::new(1),
-                stats: Mutex::new(PoolStats::default()),
-            }),
+        let inner = Arc::new(Inner {
+            scheduler: Scheduler::new(config.max_workers, config.max_queued),
+            config,
+            idle: Mutex::new(Vec::new()),
+            starting: AtomicUsize::new(0),
+            parked: Notify::new(),
+            sessions: Arc::new(Semaphore::new(sessions)),
+            next_worker: AtomicU64::new(1),
+            stats: Mutex::new(PoolStats::default()),
+        });
+        if tokio::runtime::Handle::try_current().is_ok() {
+            tokio::spawn(shrink_when_idle(Arc::downgrade(&inner)));
         }
+        Self { inner }
     }
 
     /// Starts workers until `workers` are idle and ready.
@@ -237,6 +287,7 @@ impl Sandbox {
             })??;
             self.inner.park(worker);
         }
+        self.inner.keep_spare();
         Ok(())
     }
 
@@ -259,20 +310,59 @@ impl Sandbox {
         host: Arc<dyn HostCalls>,
         limits: Limits,
     ) -> Outcome {
+        self.execute_in(source, functions, host, limits, &RunScope::default())
+            .await
+    }
+
+    /// Runs `source` with `limits` for `scope`'s client until it ends or `scope` cancels.
+    ///
+    /// The wall time covers the wait for a slot as well as the run: a run queued for 2 s of
+    /// a 3 s limit gets 1 s of running.
+    pub async fn execute_in(
+        &self,
+        source: &str,
+        functions: &FunctionSet,
+        host: Arc<dyn HostCalls>,
+        mut limits: Limits,
+        scope: &RunScope,
+    ) -> Outcome {
         if let Some(refused) = oversized_source(source, &limits) {
             return refused;
         }
-        let Ok(_permit) = Arc::clone(&self.inner.permits).acquire_owned().await else {
-            return worker_error("the sandbox is shut down");
+        let started = Instant::now();
+        let (_slot, queued) = match self.inner.wait_turn(&limits, scope, started).await {
+            Ok(admitted) => admitted,
+            Err(refused) => return *refused,
         };
+        if queued {
+            limits.wall_time = limits
+                .wall_time
+                .saturating_sub(started.elapsed())
+                .max(Duration::from_millis(1));
+        }
         let worker = match self.inner.take_worker().await {
             Ok(worker) => worker,
             Err(error) => return worker_error(&error.to_string()),
         };
-        let (worker, outcome) = self
+        if scope.cancel.is_cancelled() {
+            self.inner.park(worker);
+            return self.inner.cancelled(started, Vec::new());
+        }
+        let (worker, mut outcome) = self
             .inner
-            .run_on(worker, source, functions, host, &limits, false)
+            .run_on(
+                worker,
+                source,
+                functions,
+                host,
+                RunControl {
+                    limits: &limits,
+                    keep_state: false,
+                    cancel: &scope.cancel,
+                },
+            )
             .await;
+        outcome.duration_ms = started.elapsed().as_secs_f64() * 1000.0;
         if let Some(worker) = worker {
             self.inner.park(worker);
         } else {
@@ -294,6 +384,11 @@ impl Sandbox {
             worker: Some(worker),
             _permit: permit,
         })
+    }
+
+    /// Runs in progress and runs waiting for a worker, now.
+    pub fn load(&self) -> (usize, usize) {
+        self.inner.scheduler.load()
     }
 
     /// Counters since the pool was made.
@@ -348,7 +443,17 @@ impl Session {
         };
         let (worker, outcome) = self
             .inner
-            .run_on(worker, source, functions, host, &limits, true)
+            .run_on(
+                worker,
+                source,
+                functions,
+                host,
+                RunControl {
+                    limits: &limits,
+                    keep_state: true,
+                    cancel: &CancellationToken::new(),
+                },
+            )
             .await;
         self.worker = worker;
         outcome
@@ -356,32 +461,153 @@ impl Session {
 }
 
 impl Inner {
+    /// Waits for a slot until the run's wall time is up or its caller cancels; the flag says
+    /// whether the run had to queue.
+    async fn wait_turn(
+        &self,
+        limits: &Limits,
+        scope: &RunScope,
+        started: Instant,
+    ) -> Result<(Slot, bool), Box<Outcome>> {
+        if scope.cancel.is_cancelled() {
+            return Err(Box::new(self.cancelled(started, Vec::new())));
+        }
+        let mut waiting = match self.scheduler.admit(&scope.client) {
+            Admission::Run(slot) => return Ok((slot, false)),
+            Admission::Busy { queued } => {
+                tracing::warn!(queued, client = %scope.client, "sandbox queue full; run refused");
+                return Err(Box::new(busy(format!(
+                    "the sandbox is busy: {queued} snippets are already waiting for a worker \
+                     (the queue limit); try again shortly"
+                ))));
+            }
+            Admission::Wait(waiting) => waiting,
+        };
+        let deadline = tokio::time::Instant::from_std(deadline_after(started, limits.wall_time));
+        tokio::select! {
+            slot = waiting.slot() => slot
+                .map(|slot| (slot, true))
+                .ok_or_else(|| Box::new(worker_error("the sandbox is shut down"))),
+            () = tokio::time::sleep_until(deadline) => {
+                let (running, _) = self.scheduler.load();
+                Err(Box::new(busy(format!(
+                    "no sandbox worker became free within the {:.1} s time limit ({running} \
+                     snippets running, {} queued ahead of this one); the wait counts against \
+                     timeout_seconds",
+                    limits.wall_time.as_secs_f64(),
+                    waiting.ahead
+                ))))
+            }
+            () = scope.cancel.cancelled() => Err(Box::new(self.cancelled(started, Vec::new()))),
+        }
+    }
+
+    /// The outcome of a run its caller cancelled.
+    fn cancelled(&self, started: Instant, calls: Vec<CallRecord>) -> Outcome {
+        self.count(|stats| stats.cancelled += 1);
+        let mut outcome = Outcome::failed(SnippetError::new(
+            ErrorPhase::Worker,
+            "Cancelled",
+            "the caller cancelled the run",
+        ));
+        outcome.calls = calls;
+        outcome.duration_ms = started.elapsed().as_secs_f64() * 1000.0;
+        outcome
+    }
+
+    /// An idle worker, else one already starting in the background, else a new one.
     async fn take_worker(self: &Arc<Self>) -> Result<Worker, SandboxError> {
-        let idle = self.idle.lock().ok().and_then(|mut idle| idle.pop());
-        match idle {
-            Some(worker) => Ok(worker),
-            None => self.spawn_worker().await,
+        loop {
+            let parked = self.parked.notified();
+            let idle = self
+                .idle
+                .lock()
+                .ok()
+                .and_then(|mut idle| idle.pop())
+                .map(|(worker, _)| worker);
+            if let Some(worker) = idle {
+                self.keep_spare();
+                return Ok(worker);
+            }
+            if self.starting.load(Ordering::SeqCst) == 0 {
+                self.keep_spare();
+                return self.spawn_worker().await;
+            }
+            // A replacement is on its way: it is sooner than a new one. A start that fails
+            // or a worker another run took wakes this loop to look again.
+            let _ = tokio::time::timeout(self.config.startup_timeout, parked).await;
         }
     }
 
     fn park(&self, worker: Worker) {
         if let Ok(mut idle) = self.idle.lock()
-            && idle.len() < self.config.workers.max(1)
+            && idle.len() < self.config.max_workers
         {
-            idle.push(worker);
+            idle.push((worker, Instant::now()));
+        }
+        self.parked.notify_one();
+    }
+
+    /// Starts a spare in the background when fewer than [`SandboxConfig::spare_workers`] are
+    /// idle or starting and the pool may still grow.
+    fn keep_spare(self: &Arc<Self>) {
+        let idle = self.idle.lock().map_or(0, |idle| idle.len());
+        let starting = self.starting.load(Ordering::SeqCst);
+        let (running, _) = self.scheduler.load();
+        if idle + starting < self.config.spare_workers
+            && running + idle + starting < self.config.max_workers
+        {
+            self.replenish();
         }
     }
 
-    /// Starts a replacement worker in the background.
+    /// Starts a worker in the background and parks it.
     fn replenish(self: &Arc<Self>) {
         let inner = Arc::clone(self);
         if tokio::runtime::Handle::try_current().is_ok() {
+            self.starting.fetch_add(1, Ordering::SeqCst);
             tokio::spawn(async move {
-                if let Ok(worker) = inner.spawn_worker().await {
-                    inner.park(worker);
+                let started = inner.spawn_worker().await;
+                inner.starting.fetch_sub(1, Ordering::SeqCst);
+                match started {
+                    Ok(worker) => inner.park(worker),
+                    Err(error) => {
+                        tracing::warn!(%error, "a sandbox worker did not start");
+                        inner.parked.notify_waiters();
+                    }
                 }
             });
         }
+    }
+
+    /// Stops idle workers above the warm minimum (and the spare) that waited longer than
+    /// [`SandboxConfig::shrink_idle_after`].
+    fn shrink(&self) {
+        let keep = self.config.workers.max(self.config.spare_workers);
+        let stopped: Vec<Worker> = {
+            let Ok(mut idle) = self.idle.lock() else {
+                return;
+            };
+            let mut stopped = Vec::new();
+            // Oldest parked first: they are the ones nobody needed.
+            idle.sort_by_key(|(_, parked)| std::cmp::Reverse(*parked));
+            while idle.len() > keep
+                && idle
+                    .last()
+                    .is_some_and(|(_, parked)| parked.elapsed() >= self.config.shrink_idle_after)
+            {
+                if let Some((worker, _)) = idle.pop() {
+                    stopped.push(worker);
+                }
+            }
+            stopped
+        };
+        if !stopped.is_empty() {
+            tracing::debug!(stopped = stopped.len(), "sandbox pool shrank");
+            let count = stopped.len() as u64;
+            self.count(|stats| stats.shrunk += count);
+        }
+        // Dropping a worker closes its stdin (it exits) and kills it if it lingers.
     }
 
     fn count(&self, update: impl FnOnce(&mut PoolStats)) {
@@ -460,9 +686,13 @@ impl Inner {
         source: &str,
         functions: &FunctionSet,
         host: Arc<dyn HostCalls>,
-        limits: &Limits,
-        keep_state: bool,
+        control: RunControl<'_>,
     ) -> (Option<Worker>, Outcome) {
+        let RunControl {
+            limits,
+            keep_state,
+            cancel,
+        } = control;
         let started = Instant::now();
         let run_id = worker.next_run;
         worker.next_run += 1;
@@ -492,10 +722,11 @@ impl Inner {
         }
         worker.functions = Some(functions.fingerprint());
 
-        let hard_deadline = tokio::time::Instant::from_std(deadline_after(
+        let mut hard_deadline = tokio::time::Instant::from_std(deadline_after(
             started,
             limits.wall_time.saturating_add(self.config.kill_grace),
         ));
+        let mut cancelling = false;
         let (reply_sender, mut replies) =
             mpsc::channel::<(u64, Result<serde_json::Value, HostCallError>)>(256);
         let mut calls = JoinSet::new();
@@ -504,7 +735,7 @@ impl Inner {
             tokio::select! {
                 frame = worker.frames.recv() => match frame {
                     Some(Ok(FromWorker::Call { run_id: call_run, ticket, function, arguments, target })) => {
-                        if call_run != run_id {
+                        if call_run != run_id || cancelling {
                             continue;
                         }
                         records.push((CallRecord { function: function.clone(), target: target.clone(), ms: None, ok: false, error: None }, Instant::now()));
@@ -520,6 +751,15 @@ impl Inner {
                             continue;
                         }
                         worker.runs += 1;
+                        if cancelling {
+                            let recycle = recycle.is_some()
+                                || (worker.runs >= self.config.recycle_after_runs && !keep_state);
+                            if recycle {
+                                self.count(|stats| stats.recycled += 1);
+                            }
+                            let outcome = self.cancelled(started, finish_records(records));
+                            return (if recycle { None } else { Some(worker) }, outcome);
+                        }
                         let mut outcome = *outcome;
                         outcome::cap_tokens(&mut outcome, limits, &|text| {
                             self.config.count_tokens.count(text)
@@ -545,7 +785,21 @@ impl Inner {
                         return (None, self.lost(&mut worker, limits, started, calls_made).await);
                     }
                 },
-                Some(first) = replies.recv() => {
+                () = cancel.cancelled(), if !cancelling => {
+                    // Drop the bus calls (their pending entries go with them), tell the worker
+                    // to stop, and give it CANCEL_GRACE to say it did.
+                    cancelling = true;
+                    calls.abort_all();
+                    while replies.try_recv().is_ok() {}
+                    hard_deadline = tokio::time::Instant::now() + CANCEL_GRACE;
+                    let stop = wire::encode(&ToWorker::Cancel { run_id });
+                    if worker.stdin.write_all(&stop).await.is_err() {
+                        let _ = worker.child.start_kill();
+                        return (None, self.cancelled(started, finish_records(records)));
+                    }
+                    tracing::debug!(worker = worker.id, run = run_id, "sandbox run cancelled");
+                }
+                Some(first) = replies.recv(), if !cancelling => {
                     // Replies that are already in go to the worker in one write: a gather of
                     // thousands of calls would otherwise cost a pipe write (and a wakeup of the
                     // worker) per reply.
@@ -571,6 +825,12 @@ impl Inner {
                     }
                 }
                 () = tokio::time::sleep_until(hard_deadline) => {
+                    if cancelling {
+                        tracing::debug!(worker = worker.id, run = run_id, "a cancelled run did not stop in time; killing its worker");
+                        let _ = worker.child.start_kill();
+                        self.count(|stats| stats.killed += 1);
+                        return (None, self.cancelled(started, finish_records(records)));
+                    }
                     tracing::warn!(
                         worker = worker.id,
                         pid = worker.pid,
@@ -674,6 +934,29 @@ fn finish_records(records: Vec<(CallRecord, Instant)>) -> Vec<CallRecord> {
     records.into_iter().map(|(record, _)| record).collect()
 }
 
+/// Stops idle workers that outstayed [`SandboxConfig::shrink_idle_after`], until the pool is
+/// dropped.
+async fn shrink_when_idle(pool: Weak<Inner>) {
+    let tick = match pool.upgrade() {
+        Some(inner) => (inner.config.shrink_idle_after / 4).max(Duration::from_millis(100)),
+        None => return,
+    };
+    loop {
+        tokio::time::sleep(tick).await;
+        let Some(inner) = pool.upgrade() else { return };
+        inner.shrink();
+    }
+}
+
+/// A run refused or timed out for want of a free worker.
+fn busy(message: String) -> Outcome {
+    Outcome::failed(SnippetError::new(
+        ErrorPhase::Worker,
+        "SandboxBusy",
+        message,
+    ))
+}
+
 fn worker_error(message: &str) -> Outcome {
     Outcome::failed(SnippetError::new(
         ErrorPhase::Worker,
@@ -703,6 +986,14 @@ fn describe_status(status: Option<std::process::ExitStatus>) -> String {
         Some(code) => format!("exit code {code}"),
         None => "no exit code".to_owned(),
     }
+}
+
+/// How one run on a worker is limited and stopped.
+struct RunControl<'a> {
+    limits: &'a Limits,
+    /// Keep the globals for the next run (sessions).
+    keep_state: bool,
+    cancel: &'a CancellationToken,
 }
 
 /// A running worker process, as the pool sees it.

@@ -43,6 +43,12 @@ pub enum ToWorker {
         /// The value or the error.
         result: CallResult,
     },
+    /// The caller gave up on a run: stop it now (its pending calls fail, the snippet is
+    /// interrupted) and report `Done` as usual, so the worker can take the next run.
+    Cancel {
+        /// The run to stop.
+        run_id: u64,
+    },
 }
 
 /// A call's result on the wire.

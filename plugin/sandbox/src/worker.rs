@@ -18,7 +18,11 @@ use std::{
     io::{self, BufReader, Write},
     process::ExitCode,
     rc::Rc,
-    sync::{Arc, Condvar, Mutex, mpsc},
+    sync::{
+        Arc, Condvar, Mutex,
+        atomic::{AtomicU64, Ordering},
+        mpsc,
+    },
     thread,
     time::{Duration, Instant},
 };
@@ -81,7 +85,7 @@ pub fn run_worker_stdio() -> ExitCode {
             .spawn(move || watchdog.serve(&interrupter));
     }
 
-    read_stdin(&run_sender, &reply_sender, &output);
+    read_stdin(&run_sender, &reply_sender, &watchdog, &output);
     drop(run_sender);
     drop(reply_sender);
     match interpreter.join() {
@@ -95,14 +99,16 @@ struct RunMessage {
     functions: Option<FunctionSet>,
 }
 
+/// A call's answer for the interpreter, or (`None`) word that its run was cancelled.
 struct Reply {
     run_id: u64,
-    completion: Completion,
+    completion: Option<Completion>,
 }
 
 fn read_stdin(
     runs: &mpsc::Sender<RunMessage>,
     replies: &mpsc::Sender<Reply>,
+    watchdog: &Watchdog,
     output: &Mutex<Output>,
 ) {
     let mut reader = BufReader::new(io::stdin().lock());
@@ -136,13 +142,26 @@ fn read_stdin(
             })) => {
                 let reply = Reply {
                     run_id,
-                    completion: Completion {
+                    completion: Some(Completion {
                         ticket,
                         result: result.into(),
                         received: Instant::now(),
-                    },
+                    }),
                 };
                 if replies.send(reply).is_err() {
+                    return;
+                }
+            }
+            Ok(Some(ToWorker::Cancel { run_id })) => {
+                // Wake a run waiting on its calls, and interrupt one that computes.
+                watchdog.cancel(run_id);
+                if replies
+                    .send(Reply {
+                        run_id,
+                        completion: None,
+                    })
+                    .is_err()
+                {
                     return;
                 }
             }
@@ -173,6 +192,7 @@ fn interpreter_main(
         output: Arc::clone(output),
         replies,
         current_run: Rc::clone(&current_run),
+        cancelled_run: 0,
     };
     let mut engine = match Engine::new(&EngineOptions::default(), Box::new(port)) {
         Ok(engine) => engine,
@@ -252,10 +272,15 @@ struct PipePort {
     output: Arc<Mutex<Output>>,
     replies: mpsc::Receiver<Reply>,
     current_run: Rc<Cell<u64>>,
+    /// A cancelled run's port is closed: its pending and later calls fail at once.
+    cancelled_run: u64,
 }
 
 impl HostPort for PipePort {
     fn start(&mut self, ticket: u64, call: &HostCall) -> Result<(), PortClosed> {
+        if self.cancelled_run == self.current_run.get() {
+            return Err(PortClosed);
+        }
         let frame = FromWorker::Call {
             run_id: self.current_run.get(),
             ticket,
@@ -278,9 +303,16 @@ impl HostPort for PipePort {
         let deadline = Instant::now() + timeout;
         loop {
             let left = deadline.saturating_duration_since(Instant::now());
+            if self.cancelled_run == self.current_run.get() {
+                return Err(PortClosed);
+            }
             match self.replies.recv_timeout(left) {
                 Ok(reply) if reply.run_id == self.current_run.get() => {
-                    return Ok(Some(reply.completion));
+                    if let Some(completion) = reply.completion {
+                        return Ok(Some(completion));
+                    }
+                    self.cancelled_run = reply.run_id;
+                    return Err(PortClosed);
                 }
                 Ok(_) => {}
                 Err(mpsc::RecvTimeoutError::Timeout) => return Ok(None),
@@ -296,6 +328,8 @@ impl HostPort for PipePort {
 struct Watchdog {
     state: Mutex<Option<Armed>>,
     changed: Condvar,
+    /// The last run cancelled, for a cancel that overtakes its run's start.
+    cancelled: AtomicU64,
 }
 
 #[derive(Clone, Copy)]
@@ -312,12 +346,29 @@ const WATCH_TICK: Duration = Duration::from_millis(10);
 impl Watchdog {
     fn arm(&self, run_id: u64, deadline: Instant, memory_bytes: u64) {
         let memory_ceiling = resident_bytes().map(|now| now.saturating_add(memory_bytes));
+        let deadline = if self.cancelled.load(Ordering::SeqCst) == run_id {
+            Instant::now()
+        } else {
+            deadline
+        };
         if let Ok(mut state) = self.state.lock() {
             *state = Some(Armed {
                 run_id,
                 deadline,
                 memory_ceiling,
             });
+            self.changed.notify_all();
+        }
+    }
+
+    /// Brings run `run_id`'s deadline forward to now (the caller cancelled it).
+    fn cancel(&self, run_id: u64) {
+        self.cancelled.store(run_id, Ordering::SeqCst);
+        if let Ok(mut state) = self.state.lock()
+            && let Some(armed) = state.as_mut()
+            && armed.run_id == run_id
+        {
+            armed.deadline = Instant::now();
             self.changed.notify_all();
         }
     }

@@ -1,11 +1,15 @@
 //! Streamable HTTP: rmcp's tower service mounted at [`MCP_PATH`] on axum, behind a guard that
-//! checks `Origin` and the optional bearer token before rmcp sees the request.
+//! checks `Origin` and the optional bearer token, then the body and the session
+//! ([`http_sessions`](super::http_sessions)), before rmcp sees the request. Accepted sockets
+//! have `TCP_NODELAY`: back-to-back calls on a kept-alive connection would otherwise wait on
+//! delayed ACKs (about 40 ms each).
 //!
 //! rmcp can check origins itself, but only against a list with explicit ports; "any loopback
 //! origin, any port" (what local assistant UIs and dev servers use) is easier to state here.
 
 use std::{net::SocketAddr, sync::Arc};
 
+use axum::serve::ListenerExt as _;
 use axum::{
     Router,
     extract::{Request, State},
@@ -13,12 +17,10 @@ use axum::{
     middleware::{self, Next},
     response::{IntoResponse, Response},
 };
-use rmcp::transport::streamable_http_server::{
-    StreamableHttpServerConfig, StreamableHttpService, session::local::LocalSessionManager,
-};
+use rmcp::transport::streamable_http_server::{StreamableHttpServerConfig, StreamableHttpService};
 use tokio_util::sync::CancellationToken;
 
-use super::{MCP_PATH, McpHttpOptions, McpServer};
+use super::{MCP_PATH, McpHttpOptions, McpServer, http_sessions::Sessions};
 use crate::error::Error;
 use crate::service::CodeMode;
 
@@ -72,6 +74,11 @@ pub(super) async fn start(
         addr: options.listen,
         source,
     })?;
+    let listener = listener.tap_io(|socket| {
+        if let Err(error) = socket.set_nodelay(true) {
+            tracing::debug!(%error, "cannot set TCP_NODELAY on an MCP connection");
+        }
+    });
 
     let mut config =
         StreamableHttpServerConfig::default().with_cancellation_token(shutdown.child_token());
@@ -87,12 +94,13 @@ pub(super) async fn start(
         hosts.push(ip.to_string());
         config = config.with_allowed_hosts(hosts);
     }
+    let sessions = Sessions::new(&options);
     let mcp = StreamableHttpService::new(
         move || Ok(McpServer::new(Arc::clone(&service))),
-        Arc::new(LocalSessionManager::default()),
+        Arc::clone(&sessions.manager),
         config,
     );
-    let guard = Arc::new(Guard::new(&options));
+    let guard = Arc::new(Guard::new(&options, sessions));
     let router = Router::new()
         .nest_service(MCP_PATH, mcp)
         .layer(middleware::from_fn_with_state(guard, check_request));
@@ -121,11 +129,13 @@ pub(super) async fn start(
 struct Guard {
     bearer: Option<String>,
     allowed_origins: Vec<String>,
+    sessions: Sessions,
 }
 
 impl Guard {
-    fn new(options: &McpHttpOptions) -> Self {
+    fn new(options: &McpHttpOptions, sessions: Sessions) -> Self {
         Self {
+            sessions,
             bearer: options.bearer_token.clone(),
             allowed_origins: options
                 .allowed_origins
@@ -186,8 +196,12 @@ impl Guard {
 }
 
 async fn check_request(State(guard): State<Arc<Guard>>, request: Request, next: Next) -> Response {
-    match guard.check(request.headers()) {
-        Ok(()) => next.run(request).await,
+    if let Err(response) = guard.check(request.headers()) {
+        return response;
+    }
+    match guard.sessions.admit(request).await {
+        Ok((request, None)) => next.run(request).await,
+        Ok((request, Some(watch))) => watch.response(next.run(request).await),
         Err(response) => response,
     }
 }

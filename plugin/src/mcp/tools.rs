@@ -20,6 +20,7 @@ use rmcp::{
 use schemars::JsonSchema;
 use serde::Deserialize;
 use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
 
 use crate::{
     bridge::CallReport,
@@ -74,7 +75,12 @@ struct ExecuteArgs {
 pub struct McpServer {
     service: Arc<CodeMode>,
     tool_router: ToolRouter<Self>,
+    /// The client this handler serves (one per session), for fair queueing of its snippets.
+    client: Arc<str>,
 }
+
+/// Numbers the MCP clients (sessions) of this process.
+static NEXT_CLIENT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
 
 impl std::fmt::Debug for McpServer {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -88,9 +94,11 @@ impl std::fmt::Debug for McpServer {
 impl McpServer {
     /// A handler over `service`; serve it with `rmcp::ServiceExt::serve` on any transport.
     pub fn new(service: Arc<CodeMode>) -> Self {
+        let client = NEXT_CLIENT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         Self {
             service,
             tool_router: Self::tool_router(),
+            client: format!("mcp-{client}").into(),
         }
     }
 
@@ -170,6 +178,7 @@ impl McpServer {
         &self,
         meta: RequestMetaObject,
         peer: Peer<RoleServer>,
+        cancel: CancellationToken,
         Parameters(ExecuteArgs {
             code,
             timeout_seconds,
@@ -182,9 +191,13 @@ impl McpServer {
         let progress = meta
             .get_progress_token()
             .map(|token| ProgressForwarder::start(peer, token));
+        // rmcp cancels the token on `notifications/cancelled` and when the session ends
+        // (closed, deleted, expired, or the server shutting down).
         let options = ExecuteOptions {
             timeout,
             observer: progress.as_ref().map(ProgressForwarder::observer),
+            client: Some(self.client.to_string()),
+            cancel: Some(cancel),
         };
         let outcome = self.service.execute(&code, options).await;
         if let Some(progress) = progress {
@@ -244,16 +257,15 @@ fn unavailable(tool: &str, error: &tokio::task::JoinError) -> CallToolResult {
     )])
 }
 
-/// `timeout_seconds` as a duration; the service caps it at [`MAX_TIMEOUT`].
+/// `timeout_seconds` as a duration; the service caps it at its configured maximum
+/// (`--max-timeout-seconds`, default [`MAX_TIMEOUT`]), so nothing is clamped here.
 fn parse_timeout(seconds: f64) -> Result<Duration, String> {
     if seconds.is_finite() && seconds > 0.0 {
-        Ok(
-            Duration::try_from_secs_f64(seconds.min(MAX_TIMEOUT.as_secs_f64()))
-                .unwrap_or(MAX_TIMEOUT),
-        )
+        Ok(Duration::try_from_secs_f64(seconds).unwrap_or(Duration::MAX))
     } else {
         Err(format!(
-            "timeout_seconds must be a positive number of seconds (at most {}), got {seconds}.",
+            "timeout_seconds must be a positive number of seconds (default cap {}), got \
+             {seconds}.",
             MAX_TIMEOUT.as_secs()
         ))
     }
@@ -314,5 +326,20 @@ fn progress_message(report: &CallReport) -> String {
             report.function, report.result_bytes
         ),
         Some(error) => format!("{}: failed in {ms:.0} ms: {error}", report.function),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Regression: `parse_timeout` clamped to the default 600 s cap before the service applied
+    /// the configured one, so `--max-timeout-seconds 1200` had no effect over MCP.
+    #[test]
+    fn timeout_seconds_is_not_clamped_before_the_configured_cap() {
+        assert_eq!(parse_timeout(1_200.0), Ok(Duration::from_mins(20)));
+        assert_eq!(parse_timeout(0.5), Ok(Duration::from_millis(500)));
+        assert!(parse_timeout(-1.0).is_err());
+        assert!(parse_timeout(f64::NAN).is_err());
     }
 }

@@ -208,7 +208,6 @@ struct NamespaceStats {
     apps: Vec<(String, usize)>,
 }
 
-
 impl std::fmt::Debug for PythonCatalogue {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("PythonCatalogue")
@@ -248,7 +247,8 @@ impl PythonCatalogue {
             departed_seq: 0,
         };
         let context_functions = ContextOp::ALL.into_iter().map(context_api::function);
-        for (id, function) in (0u32..).zip(Function::builtins().into_iter().chain(context_functions))
+        for (id, function) in
+            (0u32..).zip(Function::builtins().into_iter().chain(context_functions))
         {
             catalogue.index.add(id, &function.search_pieces());
             let qualified = function.candidate.clone();

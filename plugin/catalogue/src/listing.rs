@@ -11,8 +11,7 @@ use std::{collections::BTreeMap, fmt::Write as _};
 use serde::{Deserialize, Serialize};
 
 use super::{
-    context_api,
-    PythonCatalogue, group_of,
+    PythonCatalogue, context_api, group_of,
     names::{NameKind, snake_ident},
     render::{cut_words, one_line, py_str},
     search::edit_distance,

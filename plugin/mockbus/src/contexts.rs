@@ -21,7 +21,8 @@ use codemode_protocol::{
 
 use super::gateway::{ConnId, Gateway, Route, success};
 
-const INVALID_CONTEXT: &str = "global.errors.invalid_context";
+/// What the real gateway answers for an unknown context id (checked by the contract).
+const UNKNOWN_CONTEXT: &str = codemode_protocol::gw3::reasons::FAILURE;
 
 /// One shared context.
 #[derive(Debug, Clone)]
@@ -199,7 +200,7 @@ impl Gateway {
             conn,
             route,
             Some(peer.clone()),
-            INVALID_CONTEXT,
+            UNKNOWN_CONTEXT,
             format!("Unable to find context with id {id}"),
         );
     }

@@ -39,7 +39,8 @@ fn context(arguments: &mut Map<String, Value>, function: &str) -> Result<Value, 
 }
 
 fn channel_value(channel: ChannelInfo) -> Value {
-    json!({"id": channel.id, "name": channel.name, "color": channel.color})
+    let ChannelInfo { id, name, color } = channel;
+    json!({"id": id, "name": name, "color": color})
 }
 
 /// Performs one context-API call.

@@ -293,7 +293,7 @@ pub(super) async fn raise_for_context(
     let mut choices: Vec<(String, IntentHandler)> = Vec::new();
     for intent in &intents.intents {
         for handler in &intent.handlers {
-            let type_ok = handler.context_types.iter().any(|t| *t == context_type);
+            let type_ok = handler.context_types.contains(&context_type);
             let app_ok = request
                 .target
                 .app

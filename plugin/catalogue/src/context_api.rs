@@ -41,7 +41,7 @@ pub(crate) fn function(op: ContextOp) -> Function {
         ContextOp::ListChannels => (
             Vec::new(),
             PyType::List(Box::new(channel())),
-            "Every user channel (e.g. Red, Green or fdc3.channel.1), with its name and colour.",
+            "Every user channel with its name and colour, such as Red, Green or fdc3.channel.1.",
         ),
         ContextOp::GetContext => (
             vec![
@@ -59,7 +59,7 @@ pub(crate) fn function(op: ContextOp) -> Function {
                 ),
             ],
             optional(context()),
-            "What the user is looking at: the FDC3 context last broadcast on a channel (e.g. the instrument or contact an app put there), or None.",
+            "What the user is looking at: the FDC3 context last broadcast on a channel, such as the instrument or contact an app put there; None if there is none.",
         ),
         ContextOp::Broadcast => (
             vec![

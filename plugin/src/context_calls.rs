@@ -107,13 +107,21 @@ pub(crate) async fn perform(
 }
 
 /// What the user is looking at, for the assistant without a snippet: the current channel and
-/// the context last broadcast on it, as `{"channel": …, "context": …}` (both `null` when there
-/// is none). Kept small on purpose: a later policy (PII tokenization) wraps this one call.
+/// the context last broadcast on it, `{"channel": …, "context": …}`. When codemode has joined no
+/// channel, every channel that holds a context instead: `{"channel": null, "channels":
+/// [{"channel": …, "context": …}]}`. Kept small on purpose: a later policy (PII tokenization)
+/// wraps this one call.
 pub async fn current_context(bus: &dyn Bus) -> Result<Value, codemode_adapters::BusError> {
     let channels = bus.channels_or_error()?;
-    let Some(channel) = channels.current_channel().await? else {
-        return Ok(json!({"channel": null, "context": null}));
-    };
-    let context = channels.channel_context(Some(&channel.id), None).await?;
-    Ok(json!({"channel": channel_value(channel), "context": context}))
+    if let Some(channel) = channels.current_channel().await? {
+        let context = channels.channel_context(Some(&channel.id), None).await?;
+        return Ok(json!({"channel": channel_value(channel), "context": context}));
+    }
+    let mut holding = Vec::new();
+    for channel in channels.list_channels().await? {
+        if let Some(context) = channels.channel_context(Some(&channel.id), None).await? {
+            holding.push(json!({"channel": channel_value(channel), "context": context}));
+        }
+    }
+    Ok(json!({"channel": null, "channels": holding}))
 }

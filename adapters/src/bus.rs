@@ -11,6 +11,7 @@ use serde_json::{Map, Value};
 use tokio::sync::broadcast;
 
 use crate::{
+    channels::{Channels, ContextRaise},
     error::BusError,
     model::{
         BusEvent, CallOptions, Catalogue, IntentRequest, IntentResolution, MethodHandler,
@@ -61,6 +62,11 @@ pub trait Bus: Send + Sync + 'static {
         None
     }
 
+    /// User channels and their contexts, if the dialect has them.
+    fn channels(&self) -> Option<&dyn Channels> {
+        None
+    }
+
     /// Leaves the bus: pending calls fail, the socket closes, the task ends.
     async fn close(&self);
 }
@@ -108,6 +114,10 @@ pub trait Invoke: Send + Sync {
 pub trait RaiseIntent: Send + Sync {
     /// Raises an intent: picks a handler, starts its app if needed, returns its result.
     async fn raise_intent(&self, request: IntentRequest) -> Result<IntentResolution, BusError>;
+
+    /// Raises whatever intent handles `request.context`: one intent with one handler is raised;
+    /// several are `ContextAmbiguous` with the choices.
+    async fn raise_for_context(&self, request: ContextRaise) -> Result<IntentResolution, BusError>;
 }
 
 /// Offering methods on the bus.

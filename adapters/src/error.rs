@@ -94,6 +94,15 @@ pub enum BusError {
         /// The handlers to choose from: running instances, and apps that would be started.
         choices: Vec<IntentHandler>,
     },
+    /// Several intents (or handlers) could take a context raised with `raise_for_context`;
+    /// raise one of `choices` by name (with its app) instead.
+    #[error("raising for context `{context_type}` is ambiguous: {} choices: {}; raise one of these intents by name with app= (and instance=)", choices.len(), describe_context_choices(choices))]
+    ContextAmbiguous {
+        /// The context type raised.
+        context_type: String,
+        /// Each (intent, handler) that could take it.
+        choices: Vec<(String, IntentHandler)>,
+    },
     /// The handler took the intent but failed to produce its result.
     #[error("intent `{intent}` was delivered but its result failed: {reason}")]
     IntentResultFailed {
@@ -179,6 +188,14 @@ fn describe_choices(choices: &[IntentHandler]) -> String {
     choices
         .iter()
         .map(describe_choice)
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn describe_context_choices(choices: &[(String, IntentHandler)]) -> String {
+    choices
+        .iter()
+        .map(|(intent, handler)| format!("{intent} by {}", describe_choice(handler)))
         .collect::<Vec<_>>()
         .join(", ")
 }

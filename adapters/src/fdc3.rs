@@ -13,6 +13,7 @@
 //! result errors `IntentResultFailed`, open errors `OpenFailed`, the rest `Refused`.
 
 mod appd;
+mod channels;
 mod config;
 mod connection;
 
@@ -574,6 +575,10 @@ impl Bus for Fdc3Bus {
         Some(self)
     }
 
+    fn channels(&self) -> Option<&dyn crate::Channels> {
+        Some(self)
+    }
+
     async fn close(&self) {
         self.link.close().await;
     }
@@ -582,6 +587,13 @@ impl Bus for Fdc3Bus {
 /// FDC3 has intents only: no [`Invoke`](crate::Invoke) or [`Serve`](crate::Serve).
 #[async_trait]
 impl RaiseIntent for Fdc3Bus {
+    async fn raise_for_context(
+        &self,
+        request: crate::ContextRaise,
+    ) -> Result<Resolution, BusError> {
+        self.raise_context(request).await
+    }
+
     async fn raise_intent(&self, request: IntentRequest) -> Result<Resolution, BusError> {
         let intent = request.intent.clone();
         let not_resolved = |reason: String| BusError::IntentNotResolved {
@@ -649,6 +661,19 @@ impl RaiseIntent for Fdc3Bus {
             return Err(BusError::IntentAmbiguous { intent, choices });
         }
         let resolution: IntentResolution = field(&response, "intentResolution")?;
+        self.deliver(intent, resolution, result_receiver).await
+    }
+}
+
+impl Fdc3Bus {
+    /// After a raise resolved to `resolution`: waits for the handler's result (or its
+    /// departure) and describes the handler.
+    pub(crate) async fn deliver(
+        &self,
+        intent: String,
+        resolution: IntentResolution,
+        result_receiver: oneshot::Receiver<Result<Fdc3Message, ProtocolError>>,
+    ) -> Result<Resolution, BusError> {
         let handler = self
             .catalogue()
             .intent(&intent)

@@ -7,6 +7,7 @@
 //! io.Connect's own algorithm: a running handler first, else start the app through
 //! `T42.ACS.StartApplication` and wait for its handler to register.
 
+mod channels;
 mod config;
 mod connection;
 mod state;
@@ -53,6 +54,8 @@ pub struct IoConnectBus {
     shared: Arc<Shared>,
     config: Arc<IoConnectConfig>,
     identity: watch::Receiver<Identity>,
+    /// The channel this plugin joined (`channels.join`), by name.
+    channel: std::sync::Mutex<Option<String>>,
 }
 
 impl IoConnectBus {
@@ -77,6 +80,7 @@ impl IoConnectBus {
             shared,
             config,
             identity,
+            channel: std::sync::Mutex::new(None),
         };
         bus.refresh_declared_apps().await;
         bus.spawn_resync_on_reconnect();
@@ -313,6 +317,10 @@ impl Bus for IoConnectBus {
         Some(self)
     }
 
+    fn channels(&self) -> Option<&dyn crate::Channels> {
+        Some(self)
+    }
+
     async fn close(&self) {
         self.link.close().await;
     }
@@ -348,6 +356,13 @@ impl Invoke for IoConnectBus {
 
 #[async_trait]
 impl RaiseIntent for IoConnectBus {
+    async fn raise_for_context(
+        &self,
+        request: crate::ContextRaise,
+    ) -> Result<IntentResolution, BusError> {
+        channels::raise_for_context(self, request).await
+    }
+
     async fn raise_intent(&self, request: IntentRequest) -> Result<IntentResolution, BusError> {
         let not_resolved = |reason: String| BusError::IntentNotResolved {
             intent: request.intent.clone(),

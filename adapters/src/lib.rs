@@ -4,6 +4,7 @@
 //! # Layout
 //! - [`Bus`]: the core trait (catalogue, events, close) and the capabilities a dialect may have:
 //!   [`Invoke`] (methods with a target), [`RaiseIntent`], [`Serve`].
+//! - `channels`: user channels and their contexts ([`Channels`]) and raising for a context.
 //! - `link`: the one reconnecting link task both dialects run on (socket, pending requests,
 //!   backoff), with a per-dialect [`Dialect`](link) for handshake, frames and commands.
 //! - `model`: the neutral types ([`Catalogue`], [`MethodInfo`], [`Target`], …).
@@ -12,6 +13,7 @@
 //! - [`BusError`]: the one error type.
 
 mod bus;
+mod channels;
 mod error;
 pub mod fdc3;
 pub mod ioconnect;
@@ -20,6 +22,7 @@ mod model;
 
 pub use crate::{
     bus::{Bus, Invoke, RaiseIntent, Serve},
+    channels::{ChannelInfo, ChannelOp, Channels, ContextRaise},
     error::BusError,
     link::Backoff,
     model::{

@@ -268,6 +268,15 @@ impl BusHost {
                 };
                 self.raise(name, context, target).await
             }
+            CallKind::Context { op } => {
+                crate::context_calls::perform(
+                    self.bus.as_ref(),
+                    *op,
+                    call.arguments,
+                    self.options.timeout,
+                )
+                .await
+            }
             CallKind::FindIntents => {
                 let name = string_argument(&call.arguments, "name");
                 let context_type = string_argument(&call.arguments, "context_type");
@@ -378,6 +387,7 @@ impl HostCalls for BusHost {
             CallKind::Intent { intent } => intent.clone(),
             CallKind::RaiseIntent => string_argument(&call.arguments, "name").unwrap_or_default(),
             CallKind::FindIntents => "find_intents".to_owned(),
+            CallKind::Context { op } => op.python_name().to_owned(),
         };
         let target = call
             .target
@@ -527,6 +537,18 @@ pub fn host_call_error(error: BusError) -> HostCallError {
             let choices: Vec<Value> = choices
                 .iter()
                 .map(|choice| json!({"app": choice.application, "instance": choice.instance}))
+                .collect();
+            HostCallError {
+                context: Some(json!({ "choices": choices })),
+                ..HostCallError::new(HostErrorKind::IntentNotResolved, message)
+            }
+        }
+        BusError::ContextAmbiguous { ref choices, .. } => {
+            let choices: Vec<Value> = choices
+                .iter()
+                .map(|(intent, handler)| {
+                    json!({"intent": intent, "app": handler.application, "instance": handler.instance})
+                })
                 .collect();
             HostCallError {
                 context: Some(json!({ "choices": choices })),

@@ -47,6 +47,12 @@ result = {
     \"portfolio_shown_for\": shown[\"client\"],
 }";
 
+/// What the user is looking at: the instrument on their channel.
+const CONTEXT_SNIPPET: &str = "\
+channels.join(\"Red\")
+looking_at = channels.get_context()
+result = {\"channel\": channels.current()[\"id\"], \"looking_at\": looking_at}";
+
 /// Runs the demo and prints it.
 #[expect(
     clippy::print_stdout,
@@ -144,6 +150,16 @@ pub(crate) async fn run_demo(args: DemoArgs) -> anyhow::Result<()> {
         outcome.calls.len()
     );
 
+    out.push_str(&heading(
+        "Task 3: \"What is the user looking at?\" (the FDC3 context on their channel)",
+    ));
+    out.push_str(&indent(CONTEXT_SNIPPET));
+    let outcome = service
+        .execute(CONTEXT_SNIPPET, ExecuteOptions::default())
+        .await;
+    let _ = writeln!(out, "\n→ {}\n", render_outcome(&outcome).trim_end());
+    let context_ok = outcome.ok && outcome.result["looking_at"]["type"] == "fdc3.instrument";
+
     out.push_str(&heading("Tokens: classic tool calling vs. Code Mode"));
     let tokens = token_table(&service).await;
     match &tokens {
@@ -166,6 +182,9 @@ pub(crate) async fn run_demo(args: DemoArgs) -> anyhow::Result<()> {
     }
     if !multi_step_ok {
         anyhow::bail!("the demo's multi-step task failed (see its outcome above)");
+    }
+    if !context_ok {
+        anyhow::bail!("the demo's context task did not read the instrument on the Red channel");
     }
     tokens.context("the demo's token comparison could not be measured")?;
     Ok(())

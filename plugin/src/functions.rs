@@ -39,7 +39,7 @@ fn function_spec(spec: &CallSpec) -> FunctionSpec {
     let positional = |name: &str| match &spec.call {
         CallKind::Method { .. } => false,
         CallKind::Intent { .. } => name == "context",
-        CallKind::RaiseIntent | CallKind::FindIntents => true,
+        CallKind::RaiseIntent | CallKind::FindIntents | CallKind::Context { .. } => true,
     };
     FunctionSpec {
         name: spec.python_name.clone(),

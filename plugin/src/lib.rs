@@ -22,6 +22,7 @@
 mod error;
 
 pub mod bridge;
+pub mod context_calls;
 pub mod functions;
 pub mod logging;
 pub mod mcp;

@@ -888,3 +888,60 @@ async fn stdio_serve_exits_on_sigterm_while_its_client_keeps_stdin_open() {
     );
     terminate_cleanly(&mut child, &stderr).await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_current_context_resource_tells_the_model_what_the_user_is_looking_at() {
+    let fixture = Fixture::start(0).await;
+    let client = pipe_client(&fixture).await;
+    let listed = client.list_all_resources().await.expect("resources/list");
+    assert!(
+        listed
+            .iter()
+            .any(|resource| resource.uri == codemode::mcp::context::CURRENT_CONTEXT_URI),
+        "{listed:?}"
+    );
+    let read = |client: &Client| {
+        let request = rmcp::model::ReadResourceRequestParams::new(
+            codemode::mcp::context::CURRENT_CONTEXT_URI,
+        );
+        let peer = client.peer().clone();
+        async move {
+            let result = peer.read_resource(request).await.expect("resources/read");
+            let text = match result.contents.first() {
+                Some(rmcp::model::ResourceContents::TextResourceContents { text, .. }) => {
+                    text.clone()
+                }
+                other => panic!("a text resource, got {other:?}"),
+            };
+            serde_json::from_str::<Value>(&text).expect("the resource is JSON")
+        }
+    };
+    // Joined to no channel: every channel holding a context (the mock bus's Red holds AAPL).
+    let before = read(&client).await;
+    assert_eq!(before["channel"], Value::Null, "{before:#}");
+    assert_eq!(
+        before["channels"][0]["channel"]["id"],
+        json!("Red"),
+        "{before:#}"
+    );
+    assert_eq!(
+        before["channels"][0]["context"]["id"]["ticker"],
+        json!("AAPL")
+    );
+    // After a snippet joins Green and broadcasts there, the resource follows the current channel.
+    let outcome = call(
+        &client,
+        "execute_python_code",
+        json!({"code": "channels.join('Green')\nchannels.broadcast({'type': 'fdc3.contact', 'id': {'email': 'jane@example.com'}})\nresult = 'ok'"}),
+    )
+    .await;
+    assert!(!is_error(&outcome), "{}", text(&outcome));
+    let after = read(&client).await;
+    assert_eq!(after["channel"]["id"], json!("Green"), "{after:#}");
+    assert_eq!(
+        after["context"],
+        json!({"type": "fdc3.contact", "id": {"email": "jane@example.com"}})
+    );
+    client.cancel().await.expect("client closes");
+    fixture.stop().await;
+}

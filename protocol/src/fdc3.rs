@@ -427,6 +427,68 @@ request!(
     }
 );
 
+request!(
+    /// The user channel the app is on.
+    GetCurrentChannelRequest, "getCurrentChannelRequest" => "getCurrentChannelResponse" {}
+);
+request!(
+    /// The user channels the agent offers.
+    GetUserChannelsRequest, "getUserChannelsRequest" => "getUserChannelsResponse" {}
+);
+request!(
+    /// Join a user channel.
+    JoinUserChannelRequest, "joinUserChannelRequest" => "joinUserChannelResponse" {
+        /// The channel.
+        channel_id: String,
+    }
+);
+request!(
+    /// The context last broadcast on a channel (both keys are required, `null` allowed).
+    GetCurrentContextRequest, "getCurrentContextRequest" => "getCurrentContextResponse" {
+        /// The channel.
+        channel_id: Option<String>,
+        /// Only this context type; `null`: the last of any type.
+        context_type: Option<String>,
+    }
+);
+request!(
+    /// Broadcast a context on a channel.
+    BroadcastRequest, "broadcastRequest" => "broadcastResponse" {
+        /// The channel.
+        channel_id: String,
+        /// The context.
+        context: Value,
+    }
+);
+
+/// A channel as DACP describes it (`Channel` in the API schema).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Channel {
+    /// Its id, e.g. `fdc3.channel.1`.
+    pub id: String,
+    /// `user`, `app` or `private` (the reference agent has sent numbers: kept as JSON).
+    #[serde(rename = "type", default)]
+    pub kind: Value,
+    /// Name, colour and glyph for people.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub display_metadata: Option<DisplayMetadata>,
+}
+
+/// How a channel is shown.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DisplayMetadata {
+    /// Its name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// Its colour.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub color: Option<String>,
+    /// Its glyph.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub glyph: Option<String>,
+}
+
 /// The second reply to a raise: the handler's result.
 pub const RAISE_INTENT_RESULT_RESPONSE: &str = "raiseIntentResultResponse";
 

@@ -8,12 +8,17 @@
 //! frames captured from the real open-source gateway (see the round-trip tests).
 
 mod agm;
+pub mod context;
 
 pub use self::agm::{
     Accepted, AddInterest, Call, CallResult, DropSubscription, Event, Invoke, MethodDefinition,
     MethodFlags, MethodsAdded, MethodsRemoved, PeerAdded, PeerMeta, PeerRemoved, Post, Publish,
     Register, RemoveInterest, Subscribe, Subscribed, SubscriptionCancelled, Unregister,
     Unsubscribe, Yield,
+};
+pub use self::context::{
+    ContextAdded, ContextCommand, ContextCreated, ContextDelta, ContextDestroyed, ContextUpdated,
+    CreateContext, SubscribeContext, SubscribedContext, UnsubscribeContext, UpdateContext,
 };
 
 use serde::{Deserialize, Serialize};
@@ -145,6 +150,24 @@ pub enum Gw3Message {
     DropSubscription(DropSubscription),
     /// Gateway → caller: the server ended the subscription.
     SubscriptionCancelled(SubscriptionCancelled),
+    /// Client → gateway: make a shared context.
+    CreateContext(CreateContext),
+    /// Gateway → client: the context asked for was made.
+    ContextCreated(ContextCreated),
+    /// Gateway → client: a shared context exists.
+    ContextAdded(ContextAdded),
+    /// Client → gateway: read a context and hear its changes.
+    SubscribeContext(SubscribeContext),
+    /// Gateway → client: a context's whole value, replying to `subscribe-context`.
+    SubscribedContext(SubscribedContext),
+    /// Client → gateway: stop hearing a context.
+    UnsubscribeContext(UnsubscribeContext),
+    /// Client → gateway: change a context.
+    UpdateContext(UpdateContext),
+    /// Gateway → client: a context changed.
+    ContextUpdated(ContextUpdated),
+    /// Gateway → client: a context is gone.
+    ContextDestroyed(ContextDestroyed),
     /// Any message type not modelled above, kept whole.
     #[serde(skip)]
     Unknown(Map<String, Value>),
@@ -418,6 +441,15 @@ macro_rules! each_variant {
             Gw3Message::RemoveInterest($inner) => $body,
             Gw3Message::DropSubscription($inner) => $body,
             Gw3Message::SubscriptionCancelled($inner) => $body,
+            Gw3Message::CreateContext($inner) => $body,
+            Gw3Message::ContextCreated($inner) => $body,
+            Gw3Message::ContextAdded($inner) => $body,
+            Gw3Message::SubscribeContext($inner) => $body,
+            Gw3Message::SubscribedContext($inner) => $body,
+            Gw3Message::UnsubscribeContext($inner) => $body,
+            Gw3Message::UpdateContext($inner) => $body,
+            Gw3Message::ContextUpdated($inner) => $body,
+            Gw3Message::ContextDestroyed($inner) => $body,
             Gw3Message::Ping(_) => None,
             Gw3Message::Unknown($object) => $unknown,
         }
@@ -502,6 +534,15 @@ impl Gw3Message {
             Self::RemoveInterest(_) => "remove-interest",
             Self::DropSubscription(_) => "drop-subscription",
             Self::SubscriptionCancelled(_) => "subscription-cancelled",
+            Self::CreateContext(_) => "create-context",
+            Self::ContextCreated(_) => "context-created",
+            Self::ContextAdded(_) => "context-added",
+            Self::SubscribeContext(_) => "subscribe-context",
+            Self::SubscribedContext(_) => "subscribed-context",
+            Self::UnsubscribeContext(_) => "unsubscribe-context",
+            Self::UpdateContext(_) => "update-context",
+            Self::ContextUpdated(_) => "context-updated",
+            Self::ContextDestroyed(_) => "context-destroyed",
             Self::Unknown(object) => object.get("type").and_then(Value::as_str).unwrap_or(""),
         }
     }
@@ -539,6 +580,15 @@ const KNOWN_TYPES: &[&str] = &[
     "remove-interest",
     "drop-subscription",
     "subscription-cancelled",
+    "create-context",
+    "context-created",
+    "context-added",
+    "subscribe-context",
+    "subscribed-context",
+    "unsubscribe-context",
+    "update-context",
+    "context-updated",
+    "context-destroyed",
 ];
 
 /// Well-known `reason_uri` values produced by the gateway.

@@ -1357,3 +1357,5 @@ async fn a_real_interopio_desktop_client_discovers_invokes_and_raises_on_the_moc
     assert_eq!(resolution.handler.application, "Charts");
     adapter.close().await;
 }
+
+mod contexts;

@@ -25,7 +25,7 @@ use codemode_protocol::{
     },
 };
 
-use super::{config::IoConnectConfig, state::PeerTable};
+use super::{channels::ContextStore, config::IoConnectConfig, state::PeerTable};
 use crate::{
     error::BusError,
     link::{Dialect, Wire, handshake_frame},
@@ -43,6 +43,8 @@ pub(crate) struct Shared {
     /// The last snapshot while anyone still holds it: the table already has everything, so a
     /// snapshot nobody uses is not kept (it would double the catalogue's memory).
     pub(crate) snapshot: Mutex<Weak<Catalogue>>,
+    /// The shared contexts (channels) the gateway announced.
+    pub(crate) contexts: RwLock<ContextStore>,
 }
 
 impl Shared {
@@ -54,6 +56,7 @@ impl Shared {
             generation,
             events,
             snapshot: Mutex::new(Weak::new()),
+            contexts: RwLock::new(ContextStore::default()),
         }
     }
 
@@ -120,6 +123,12 @@ pub(crate) enum Command {
         server_id: PeerId,
         method_id: MethodId,
         arguments: Map<String, Value>,
+        timeout: Duration,
+        responder: oneshot::Sender<PendingOutcome<Gw3Message>>,
+    },
+    /// Send a request built with our request and peer ids; its reply (or `error`) answers.
+    Request {
+        build: Box<dyn FnOnce(RequestId, PeerId) -> Gw3Message + Send>,
         timeout: Duration,
         responder: oneshot::Sender<PendingOutcome<Gw3Message>>,
     },
@@ -218,6 +227,9 @@ impl Dialect for Gateway {
             url: config.url.clone(),
             reason,
         };
+        if let Ok(mut contexts) = self.shared.contexts.write() {
+            contexts.clear();
+        }
         let hello_id = RequestId::random();
         let hello = Gw3Message::Hello(Hello {
             envelope: Envelope {
@@ -228,7 +240,7 @@ impl Dialect for Gateway {
             identity: our_identity(&config),
             authentication: Some(self.login_authentication()),
         });
-        let welcome = match exchange(wire, &hello, &hello_id, &config, None).await? {
+        let welcome = match exchange(wire, &hello, &hello_id, &config, None, &self.shared).await? {
             Gw3Message::Welcome(welcome) => welcome,
             Gw3Message::Error(error) => {
                 return Err(BusError::Authentication {
@@ -270,7 +282,16 @@ impl Dialect for Gateway {
             restrictions: None,
             options: None,
         });
-        match exchange(wire, &join, &join_id, &config, Some(&mut table)).await? {
+        match exchange(
+            wire,
+            &join,
+            &join_id,
+            &config,
+            Some(&mut table),
+            &self.shared,
+        )
+        .await?
+        {
             Gw3Message::Success(_) => {}
             Gw3Message::Error(error) => {
                 return Err(BusError::Refused {
@@ -290,7 +311,16 @@ impl Dialect for Gateway {
         if !self.served.is_empty() {
             let register_id = RequestId::random();
             let register = register_message(&peer_id, &register_id, &self.served);
-            match exchange(wire, &register, &register_id, &config, Some(&mut table)).await? {
+            match exchange(
+                wire,
+                &register,
+                &register_id,
+                &config,
+                Some(&mut table),
+                &self.shared,
+            )
+            .await?
+            {
                 Gw3Message::Success(_) => {}
                 other => tracing::warn!(
                     reply = other.message_type(),
@@ -364,6 +394,24 @@ impl Dialect for Gateway {
                     context: None,
                 });
                 wire.send(gw3::encode(&call)).await
+            }
+            Command::Request {
+                build,
+                timeout,
+                responder,
+            } => {
+                let request_id = RequestId::random();
+                if let Err(error) = session.pending.insert_responder(
+                    request_id.clone(),
+                    Instant::now(),
+                    timeout,
+                    responder,
+                ) {
+                    tracing::error!(%error, "could not track a request");
+                    return Ok(());
+                }
+                let request = build(request_id, session.peer_id.clone());
+                wire.send(gw3::encode(&request)).await
             }
             Command::Serve {
                 method,
@@ -486,6 +534,21 @@ impl Dialect for Gateway {
                     session.pending.resolve(&id, message);
                 }
             }
+            Gw3Message::ContextAdded(_)
+            | Gw3Message::ContextUpdated(_)
+            | Gw3Message::ContextDestroyed(_) => {
+                if let Ok(mut contexts) = self.shared.contexts.write() {
+                    contexts.observe(&message);
+                }
+            }
+            Gw3Message::SubscribedContext(_) | Gw3Message::ContextCreated(_) => {
+                if let Ok(mut contexts) = self.shared.contexts.write() {
+                    contexts.observe(&message);
+                }
+                if let Some(id) = message.request_id().cloned() {
+                    session.pending.resolve(&id, message);
+                }
+            }
             Gw3Message::Token(ref token) => {
                 if token.envelope.request_id.is_some()
                     && token.envelope.request_id == session.token_request
@@ -578,7 +641,7 @@ impl Dialect for Gateway {
     /// While disconnected: calls fail at once, serve requests are remembered.
     fn refuse(&mut self, command: Command) {
         match command {
-            Command::Call { responder, .. } => {
+            Command::Call { responder, .. } | Command::Request { responder, .. } => {
                 let _ = responder.send(Err(ProtocolError::Closed {
                     reason: Some("not connected to the gateway".into()),
                 }));
@@ -607,6 +670,7 @@ async fn exchange(
     request_id: &RequestId,
     config: &IoConnectConfig,
     mut table: Option<&mut PeerTable>,
+    shared: &Shared,
 ) -> Result<Gw3Message, BusError> {
     let closed = |reason: String| BusError::Connect {
         url: config.url.clone(),
@@ -645,6 +709,9 @@ async fn exchange(
         };
         if message.request_id() == Some(request_id) {
             return Ok(message);
+        }
+        if let Ok(mut contexts) = shared.contexts.write() {
+            contexts.observe(&message);
         }
         if let Some(table) = table.as_deref_mut() {
             table.apply(&message);

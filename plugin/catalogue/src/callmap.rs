@@ -53,6 +53,63 @@ pub enum CallKind {
     /// `find_intents(name=None, context_type=None)`: answered from the catalogue
     /// ([`PythonCatalogue::find_intents`](super::PythonCatalogue::find_intents)).
     FindIntents,
+    /// The context API: `channels.*` and `intents.raise_for_context`.
+    Context {
+        /// Which operation.
+        op: ContextOp,
+    },
+}
+
+/// The functions of the context API: what the user is looking at (channels and the contexts on
+/// them) and raising whatever handles a context.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ContextOp {
+    /// `channels.current()`: the channel this plugin is on, or `None`.
+    CurrentChannel,
+    /// `channels.list()`: every user channel.
+    ListChannels,
+    /// `channels.get_context(channel=None, context_type=None)`.
+    GetContext,
+    /// `channels.broadcast(context, channel=None)`.
+    Broadcast,
+    /// `channels.join(channel)`.
+    JoinChannel,
+    /// `intents.raise_for_context(context, app=None)`.
+    RaiseForContext,
+}
+
+impl ContextOp {
+    /// Every operation, in listing order.
+    pub const ALL: [Self; 6] = [
+        Self::CurrentChannel,
+        Self::ListChannels,
+        Self::GetContext,
+        Self::Broadcast,
+        Self::JoinChannel,
+        Self::RaiseForContext,
+    ];
+
+    /// True for the operations that change what other apps see or do (join, broadcast, raise):
+    /// a policy asks before these, the reads need no approval.
+    pub fn is_write(self) -> bool {
+        !matches!(
+            self,
+            Self::CurrentChannel | Self::ListChannels | Self::GetContext
+        )
+    }
+
+    /// The qualified Python name, e.g. `channels.get_context`.
+    pub fn python_name(self) -> &'static str {
+        match self {
+            Self::CurrentChannel => "channels.current",
+            Self::ListChannels => "channels.list",
+            Self::GetContext => "channels.get_context",
+            Self::Broadcast => "channels.broadcast",
+            Self::JoinChannel => "channels.join",
+            Self::RaiseForContext => "intents.raise_for_context",
+        }
+    }
 }
 
 /// Serializes the shared server list as a plain list (serde's `rc` feature is not enabled).

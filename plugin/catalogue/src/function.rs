@@ -8,7 +8,7 @@ use codemode_protocol::model::{IntentHandler, IntentInfo, MethodInfo};
 use codemode_protocol::signature::{Param, SigType, parse_signature};
 
 use super::{
-    callmap::ServerRef,
+    callmap::{ContextOp, ServerRef},
     fdc3,
     names::{NameKind, Priority, pascal_ident, snake_ident},
     types::{PyType, StructDef, convert, reachable, struct_def},
@@ -50,6 +50,8 @@ pub(crate) enum Kind {
     RaiseIntent,
     /// `find_intents(name=None, context_type=None)`.
     FindIntents,
+    /// A function of the context API (`channels.*`, `intents.raise_for_context`).
+    Context(ContextOp),
 }
 
 /// One keyword argument.
@@ -352,6 +354,7 @@ impl Function {
             Kind::Intent { name, .. } => name,
             Kind::RaiseIntent => "raise_intent",
             Kind::FindIntents => "find_intents",
+            Kind::Context(op) => op.python_name(),
         }
     }
 
@@ -405,6 +408,15 @@ impl Function {
         }
         if matches!(self.kind, Kind::RaiseIntent | Kind::FindIntents) {
             pieces.push(("intent intents context", 1));
+        }
+        if let Kind::Context(op) = self.kind {
+            pieces.push((
+                "context contexts channel channels user looking at current instrument fdc3 broadcast",
+                1,
+            ));
+            if op == ContextOp::RaiseForContext {
+                pieces.push(("intent intents raise", 1));
+            }
         }
         for def in &self.structs {
             pieces.push((&def.wanted, 1));

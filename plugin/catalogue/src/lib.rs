@@ -42,6 +42,7 @@
 //! - `callmap`: the public call map types; `tokens`: token counting; `fdc3`: context types.
 
 mod callmap;
+mod context_api;
 mod definitions;
 mod fdc3;
 mod function;
@@ -64,7 +65,7 @@ use foldhash::HashMap;
 use serde_json::{Value, json};
 
 pub use self::{
-    callmap::{ArgSpec, CallKind, CallMap, CallSpec, Departed, Lookup, ServerRef},
+    callmap::{ArgSpec, CallKind, CallMap, CallSpec, ContextOp, Departed, Lookup, ServerRef},
     definitions::{Definitions, UnknownName},
     listing::{ListPage, ListRequest},
     tokens::{O200k, TokenCounter},
@@ -207,11 +208,6 @@ struct NamespaceStats {
     apps: Vec<(String, usize)>,
 }
 
-/// Ids of the two builtins.
-const RAISE_INTENT_ID: u32 = 0;
-/// See [`RAISE_INTENT_ID`].
-const FIND_INTENTS_ID: u32 = 1;
-
 impl std::fmt::Debug for PythonCatalogue {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("PythonCatalogue")
@@ -250,16 +246,18 @@ impl PythonCatalogue {
             departed_order: VecDeque::new(),
             departed_seq: 0,
         };
-        for (id, function) in [RAISE_INTENT_ID, FIND_INTENTS_ID]
-            .into_iter()
-            .zip(Function::builtins())
+        let context_functions = ContextOp::ALL.into_iter().map(context_api::function);
+        for (id, function) in
+            (0u32..).zip(Function::builtins().into_iter().chain(context_functions))
         {
             catalogue.index.add(id, &function.search_pieces());
-            catalogue.namespace_add("intents", &function);
             let qualified = function.candidate.clone();
-            catalogue
-                .ordered
-                .insert(("intents".to_owned(), format!("\u{0}{qualified}")), id);
+            let (group, key) = match qualified.split_once('.') {
+                Some((namespace, local)) => (namespace.to_owned(), format!("\u{0}{local}")),
+                None => ("intents".to_owned(), format!("\u{0}{qualified}")),
+            };
+            catalogue.namespace_add(&group, &function);
+            catalogue.ordered.insert((group, key), id);
             catalogue.by_name.insert(qualified.clone(), id);
             catalogue.slots.insert(
                 id,
@@ -268,6 +266,7 @@ impl PythonCatalogue {
                     qualified,
                 }),
             );
+            catalogue.next_id = id + 1;
         }
         catalogue
     }
@@ -508,6 +507,7 @@ fn call_spec(function: &Function, qualified: &str) -> CallSpec {
         },
         Kind::RaiseIntent => CallKind::RaiseIntent,
         Kind::FindIntents => CallKind::FindIntents,
+        Kind::Context(op) => CallKind::Context { op: *op },
     };
     CallSpec {
         python_name: qualified.to_owned(),

@@ -11,7 +11,7 @@ use std::{collections::BTreeMap, fmt::Write as _};
 use serde::{Deserialize, Serialize};
 
 use super::{
-    PythonCatalogue, group_of,
+    PythonCatalogue, context_api, group_of,
     names::{NameKind, snake_ident},
     render::{cut_words, one_line, py_str},
     search::edit_distance,
@@ -383,9 +383,12 @@ impl PythonCatalogue {
         };
         if group == "intents" {
             return format!(
-                "# intents — {} intents, plus raise_intent and find_intents",
+                "# intents — {} intents, plus raise_intent, raise_for_context and find_intents",
                 self.intent_slots.len()
             );
+        }
+        if group == context_api::CHANNELS {
+            return "# channels — what the user is looking at: user channels and the FDC3 contexts on them".to_owned();
         }
         let mut apps: Vec<(&String, &usize)> =
             stats.apps.iter().map(|(app, count)| (app, count)).collect();

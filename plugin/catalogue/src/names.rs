@@ -131,6 +131,7 @@ const MODULE_RESERVED: &[&str] = &[
     "uuid",
     // the generated module's own names
     "intents",
+    "channels",
     "raise_intent",
     "find_intents",
     "overload",
@@ -141,6 +142,7 @@ const MODULE_RESERVED: &[&str] = &[
 
 /// Names a function inside a namespace class must not take: the class body refers to them.
 const CLASS_RESERVED: &[&str] = &[
+    "raise_for_context",
     "bool",
     "datetime",
     "dict",
@@ -195,6 +197,7 @@ const TYPE_RESERVED: &[&str] = &[
     "ImportWarning",
     "IndentationError",
     "IndexError",
+    "ChannelInfo",
     "IntentHandlerInfo",
     "IntentNotResolvedError",
     "IntentSummary",

@@ -13,7 +13,7 @@ use std::{fmt::Write as _, sync::Arc};
 use foldhash::HashSet;
 
 use super::{
-    fdc3,
+    context_api, fdc3,
     function::{Arg, Function, Kind},
     names::is_plain_identifier,
     types::{PyType, StructDef, TypeRegistry},
@@ -59,6 +59,15 @@ error: NotRequired[str]\n",
 \"\"\"Which handler takes an intent: an app, or one running instance.\"\"\"\n\n    \
 app: str\n    \
 instance: str\n",
+    ),
+    (
+        "ChannelInfo",
+        &[],
+        "class ChannelInfo(TypedDict):\n    \
+\"\"\"A user channel: its id (pass it as channel=), name and colour.\"\"\"\n\n    \
+id: str\n    \
+name: str | None\n    \
+color: str | None\n",
     ),
     (
         "IntentHandlerInfo",
@@ -321,7 +330,10 @@ impl FnView<'_> {
     fn params(&self, extra: Option<&str>) -> String {
         let f = self.function;
         let mut parts: Vec<String> = Vec::with_capacity(f.args.len() + 3);
-        let mut star_written = matches!(f.kind, Kind::RaiseIntent | Kind::FindIntents);
+        let mut star_written = matches!(
+            f.kind,
+            Kind::RaiseIntent | Kind::FindIntents | Kind::Context(_)
+        );
         for (index, arg) in f.args.iter().enumerate() {
             let intent_context = matches!(f.kind, Kind::Intent { .. }) && index == 0;
             if !star_written && !intent_context {
@@ -458,6 +470,13 @@ impl FnView<'_> {
 Raises: IntentNotResolvedError (no handler), InvocationFailedError (the handler failed), BusTimeoutError.\n",
                 );
             }
+            Kind::Context(op) => {
+                text.push_str(f.description.as_deref().unwrap_or(""));
+                text.push_str("\n\n");
+                self.args_section(&mut text);
+                let _ = writeln!(text, "Returns: {}.", self.returns_text());
+                let _ = writeln!(text, "{}", context_api::raises(*op));
+            }
             Kind::RaiseIntent | Kind::FindIntents => {
                 text.push_str(f.description.as_deref().unwrap_or(""));
                 text.push_str("\n\n");
@@ -554,6 +573,9 @@ Raises: IntentNotResolvedError (no handler), InvocationFailedError (the handler 
                 parts.push(example_value(&PyType::Named("Instrument"), 0));
             }
             Kind::FindIntents => parts.push("context_type=\"fdc3.instrument\"".to_owned()),
+            Kind::Context(op) => {
+                return context_api::example(*op, &example_value(&PyType::Named("Instrument"), 0));
+            }
             Kind::Method { .. } => {
                 let required: Vec<&Arg> = f.args.iter().filter(|a| a.required).collect();
                 let shown: Vec<&Arg> = if required.is_empty() {

@@ -209,6 +209,8 @@ pub(crate) struct Gateway {
     token_ttl: Duration,
     outbox: Vec<(ConnId, Gw3Message)>,
     stats: GatewayStats,
+    /// Shared contexts and the user channels in them.
+    pub(crate) contexts: crate::contexts::Contexts,
 }
 
 impl Gateway {
@@ -219,6 +221,7 @@ impl Gateway {
         max_frame_bytes: usize,
         token_ttl: Duration,
     ) -> Self {
+        let contexts = crate::contexts::Contexts::with_channels(&node);
         Self {
             node,
             next_conn: 0,
@@ -239,6 +242,7 @@ impl Gateway {
             token_ttl,
             outbox: Vec::new(),
             stats: GatewayStats::default(),
+            contexts,
         }
     }
 
@@ -415,6 +419,10 @@ impl Gateway {
             Gw3Message::Join(join) => self.join(conn, &peer, join),
             Gw3Message::Leave(leave) => self.leave(conn, &peer, leave),
             Gw3Message::CreateToken(request) => self.create_token(conn, &peer, request),
+            Gw3Message::SubscribeContext(_)
+            | Gw3Message::UnsubscribeContext(_)
+            | Gw3Message::UpdateContext(_)
+            | Gw3Message::CreateContext(_) => self.context_message(conn, &peer, envelope, message),
             Gw3Message::Register(_)
             | Gw3Message::Unregister(_)
             | Gw3Message::Call(_)
@@ -538,6 +546,7 @@ impl Gateway {
         connection.sink.closed().cancel();
         for peer in &connection.peers {
             self.remove_from_agm(peer);
+            self.contexts.remove_peer(peer);
             let Some(state) = self.peers.remove(peer) else {
                 continue;
             };

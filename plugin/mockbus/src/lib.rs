@@ -57,6 +57,7 @@
 mod agm;
 pub mod apps;
 pub mod behaviour;
+mod contexts;
 pub mod data;
 mod gateway;
 mod runtime;

@@ -61,6 +61,8 @@ impl Gateway {
                         options,
                     }),
                 );
+                // Like the real gateway: every context that exists, right after the welcome.
+                self.announce_contexts(conn, &peer_id);
                 tracing::debug!(conn, %peer_id, "peer logged in");
             }
             Err((uri, reason)) => self.reply_error(conn, &envelope, None, uri, reason),

@@ -11,16 +11,19 @@
 //! - [`worker`]: the worker process (`codemode sandbox-worker`): rlimits, a deadline
 //!   watchdog, one engine on a dedicated thread;
 //! - [`pool`]: the plugin side: [`Sandbox`] and its stateful [`Session`]s;
+//! - [`clock`]: a run's wall-time clock, stopped while the plugin waits for a person;
 //!
 //! The engine's types are re-exported, so a host needs only this crate.
 
+pub mod clock;
 pub mod pool;
 pub mod wire;
 pub mod worker;
 
 pub use codemode_engine::{
-    CallRecord, Completion, Engine, ErrorPhase, FunctionSet, FunctionSpec, HostCall, HostCallError,
+    CallRecord, ClockPause, Completion, Engine, ErrorPhase, FunctionSet, FunctionSpec, HostCall, HostCallError,
     HostCalls, HostErrorKind, HostPort, LimitHit, LimitKind, Limits, Outcome, ParamKind, ParamSpec,
     PortClosed, RunRequest, SnippetError, engine, host, limits, outcome, preflight, spec,
 };
+pub use clock::{PauseClock, PauseGuard};
 pub use pool::{CountTokens, Sandbox, SandboxConfig, SandboxError, Session, WorkerCommand};

@@ -29,6 +29,7 @@ use tokio::{
 };
 
 use super::{
+    clock::PauseClock,
     host::{HostCall, HostCallError, HostCalls},
     limits::{LimitKind, Limits, deadline_after},
     outcome::{self, CallRecord, ErrorPhase, Outcome, SnippetError},
@@ -259,6 +260,20 @@ impl Sandbox {
         host: Arc<dyn HostCalls>,
         limits: Limits,
     ) -> Outcome {
+        self.execute_with_clock(source, functions, host, limits, None)
+            .await
+    }
+
+    /// Runs `source` with `limits`; while `clock` is paused (the host waits for a person),
+    /// the run's wall time does not count.
+    pub async fn execute_with_clock(
+        &self,
+        source: &str,
+        functions: &FunctionSet,
+        host: Arc<dyn HostCalls>,
+        limits: Limits,
+        clock: Option<PauseClock>,
+    ) -> Outcome {
         if let Some(refused) = oversized_source(source, &limits) {
             return refused;
         }
@@ -271,7 +286,7 @@ impl Sandbox {
         };
         let (worker, outcome) = self
             .inner
-            .run_on(worker, source, functions, host, &limits, false)
+            .run_on(worker, source, functions, host, &limits, false, clock)
             .await;
         if let Some(worker) = worker {
             self.inner.park(worker);
@@ -348,7 +363,7 @@ impl Session {
         };
         let (worker, outcome) = self
             .inner
-            .run_on(worker, source, functions, host, &limits, true)
+            .run_on(worker, source, functions, host, &limits, true, None)
             .await;
         self.worker = worker;
         outcome
@@ -462,6 +477,7 @@ impl Inner {
         host: Arc<dyn HostCalls>,
         limits: &Limits,
         keep_state: bool,
+        clock: Option<PauseClock>,
     ) -> (Option<Worker>, Outcome) {
         let started = Instant::now();
         let run_id = worker.next_run;
@@ -492,7 +508,9 @@ impl Inner {
         }
         worker.functions = Some(functions.fingerprint());
 
-        let hard_deadline = tokio::time::Instant::from_std(deadline_after(
+        let mut pauses = clock.as_ref().map(PauseClock::subscribe);
+        let mut paused_since: Option<Instant> = None;
+        let mut hard_deadline = tokio::time::Instant::from_std(deadline_after(
             started,
             limits.wall_time.saturating_add(self.config.kill_grace),
         ));
@@ -570,7 +588,30 @@ impl Inner {
                         return (None, self.lost(&mut worker, limits, started, calls_made).await);
                     }
                 }
-                () = tokio::time::sleep_until(hard_deadline) => {
+                changed = wait_pause_change(pauses.as_mut()) => {
+                    let Some(paused) = changed else {
+                        pauses = None;
+                        continue;
+                    };
+                    let now_paused = match (paused, paused_since) {
+                        (true, None) => {
+                            paused_since = Some(Instant::now());
+                            true
+                        }
+                        (false, Some(since)) => {
+                            hard_deadline += since.elapsed();
+                            paused_since = None;
+                            false
+                        }
+                        _ => continue,
+                    };
+                    let frame = ToWorker::Clock { run_id, paused: now_paused };
+                    if worker.stdin.write_all(&wire::encode(&frame)).await.is_err() {
+                        let calls_made = finish_records(records);
+                        return (None, self.lost(&mut worker, limits, started, calls_made).await);
+                    }
+                }
+                () = tokio::time::sleep_until(hard_deadline), if paused_since.is_none() => {
                     tracing::warn!(
                         worker = worker.id,
                         pid = worker.pid,
@@ -783,4 +824,14 @@ async fn drain_stderr(mut stderr: tokio::process::ChildStderr, tail: Arc<Mutex<S
             }
         }
     }
+}
+
+/// The next change of a run's pause clock: `Some(paused)`, or `None` when the clock is gone;
+/// never finishes without a clock.
+async fn wait_pause_change(pauses: Option<&mut tokio::sync::watch::Receiver<usize>>) -> Option<bool> {
+    let Some(pauses) = pauses else {
+        return std::future::pending().await;
+    };
+    pauses.changed().await.ok()?;
+    Some(*pauses.borrow_and_update() > 0)
 }

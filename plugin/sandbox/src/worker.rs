@@ -24,7 +24,10 @@ use std::{
 };
 
 use super::{
-    engine::{Completion, Engine, EngineOptions, HostPort, Interrupter, PortClosed, RunRequest},
+    engine::{
+        ClockPause, Completion, Engine, EngineOptions, HostPort, Interrupter, PortClosed,
+        RunRequest,
+    },
     host::HostCall,
     limits::deadline_after,
     spec::FunctionSet,
@@ -46,11 +49,13 @@ pub fn run_worker_stdio() -> ExitCode {
     let (run_sender, run_receiver) = mpsc::channel::<RunMessage>();
     let (reply_sender, reply_receiver) = mpsc::channel::<Reply>();
     let watchdog = Arc::new(Watchdog::default());
+    let pause = Arc::new(Mutex::new(RunPause::default()));
     let (interrupter_sender, interrupter_receiver) = mpsc::channel::<Interrupter>();
 
     let interpreter = {
         let output = Arc::clone(&output);
         let watchdog = Arc::clone(&watchdog);
+        let pause = Arc::clone(&pause);
         thread::Builder::new()
             .name("sandbox-interpreter".to_owned())
             .stack_size(INTERPRETER_STACK)
@@ -61,6 +66,7 @@ pub fn run_worker_stdio() -> ExitCode {
                     reply_receiver,
                     &watchdog,
                     &interrupter_sender,
+                    &pause,
                     started,
                 )
             })
@@ -76,12 +82,13 @@ pub fn run_worker_stdio() -> ExitCode {
     };
     if let Ok(interrupter) = interrupter_receiver.recv() {
         let watchdog = Arc::clone(&watchdog);
+        let pause = Arc::clone(&pause);
         let _ = thread::Builder::new()
             .name("sandbox-watchdog".to_owned())
-            .spawn(move || watchdog.serve(&interrupter));
+            .spawn(move || watchdog.serve(&interrupter, &pause));
     }
 
-    read_stdin(&run_sender, &reply_sender, &output);
+    read_stdin(&run_sender, &reply_sender, &output, &pause);
     drop(run_sender);
     drop(reply_sender);
     match interpreter.join() {
@@ -104,6 +111,7 @@ fn read_stdin(
     runs: &mpsc::Sender<RunMessage>,
     replies: &mpsc::Sender<Reply>,
     output: &Mutex<Output>,
+    pause: &Mutex<RunPause>,
 ) {
     let mut reader = BufReader::new(io::stdin().lock());
     let mut buffer = Vec::new();
@@ -146,6 +154,11 @@ fn read_stdin(
                     return;
                 }
             }
+            Ok(Some(ToWorker::Clock { run_id, paused })) => {
+                if let Ok(mut pause) = pause.lock() {
+                    pause.set(run_id, paused);
+                }
+            }
             Ok(None) => return,
             Err(error) => {
                 send(
@@ -166,6 +179,7 @@ fn interpreter_main(
     replies: mpsc::Receiver<Reply>,
     watchdog: &Watchdog,
     interrupter_out: &mpsc::Sender<Interrupter>,
+    pause: &Arc<Mutex<RunPause>>,
     started: Instant,
 ) -> ExitCode {
     let current_run = Rc::new(Cell::new(0));
@@ -173,6 +187,7 @@ fn interpreter_main(
         output: Arc::clone(output),
         replies,
         current_run: Rc::clone(&current_run),
+        pause: Arc::clone(pause),
     };
     let mut engine = match Engine::new(&EngineOptions::default(), Box::new(port)) {
         Ok(engine) => engine,
@@ -211,6 +226,12 @@ fn interpreter_main(
         let request = message.request;
         memory.apply(request.limits.memory_bytes);
         current_run.set(request.run_id);
+        if let Ok(mut pause) = pause.lock() {
+            *pause = RunPause {
+                run_id: request.run_id,
+                ..RunPause::default()
+            };
+        }
         watchdog.arm(
             request.run_id,
             deadline_after(Instant::now(), request.limits.wall_time),
@@ -252,6 +273,41 @@ struct PipePort {
     output: Arc<Mutex<Output>>,
     replies: mpsc::Receiver<Reply>,
     current_run: Rc<Cell<u64>>,
+    pause: Arc<Mutex<RunPause>>,
+}
+
+/// How long the current run's wall-time clock stood still: the plugin sends
+/// [`ToWorker::Clock`] frames when it starts and stops waiting for a person.
+#[derive(Debug, Default, Clone, Copy)]
+struct RunPause {
+    run_id: u64,
+    since: Option<Instant>,
+    before: Duration,
+}
+
+impl RunPause {
+    fn set(&mut self, run_id: u64, paused: bool) {
+        if run_id != self.run_id {
+            return;
+        }
+        match (paused, self.since) {
+            (true, None) => self.since = Some(Instant::now()),
+            (false, Some(since)) => {
+                self.before = self.before.saturating_add(since.elapsed());
+                self.since = None;
+            }
+            _ => {}
+        }
+    }
+
+    fn state(&self) -> ClockPause {
+        ClockPause {
+            now: self.since.is_some(),
+            total: self
+                .before
+                .saturating_add(self.since.map_or(Duration::ZERO, |since| since.elapsed())),
+        }
+    }
 }
 
 impl HostPort for PipePort {
@@ -287,6 +343,12 @@ impl HostPort for PipePort {
                 Err(mpsc::RecvTimeoutError::Disconnected) => return Err(PortClosed),
             }
         }
+    }
+
+    fn clock_pause(&self) -> ClockPause {
+        self.pause
+            .lock()
+            .map_or_else(|_| ClockPause::default(), |pause| pause.state())
     }
 }
 
@@ -329,7 +391,7 @@ impl Watchdog {
         }
     }
 
-    fn serve(&self, interrupter: &Interrupter) {
+    fn serve(&self, interrupter: &Interrupter, pause: &Mutex<RunPause>) {
         let Ok(mut state) = self.state.lock() else {
             return;
         };
@@ -344,7 +406,10 @@ impl Watchdog {
                 };
                 continue;
             };
-            if Instant::now() >= armed.deadline {
+            let paused = pause
+                .lock()
+                .map_or_else(|_| ClockPause::default(), |pause| pause.state());
+            if !paused.now && Instant::now() >= deadline_after(armed.deadline, paused.total) {
                 interrupter.interrupt(armed.run_id);
             } else if memory_signalled != armed.run_id
                 && let (Some(ceiling), Some(resident)) = (armed.memory_ceiling, resident_bytes())

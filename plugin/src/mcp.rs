@@ -22,6 +22,7 @@
 //! [`McpHttpOptions::allowed_origins`]. With a bearer token every request needs
 //! `Authorization: Bearer <token>` or gets 401. rmcp also checks `Host` (DNS rebinding).
 
+mod control;
 mod http;
 mod tools;
 

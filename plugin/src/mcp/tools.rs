@@ -21,9 +21,11 @@ use schemars::JsonSchema;
 use serde::Deserialize;
 use tokio::sync::mpsc;
 
+use super::control::{ElicitationApprover, annotate_tools, instructions_note, session_name};
 use crate::{
     bridge::CallReport,
     catalogue::ListRequest,
+    control::{PiiSession, SessionControl},
     service::{CodeMode, ExecuteOptions, MAX_TIMEOUT, render_outcome},
 };
 
@@ -74,6 +76,10 @@ struct ExecuteArgs {
 pub struct McpServer {
     service: Arc<CodeMode>,
     tool_router: ToolRouter<Self>,
+    /// This session's PII placeholders (in memory only).
+    pii: Arc<PiiSession>,
+    /// This session's name in approval requests and the audit log.
+    session: String,
 }
 
 impl std::fmt::Debug for McpServer {
@@ -91,6 +97,8 @@ impl McpServer {
         Self {
             service,
             tool_router: Self::tool_router(),
+            pii: Arc::new(PiiSession::new()),
+            session: session_name(),
         }
     }
 
@@ -181,10 +189,15 @@ impl McpServer {
         };
         let progress = meta
             .get_progress_token()
-            .map(|token| ProgressForwarder::start(peer, token));
+            .map(|token| ProgressForwarder::start(peer.clone(), token));
         let options = ExecuteOptions {
             timeout,
             observer: progress.as_ref().map(ProgressForwarder::observer),
+            control: SessionControl {
+                approver: Some(Arc::new(ElicitationApprover { peer })),
+                pii: Some(Arc::clone(&self.pii)),
+                session: self.session.clone(),
+            },
         };
         let outcome = self.service.execute(&code, options).await;
         if let Some(progress) = progress {
@@ -204,7 +217,10 @@ impl ServerHandler for McpServer {
     fn get_info(&self) -> ServerConfig {
         ServerConfig::new(ServerCapabilities::builder().enable_tools().build())
             .with_server_info(Implementation::new("codemode", env!("CARGO_PKG_VERSION")))
-            .with_instructions(INSTRUCTIONS)
+            .with_instructions(format!(
+                "{INSTRUCTIONS}{}",
+                instructions_note(&self.service.policy())
+            ))
     }
 
     /// The tools in the order they are used (rmcp's default sorts them by name).
@@ -214,6 +230,7 @@ impl ServerHandler for McpServer {
         context: RequestContext<RoleServer>,
     ) -> Result<ListToolsResult, ErrorData> {
         let mut tools = self.tool_router.list_all();
+        annotate_tools(&mut tools, &self.service.policy());
         tools.sort_by_key(|tool| TOOL_ORDER.iter().position(|name| *name == tool.name));
         let cacheable = context
             .protocol_version()

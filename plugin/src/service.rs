@@ -121,6 +121,8 @@ pub struct CodeMode {
     audit: Option<Arc<AuditLog>>,
     /// The bus as the policy shows it (the updater reads its catalogue).
     policy_bus: Arc<PolicyBus>,
+    /// Placeholders for front ends without sessions (MCP 2026-07-28 is stateless).
+    shared_pii: Arc<crate::control::PiiSession>,
     /// The function set with hidden functions' specs added, per (version, view generation).
     hidden_functions: Mutex<Option<(u64, u64, Arc<FunctionSet>)>>,
     /// Stops the follower task when the service is dropped (`None` outside a tokio runtime).
@@ -174,6 +176,7 @@ impl CodeMode {
             config,
             audit,
             policy_bus,
+            shared_pii: Arc::new(crate::control::PiiSession::new()),
             hidden_functions: Mutex::new(None),
             _follower: follower,
         })
@@ -214,6 +217,12 @@ impl CodeMode {
     /// How many functions the catalogue has now.
     pub fn function_count(&self) -> usize {
         self.version().catalogue.function_count()
+    }
+
+    /// The PII placeholders of front ends that have no session of their own (stateless MCP
+    /// requests): one mapping for this service, in memory only.
+    pub fn shared_pii(&self) -> Arc<crate::control::PiiSession> {
+        Arc::clone(&self.shared_pii)
     }
 
     /// The policy now (reloaded if its file changed).

@@ -178,6 +178,7 @@ impl McpServer {
         &self,
         meta: RequestMetaObject,
         peer: Peer<RoleServer>,
+        context: RequestContext<RoleServer>,
         Parameters(ExecuteArgs {
             code,
             timeout_seconds,
@@ -195,7 +196,18 @@ impl McpServer {
             observer: progress.as_ref().map(ProgressForwarder::observer),
             control: SessionControl {
                 approver: Some(Arc::new(ElicitationApprover { peer })),
-                pii: Some(Arc::clone(&self.pii)),
+                // 2026-07-28 has no sessions (every request may reach a new handler): its
+                // placeholders live as long as the service.
+                pii: Some(
+                    if context
+                        .protocol_version()
+                        .is_some_and(|version| version >= ProtocolVersion::V_2026_07_28)
+                    {
+                        self.service.shared_pii()
+                    } else {
+                        Arc::clone(&self.pii)
+                    },
+                ),
                 session: self.session.clone(),
             },
         };

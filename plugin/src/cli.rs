@@ -159,7 +159,10 @@ pub(crate) struct ConfigFile {
     #[serde(default)]
     pub(crate) allowed_origins: Vec<String>,
     /// The policy; read (and re-read on change) by the policy store itself.
-    #[expect(dead_code, reason = "accepted here, parsed by codemode::control::PolicyStore")]
+    #[expect(
+        dead_code,
+        reason = "accepted here, parsed by codemode::control::PolicyStore"
+    )]
     policy: Option<toml::Table>,
 }
 

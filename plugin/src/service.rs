@@ -40,8 +40,7 @@ use crate::{
     bridge::{BusHost, CallObserver},
     catalogue::{CatalogueConfig, Definitions, ListPage, ListRequest, PythonCatalogue},
     control::{
-        AuditLog, Policy, PolicyBus, PolicyStore, RunControl, SessionControl, annotate, guard,
-        pii,
+        AuditLog, Policy, PolicyBus, PolicyStore, RunControl, SessionControl, annotate, guard, pii,
     },
     sandbox::{FunctionSet, Outcome, Sandbox, SandboxConfig, preflight::departed_spec},
     versions::{CatalogueUpdater, CatalogueVersion, RefreshRequest, RefreshRequests, unix_ms_now},

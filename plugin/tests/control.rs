@@ -48,7 +48,9 @@ impl Approver for AfterReads {
             seen.push(self.reads_done.load(Ordering::SeqCst));
         }
         let started = Instant::now();
-        while self.reads_done.load(Ordering::SeqCst) < 10 && started.elapsed() < Duration::from_secs(10) {
+        while self.reads_done.load(Ordering::SeqCst) < 10
+            && started.elapsed() < Duration::from_secs(10)
+        {
             tokio::time::sleep(Duration::from_millis(10)).await;
         }
         if let Ok(mut seen) = self.seen_when_answered.lock() {
@@ -87,7 +89,8 @@ fn with_approver(approver: Arc<dyn Approver>) -> ExecuteOptions {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_gather_of_ten_reads_finishes_while_the_approved_write_waits_and_the_wait_is_off_the_clock() {
+async fn a_gather_of_ten_reads_finishes_while_the_approved_write_waits_and_the_wait_is_off_the_clock()
+ {
     let env = Env::start(
         "gather",
         "[policy]\napprove = \"writes\"\napproval_timeout_seconds = 30\n",
@@ -117,7 +120,11 @@ async fn a_gather_of_ten_reads_finishes_while_the_approved_write_waits_and_the_w
     let asked = approver.seen_when_asked.lock().expect("lock").clone();
     let answered = approver.seen_when_answered.lock().expect("lock").clone();
     assert_eq!(asked.len(), 1, "one approval for the one write");
-    assert_eq!(answered, vec![10], "all ten reads finished while the write waited");
+    assert_eq!(
+        answered,
+        vec![10],
+        "all ten reads finished while the write waited"
+    );
     assert!(
         outcome.duration_ms > 1_000.0,
         "the run took {} ms, past its 1 s wall time, because the wait did not count",
@@ -128,11 +135,19 @@ async fn a_gather_of_ten_reads_finishes_while_the_approved_write_waits_and_the_w
     assert_eq!(request.wire, "OrderTicket.PlaceOrder");
     assert_eq!(request.apps, vec!["OrderTicket".to_owned()]);
     assert_eq!(request.arguments["symbol"], "AAPL");
-    assert_eq!(request.lines.first().map(|line| line.0), Some(2), "{:?}", request.lines);
+    assert_eq!(
+        request.lines.first().map(|line| line.0),
+        Some(2),
+        "{:?}",
+        request.lines
+    );
     let orders = env.orders().await;
     assert_eq!(orders.len(), 1, "the approved order reached the bus once");
     let audit = env.audit_text();
-    assert!(audit.contains("\"approval_requested\"") && audit.contains("\"approved\""), "{audit}");
+    assert!(
+        audit.contains("\"approval_requested\"") && audit.contains("\"approved\""),
+        "{audit}"
+    );
     env.stop().await;
 }
 
@@ -142,20 +157,29 @@ async fn a_declined_write_is_an_approval_denied_error_the_snippet_catches_and_no
     let snippet = "try:\n    crm.set_adviser(client_id='c-001', adviser='J Doe')\n    result = 'sent'\nexcept ApprovalDeniedError as error:\n    result = {'caught': error.reason_uri, 'kind': error.kind, 'text': str(error)}\nadvisers = crm.get_advisers()";
     let outcome = env
         .service
-        .execute(snippet, with_approver(Arc::new(FixedApprover { approve: false })))
+        .execute(
+            snippet,
+            with_approver(Arc::new(FixedApprover { approve: false })),
+        )
         .await;
     assert!(outcome.ok, "{}", render_outcome(&outcome));
     assert_eq!(outcome.result["caught"], "declined");
     assert_eq!(outcome.result["kind"], "approval_denied");
     let text = outcome.result["text"].as_str().expect("text");
-    assert!(text.contains("crm.set_adviser") && text.contains("did not go out"), "{text}");
+    assert!(
+        text.contains("crm.set_adviser") && text.contains("did not go out"),
+        "{text}"
+    );
     let set_adviser: Vec<_> = outcome
         .calls
         .iter()
         .filter(|call| call.function == "crm.set_adviser")
         .collect();
     assert_eq!(set_adviser.len(), 1);
-    assert!(!set_adviser[0].ok, "the declined call is recorded as failed");
+    assert!(
+        !set_adviser[0].ok,
+        "the declined call is recorded as failed"
+    );
     env.stop().await;
 }
 
@@ -167,12 +191,23 @@ async fn without_an_approver_or_an_answer_in_time_the_call_fails_closed() {
     )
     .await;
     let snippet = "order_ticket.place_order(symbol='MSFT', side='sell', quantity=5)";
-    let outcome = env.service.execute(snippet, ExecuteOptions::default()).await;
+    let outcome = env
+        .service
+        .execute(snippet, ExecuteOptions::default())
+        .await;
     let error = outcome.error.clone().expect("fails");
-    assert_eq!(error.kind, "ApprovalDeniedError", "{}", render_outcome(&outcome));
+    assert_eq!(
+        error.kind,
+        "ApprovalDeniedError",
+        "{}",
+        render_outcome(&outcome)
+    );
     assert!(error.message.contains("no approver"), "{}", error.message);
     assert!(
-        error.details.as_ref().is_some_and(|details| details["side_effects"] == json!(["order_ticket.place_order"])),
+        error
+            .details
+            .as_ref()
+            .is_some_and(|details| details["side_effects"] == json!(["order_ticket.place_order"])),
         "the outcome lists the side effects: {:?}",
         error.details
     );
@@ -200,7 +235,8 @@ async fn read_only_mode_refuses_writes_before_any_bus_call_and_says_so_in_listin
         ..ListRequest::default()
     });
     assert!(
-        page.text.contains("order_ticket.place_order(") && page.text.contains("[writes — refused (read-only policy)]"),
+        page.text.contains("order_ticket.place_order(")
+            && page.text.contains("[writes — refused (read-only policy)]"),
         "{}",
         page.text
     );
@@ -215,7 +251,10 @@ async fn read_only_mode_refuses_writes_before_any_bus_call_and_says_so_in_listin
     assert_eq!(error.kind, "PolicyError");
     assert!(error.message.contains("read-only"), "{}", error.message);
     assert_eq!(error.line, Some(2));
-    assert!(env.orders().await.is_empty(), "nothing reached the order ticket");
+    assert!(
+        env.orders().await.is_empty(),
+        "nothing reached the order ticket"
+    );
     env.stop().await;
 }
 
@@ -238,10 +277,17 @@ async fn hidden_methods_are_absent_from_list_search_and_get_and_a_reload_shows_t
     assert!(got.found.is_empty(), "{}", got.text);
     let outcome = env
         .service
-        .execute("crm.set_adviser(client_id='c-001', adviser='J Doe')", ExecuteOptions::default())
+        .execute(
+            "crm.set_adviser(client_id='c-001', adviser='J Doe')",
+            ExecuteOptions::default(),
+        )
         .await;
     let error = outcome.error.clone().expect("refused");
-    assert!(error.message.contains("hidden by this device's policy"), "{}", render_outcome(&outcome));
+    assert!(
+        error.message.contains("hidden by this device's policy"),
+        "{}",
+        render_outcome(&outcome)
+    );
 
     // The file changes: the next request sees the new policy, no restart.
     std::fs::write(&env.config, "[policy]\napprove = \"none\"\n").expect("rewrite the policy");
@@ -249,10 +295,17 @@ async fn hidden_methods_are_absent_from_list_search_and_get_and_a_reload_shows_t
         namespace: Some("crm".into()),
         ..ListRequest::default()
     });
-    assert!(listing.text.contains("crm.set_adviser("), "{}", listing.text);
+    assert!(
+        listing.text.contains("crm.set_adviser("),
+        "{}",
+        listing.text
+    );
     let outcome = env
         .service
-        .execute("result = crm.set_adviser(client_id='c-001', adviser='J Doe')", ExecuteOptions::default())
+        .execute(
+            "result = crm.set_adviser(client_id='c-001', adviser='J Doe')",
+            ExecuteOptions::default(),
+        )
         .await;
     assert!(outcome.ok, "{}", render_outcome(&outcome));
     env.stop().await;
@@ -260,7 +313,11 @@ async fn hidden_methods_are_absent_from_list_search_and_get_and_a_reload_shows_t
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_cap_per_function_refuses_the_call_past_it() {
-    let env = Env::start("caps", "[policy]\n[policy.caps]\n\"OrderTicket.PlaceOrder\" = 1\n").await;
+    let env = Env::start(
+        "caps",
+        "[policy]\n[policy.caps]\n\"OrderTicket.PlaceOrder\" = 1\n",
+    )
+    .await;
     let outcome = env
         .service
         .execute(
@@ -269,7 +326,14 @@ async fn a_cap_per_function_refuses_the_call_past_it() {
         )
         .await;
     assert!(outcome.ok, "{}", render_outcome(&outcome));
-    assert!(outcome.result.as_str().is_some_and(|text| text.contains("at most 1")), "{}", outcome.result);
+    assert!(
+        outcome
+            .result
+            .as_str()
+            .is_some_and(|text| text.contains("at most 1")),
+        "{}",
+        outcome.result
+    );
     assert_eq!(env.orders().await.len(), 1);
     env.stop().await;
 }
@@ -281,8 +345,13 @@ async fn pii_is_tokenized_for_the_model_restored_for_the_bus_and_never_in_the_au
         "[policy]\napprove_also = [\"OrderTicket.PlaceOrder\"]\n[policy.pii]\nfields = [\"phone\"]\npatterns = [\"email\"]\nname_fields = [\"name\"]\n",
     )
     .await;
-    let client = env.probe("CRM.GetClient", json!({"clientId": "c-001"})).await;
-    let real_email = client["client"]["email"].as_str().expect("email").to_owned();
+    let client = env
+        .probe("CRM.GetClient", json!({"clientId": "c-001"}))
+        .await;
+    let real_email = client["client"]["email"]
+        .as_str()
+        .expect("email")
+        .to_owned();
     let real_name = client["client"]["name"].as_str().expect("name").to_owned();
     let session = Arc::new(PiiSession::new());
     let options = || ExecuteOptions {
@@ -302,11 +371,18 @@ async fn pii_is_tokenized_for_the_model_restored_for_the_bus_and_never_in_the_au
         .await;
     assert!(first.ok, "{}", render_outcome(&first));
     let text = render_outcome(&first);
-    assert!(!text.contains(&real_email) && !text.contains(&real_name), "{text}");
+    assert!(
+        !text.contains(&real_email) && !text.contains(&real_name),
+        "{text}"
+    );
     assert_eq!(first.result["email"], "<email_1>");
     assert_eq!(first.result["name"], "<name_1>");
     assert_eq!(first.result["phone"], "<phone_1>");
-    assert!(first.printed.contains("writing to <email_1> for <name_1>"), "{}", first.printed);
+    assert!(
+        first.printed.contains("writing to <email_1> for <name_1>"),
+        "{}",
+        first.printed
+    );
 
     // The model passes the placeholders back, alone and inside a string.
     let second = env
@@ -317,8 +393,14 @@ async fn pii_is_tokenized_for_the_model_restored_for_the_bus_and_never_in_the_au
         )
         .await;
     assert!(second.ok, "{}", render_outcome(&second));
-    assert_eq!(second.result["found"], "c-001", "the bus got the real email");
-    assert_eq!(second.result["order_email"], "<email_1>", "and the model sees the placeholder again");
+    assert_eq!(
+        second.result["found"], "c-001",
+        "the bus got the real email"
+    );
+    assert_eq!(
+        second.result["order_email"], "<email_1>",
+        "and the model sees the placeholder again"
+    );
     let orders = env.orders().await;
     assert_eq!(orders.len(), 1);
     assert_eq!(orders[0]["clientEmail"], json!(real_email));
@@ -326,13 +408,22 @@ async fn pii_is_tokenized_for_the_model_restored_for_the_bus_and_never_in_the_au
 
     let audit = env.audit_text();
     assert!(audit.contains("approval_requested"), "{audit}");
-    assert!(!audit.contains(&real_email), "clear-text email in the audit log: {audit}");
-    assert!(!audit.contains(&real_name), "clear-text name in the audit log: {audit}");
+    assert!(
+        !audit.contains(&real_email),
+        "clear-text email in the audit log: {audit}"
+    );
+    assert!(
+        !audit.contains(&real_name),
+        "clear-text name in the audit log: {audit}"
+    );
     let requested: Vec<Value> = audit
         .lines()
         .filter_map(|line| serde_json::from_str::<Value>(line).ok())
         .filter(|line| line["event"] == "approval_requested")
         .collect();
-    assert_eq!(requested[0]["request"]["arguments"]["client_email"], "<email_1>");
+    assert_eq!(
+        requested[0]["request"]["arguments"]["client_email"],
+        "<email_1>"
+    );
     env.stop().await;
 }

@@ -52,7 +52,10 @@ async fn run(name: &str, answer: &str, mode: &str, snippets: &[(&str, &str)]) ->
         .expect("python runs");
     let stdout = String::from_utf8_lossy(&output.stdout);
     let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(output.status.success(), "the Python client failed:\n{stderr}");
+    assert!(
+        output.status.success(),
+        "the Python client failed:\n{stderr}"
+    );
     server.shutdown().await.expect("server stops");
     let report = serde_json::from_str(stdout.trim())
         .unwrap_or_else(|error| panic!("report is not JSON ({error}): {stdout}\n{stderr}"));
@@ -82,19 +85,38 @@ fn run_text<'a>(report: &'a Value, name: &str) -> &'a str {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_accepted_elicitation_lets_the_write_out_and_the_surface_follows_the_policy() {
     let (env, report) = run("accept", "accept", "legacy", &[("order", PLACE_ORDER)]).await;
-    assert_eq!(run_text(&report, "order").lines().next(), Some("result: AAPL"), "{report}");
+    assert_eq!(
+        run_text(&report, "order").lines().next(),
+        Some("result: AAPL"),
+        "{report}"
+    );
     let asked = report["asked"].as_array().expect("asked");
     assert_eq!(asked.len(), 1, "{report}");
     let message = asked[0]["message"].as_str().unwrap_or_default();
-    assert!(message.contains("order_ticket.place_order") && message.contains("OrderTicket"), "{message}");
-    assert!(message.contains("\"symbol\":\"AAPL\"") && message.contains("Snippet line 2"), "{message}");
+    assert!(
+        message.contains("order_ticket.place_order") && message.contains("OrderTicket"),
+        "{message}"
+    );
+    assert!(
+        message.contains("\"symbol\":\"AAPL\"") && message.contains("Snippet line 2"),
+        "{message}"
+    );
     let hints = &report["annotations"]["execute_python_code"];
     assert_eq!(hints["destructiveHint"], true, "{hints}");
     assert_eq!(hints["openWorldHint"], false, "{hints}");
     assert_eq!(hints["readOnlyHint"], false, "{hints}");
-    assert!(report["instructions"].as_str().unwrap_or_default().contains("needs approval"), "{report}");
     assert!(
-        report["listing"].as_str().unwrap_or_default().contains("[writes — needs approval]"),
+        report["instructions"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("needs approval"),
+        "{report}"
+    );
+    assert!(
+        report["listing"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("[writes — needs approval]"),
         "{report}"
     );
     assert_eq!(env.orders().await.len(), 1, "the order reached the bus");
@@ -104,7 +126,10 @@ async fn an_accepted_elicitation_lets_the_write_out_and_the_surface_follows_the_
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_declined_elicitation_is_caught_by_the_snippet() {
     let (env, report) = run("decline", "decline", "legacy", &[("order", PLACE_ORDER)]).await;
-    assert!(run_text(&report, "order").starts_with("result: denied: declined"), "{report}");
+    assert!(
+        run_text(&report, "order").starts_with("result: denied: declined"),
+        "{report}"
+    );
     assert!(env.orders().await.is_empty());
     env.stop().await;
 }
@@ -115,13 +140,19 @@ async fn a_client_without_elicitation_fails_closed_with_a_clear_error() {
         "none",
         "none",
         "legacy",
-        &[("order", "order_ticket.place_order(symbol='AAPL', side='buy', quantity=100)")],
+        &[(
+            "order",
+            "order_ticket.place_order(symbol='AAPL', side='buy', quantity=100)",
+        )],
     )
     .await;
     let run = &report["runs"]["order"];
     assert_eq!(run["is_error"], true, "{report}");
     let text = run["text"].as_str().unwrap_or_default();
-    assert!(text.contains("ApprovalDeniedError") && text.contains("does not support elicitation"), "{text}");
+    assert!(
+        text.contains("ApprovalDeniedError") && text.contains("does not support elicitation"),
+        "{text}"
+    );
     assert!(env.orders().await.is_empty());
     env.stop().await;
 }
@@ -129,7 +160,10 @@ async fn a_client_without_elicitation_fails_closed_with_a_clear_error() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_unanswered_elicitation_times_out_closed() {
     let (env, report) = run("never", "never", "legacy", &[("order", PLACE_ORDER)]).await;
-    assert!(run_text(&report, "order").starts_with("result: denied: timeout"), "{report}");
+    assert!(
+        run_text(&report, "order").starts_with("result: denied: timeout"),
+        "{report}"
+    );
     assert!(env.orders().await.is_empty());
     env.stop().await;
 }
@@ -140,17 +174,31 @@ async fn placeholders_round_trip(name: &str, mode: &str) {
         "accept",
         mode,
         &[
-            ("read", "c = crm.get_client(client_id='c-001')['client']\nresult = [c['name'], c['email']]"),
-            ("back", "result = crm.find_client_by_email(email='<email_1>')['client']['id']"),
+            (
+                "read",
+                "c = crm.get_client(client_id='c-001')['client']\nresult = [c['name'], c['email']]",
+            ),
+            (
+                "back",
+                "result = crm.find_client_by_email(email='<email_1>')['client']['id']",
+            ),
         ],
     )
     .await;
-    let client = env.probe("CRM.GetClient", json!({"clientId": "c-001"})).await;
+    let client = env
+        .probe("CRM.GetClient", json!({"clientId": "c-001"}))
+        .await;
     let email = client["client"]["email"].as_str().expect("email");
     let read = run_text(&report, "read");
-    assert!(read.contains("<name_1>") && read.contains("<email_1>"), "{read}");
+    assert!(
+        read.contains("<name_1>") && read.contains("<email_1>"),
+        "{read}"
+    );
     assert!(!read.contains(email), "{read}");
-    assert!(run_text(&report, "back").starts_with("result: c-001"), "the bus got the real email: {report}");
+    assert!(
+        run_text(&report, "back").starts_with("result: c-001"),
+        "the bus got the real email: {report}"
+    );
     env.stop().await;
 }
 

@@ -2,14 +2,13 @@
 //! (`samples/approver/approver.js`, a real `@interopio/desktop` client) serves
 //! `CodeMode.Approval.Request`; a snippet's write it approves goes out to the real app, one it
 //! declines is an `ApprovalDeniedError` the snippet catches.
-#![expect(clippy::expect_used, reason = "tests fail loudly and early")]
 
 use std::{process::Stdio, sync::Arc, time::Duration};
 
 use codemode::{
     control::{
-        ApproveClass, BUS_APPROVAL_METHOD, BusApprover, Policy, PolicyConfig, PolicyStore,
-        SessionControl,
+        ApproveClass, BUS_APPROVAL_METHOD, BusApprover, Policy, PolicyConfig, PolicyOverrides,
+        PolicyStore, SessionControl,
     },
     sandbox::{SandboxConfig, WorkerCommand},
     service::{CodeMode, CodeModeConfig, ExecuteOptions, render_outcome},
@@ -24,7 +23,14 @@ async fn a_real_interopio_approver_on_the_bus_approves_one_write_and_declines_an
     let gateway = RealGateway::start(&GatewayOptions::default());
     let mut approver = tokio::process::Command::new("node")
         .arg(repo_root().join("samples/approver/approver.js"))
-        .args(["--url", &gateway.url, "--user", &gateway.user, "--secret", &gateway.secret])
+        .args([
+            "--url",
+            &gateway.url,
+            "--user",
+            &gateway.user,
+            "--secret",
+            &gateway.secret,
+        ])
         .args(["--approve", "Slow.*"])
         .env("NODE_PATH", ioconnect_fixture_dir().join("node_modules"))
         .stdin(Stdio::piped())
@@ -34,12 +40,15 @@ async fn a_real_interopio_approver_on_the_bus_approves_one_write_and_declines_an
         .spawn()
         .expect("node starts the sample approver");
     let mut lines = BufReader::new(approver.stdout.take().expect("stdout")).lines();
-    let ready = tokio::time::timeout(Duration::from_secs(60), lines.next_line())
+    let ready = tokio::time::timeout(Duration::from_mins(1), lines.next_line())
         .await
         .expect("the approver is ready within 60 s")
         .expect("reads")
         .expect("a ready line");
-    assert_eq!(serde_json::from_str::<Value>(&ready).expect("json"), json!({"ready": true}));
+    assert_eq!(
+        serde_json::from_str::<Value>(&ready).expect("json"),
+        json!({"ready": true})
+    );
 
     let adapter = IoConnectBus::connect(gateway.adapter_config())
         .await
@@ -56,7 +65,7 @@ async fn a_real_interopio_approver_on_the_bus_approves_one_write_and_declines_an
                 approve: ApproveClass::Writes,
                 ..PolicyConfig::default()
             },
-            &Default::default(),
+            &PolicyOverrides::default(),
         )
         .expect("policy"),
     )));
@@ -76,10 +85,20 @@ async fn a_real_interopio_approver_on_the_bus_approves_one_write_and_declines_an
     let snippet = "waited = slow.wait(ms=5)['waited']\ntry:\n    echo.ping(text='hi')\n    pinged = 'sent'\nexcept ApprovalDeniedError as error:\n    pinged = [error.reason_uri, str(error)]\nresult = {'waited': waited, 'pinged': pinged}";
     let outcome = service.execute(snippet, options).await;
     assert!(outcome.ok, "{}", render_outcome(&outcome));
-    assert_eq!(outcome.result["waited"], 5, "the approved write reached the real app");
-    assert_eq!(outcome.result["pinged"][0], "declined", "{}", outcome.result);
+    assert_eq!(
+        outcome.result["waited"], 5,
+        "the approved write reached the real app"
+    );
+    assert_eq!(
+        outcome.result["pinged"][0], "declined",
+        "{}",
+        outcome.result
+    );
     let message = outcome.result["pinged"][1].as_str().unwrap_or_default();
-    assert!(message.contains("SampleApprover rule") && message.contains("not on the approve list"), "{message}");
+    assert!(
+        message.contains("SampleApprover rule") && message.contains("not on the approve list"),
+        "{message}"
+    );
 
     let mut decisions = Vec::new();
     for _ in 0..2 {

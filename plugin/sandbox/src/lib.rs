@@ -20,10 +20,11 @@ pub mod pool;
 pub mod wire;
 pub mod worker;
 
-pub use codemode_engine::{
-    CallRecord, ClockPause, Completion, Engine, ErrorPhase, FunctionSet, FunctionSpec, HostCall, HostCallError,
-    HostCalls, HostErrorKind, HostPort, LimitHit, LimitKind, Limits, Outcome, ParamKind, ParamSpec,
-    PortClosed, RunRequest, SnippetError, engine, host, limits, outcome, preflight, spec,
-};
 pub use clock::{PauseClock, PauseGuard};
+pub use codemode_engine::{
+    CallRecord, ClockPause, Completion, Engine, ErrorPhase, FunctionSet, FunctionSpec, HostCall,
+    HostCallError, HostCalls, HostErrorKind, HostPort, LimitHit, LimitKind, Limits, Outcome,
+    ParamKind, ParamSpec, PortClosed, RunRequest, SnippetError, engine, host, limits, outcome,
+    preflight, spec,
+};
 pub use pool::{CountTokens, Sandbox, SandboxConfig, SandboxError, Session, WorkerCommand};

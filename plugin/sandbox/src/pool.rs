@@ -286,7 +286,17 @@ impl Sandbox {
         };
         let (worker, outcome) = self
             .inner
-            .run_on(worker, source, functions, host, &limits, false, clock)
+            .run_on(
+                worker,
+                source,
+                functions,
+                host,
+                &limits,
+                RunMode {
+                    keep_state: false,
+                    clock,
+                },
+            )
             .await;
         if let Some(worker) = worker {
             self.inner.park(worker);
@@ -363,7 +373,17 @@ impl Session {
         };
         let (worker, outcome) = self
             .inner
-            .run_on(worker, source, functions, host, &limits, true, None)
+            .run_on(
+                worker,
+                source,
+                functions,
+                host,
+                &limits,
+                RunMode {
+                    keep_state: true,
+                    clock: None,
+                },
+            )
             .await;
         self.worker = worker;
         outcome
@@ -476,8 +496,7 @@ impl Inner {
         functions: &FunctionSet,
         host: Arc<dyn HostCalls>,
         limits: &Limits,
-        keep_state: bool,
-        clock: Option<PauseClock>,
+        RunMode { keep_state, clock }: RunMode,
     ) -> (Option<Worker>, Outcome) {
         let started = Instant::now();
         let run_id = worker.next_run;
@@ -828,10 +847,20 @@ async fn drain_stderr(mut stderr: tokio::process::ChildStderr, tail: Arc<Mutex<S
 
 /// The next change of a run's pause clock: `Some(paused)`, or `None` when the clock is gone;
 /// never finishes without a clock.
-async fn wait_pause_change(pauses: Option<&mut tokio::sync::watch::Receiver<usize>>) -> Option<bool> {
+async fn wait_pause_change(
+    pauses: Option<&mut tokio::sync::watch::Receiver<usize>>,
+) -> Option<bool> {
     let Some(pauses) = pauses else {
         return std::future::pending().await;
     };
     pauses.changed().await.ok()?;
     Some(*pauses.borrow_and_update() > 0)
+}
+
+/// How a run treats its worker's state and its wall-time clock.
+struct RunMode {
+    /// Keep globals for the next run (sessions).
+    keep_state: bool,
+    /// Stopped while the host waits for a person.
+    clock: Option<PauseClock>,
 }

@@ -90,10 +90,15 @@ mod tests {
         let labels: Labels = [("crm.set_adviser".to_owned(), "writes — needs approval")].into();
         let text = "# crm — CRM · 2 functions\ncrm.get_clients(adviser?) -> R — Lists.\ncrm.set_adviser(client_id, adviser) -> Any — Sets.\n";
         let out = listing(text, &labels);
-        assert!(out.contains("crm.set_adviser(client_id, adviser) -> Any — Sets. [writes — needs approval]\n"));
+        assert!(out.contains(
+            "crm.set_adviser(client_id, adviser) -> Any — Sets. [writes — needs approval]\n"
+        ));
         assert!(out.contains("crm.get_clients(adviser?) -> R — Lists.\n"));
         let stub = "class crm:\n    @staticmethod\n    def set_adviser(*, client_id: str) -> Any:\n        \"\"\"Sets.\"\"\"\n";
         let out = stubs(stub, &labels);
-        assert!(out.contains("    # writes — needs approval\n    def set_adviser("), "{out}");
+        assert!(
+            out.contains("    # writes — needs approval\n    def set_adviser("),
+            "{out}"
+        );
     }
 }

@@ -42,7 +42,11 @@ pub struct ApprovalRequest {
 impl ApprovalRequest {
     /// Read or write as the request says.
     pub fn class(&self) -> Class {
-        if self.writes { Class::Write } else { Class::Read }
+        if self.writes {
+            Class::Write
+        } else {
+            Class::Read
+        }
     }
 
     /// The request as text for a person.
@@ -56,13 +60,13 @@ impl ApprovalRequest {
             } else {
                 format!(" in {}", self.apps.join(", "))
             },
-            if self.writes { ", which may change data" } else { "" }
+            if self.writes {
+                ", which may change data"
+            } else {
+                ""
+            }
         );
-        let _ = writeln!(
-            text,
-            "Arguments: {}",
-            Value::Object(self.arguments.clone())
-        );
+        let _ = writeln!(text, "Arguments: {}", Value::Object(self.arguments.clone()));
         for (number, line) in &self.lines {
             let _ = writeln!(text, "Snippet line {number}: {}", line.trim());
         }
@@ -261,10 +265,7 @@ impl Approver for BusApprover {
                             .map(ToOwned::to_owned),
                     },
                     None => Decision::Unavailable {
-                        reason: format!(
-                            "{} answered without a boolean \"approved\"",
-                            self.method
-                        ),
+                        reason: format!("{} answered without a boolean \"approved\"", self.method),
                     },
                 }
             }

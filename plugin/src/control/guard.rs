@@ -248,7 +248,9 @@ impl RunControl {
                         Decision::Unavailable {
                             reason: format!(
                                 "nobody answered within {}",
-                                crate::sandbox::limits::format_duration(self.policy.approval_timeout)
+                                crate::sandbox::limits::format_duration(
+                                    self.policy.approval_timeout
+                                )
                             ),
                         },
                         true,
@@ -263,7 +265,9 @@ impl RunControl {
             Decision::Unavailable { reason } if timed_out => {
                 ("timeout", String::new(), Some(reason.clone()))
             }
-            Decision::Unavailable { reason } => ("unavailable", String::new(), Some(reason.clone())),
+            Decision::Unavailable { reason } => {
+                ("unavailable", String::new(), Some(reason.clone()))
+            }
         };
         tracing::info!(
             request = request.id,
@@ -292,7 +296,9 @@ impl RunControl {
                     HostErrorKind::ApprovalDenied,
                     format!(
                         "`{python}` was declined by {by}{}: the call did not go out",
-                        reason.map(|reason| format!(" ({reason})")).unwrap_or_default()
+                        reason
+                            .map(|reason| format!(" ({reason})"))
+                            .unwrap_or_default()
                     ),
                 )
             }),
@@ -348,9 +354,12 @@ fn classify(
                 .get(wire)
                 .map(|maps| maps.iter().collect())
                 .unwrap_or_default();
-            policy.classify(&names, Callee::Method {
-                metadata: &metadata,
-            })
+            policy.classify(
+                &names,
+                Callee::Method {
+                    metadata: &metadata,
+                },
+            )
         }
     }
 }
@@ -377,7 +386,11 @@ fn side_effects(policy: &Policy, view: &PolicyView, source: &str, map: &CallMap)
     let mut found: Vec<String> = Vec::new();
     for capture in pattern.captures_iter(source) {
         let Some(name) = capture.get(1) else { continue };
-        let name: String = name.as_str().chars().filter(|c| !c.is_whitespace()).collect();
+        let name: String = name
+            .as_str()
+            .chars()
+            .filter(|c| !c.is_whitespace())
+            .collect();
         if found.contains(&name) {
             continue;
         }
@@ -399,7 +412,12 @@ fn lines_calling(source: &str, python: &str) -> Vec<(u32, String)> {
         .lines()
         .enumerate()
         .filter(|(_, line)| line.contains(&needle))
-        .map(|(index, line)| (u32::try_from(index + 1).unwrap_or(u32::MAX), line.to_owned()))
+        .map(|(index, line)| {
+            (
+                u32::try_from(index + 1).unwrap_or(u32::MAX),
+                line.to_owned(),
+            )
+        })
         .take(3)
         .collect();
     if lines.is_empty() {
@@ -407,7 +425,12 @@ fn lines_calling(source: &str, python: &str) -> Vec<(u32, String)> {
             .lines()
             .enumerate()
             .filter(|(_, line)| line.contains(&short))
-            .map(|(index, line)| (u32::try_from(index + 1).unwrap_or(u32::MAX), line.to_owned()))
+            .map(|(index, line)| {
+                (
+                    u32::try_from(index + 1).unwrap_or(u32::MAX),
+                    line.to_owned(),
+                )
+            })
             .take(3)
             .collect();
     }

@@ -27,8 +27,9 @@ use serde_json::Value;
 
 use super::policy::{PiiConfig, glob_match};
 
-static EMAIL: LazyLock<Option<Regex>> =
-    LazyLock::new(|| Regex::new(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}").ok());
+static EMAIL: LazyLock<Option<Regex>> = LazyLock::new(|| {
+    Regex::new(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}").ok()
+});
 static PHONE: LazyLock<Option<Regex>> =
     LazyLock::new(|| Regex::new(r"\+\d{1,3}(?:[ .-]?\(?\d{1,5}\)?){2,5}\d").ok());
 static IBAN: LazyLock<Option<Regex>> = LazyLock::new(|| {
@@ -50,7 +51,9 @@ impl std::fmt::Debug for PiiSession {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         // Never the mapping itself.
         let count = self.state.lock().map_or(0, |state| state.by_value.len());
-        f.debug_struct("PiiSession").field("placeholders", &count).finish()
+        f.debug_struct("PiiSession")
+            .field("placeholders", &count)
+            .finish()
     }
 }
 
@@ -102,7 +105,11 @@ impl Tokens {
 
     fn known(&mut self, text: &str) -> String {
         let count = self.by_value.len();
-        if self.finder.as_ref().is_none_or(|(built, _, _)| *built != count) {
+        if self
+            .finder
+            .as_ref()
+            .is_none_or(|(built, _, _)| *built != count)
+        {
             let values: Vec<String> = self
                 .by_value
                 .keys()
@@ -220,10 +227,19 @@ fn field_kind(config: &PiiConfig, key: &str, path: &str) -> Option<String> {
         return Some("name".to_owned());
     }
     let rule = config.fields.iter().find(|rule| hit(rule))?;
-    let last = rule.rsplit(['.', ']', '[']).find(|part| !part.is_empty()).unwrap_or("value");
+    let last = rule
+        .rsplit(['.', ']', '['])
+        .find(|part| !part.is_empty())
+        .unwrap_or("value");
     let kind: String = last
         .chars()
-        .map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '_' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_lowercase()
+            } else {
+                '_'
+            }
+        })
         .collect();
     Some(if kind.starts_with(|c: char| c.is_ascii_lowercase()) {
         kind
@@ -298,7 +314,9 @@ fn restore(state: &Tokens, value: &mut Value) -> usize {
                 *text = real.clone();
                 return 1;
             }
-            let Some(pattern) = &*PLACEHOLDER else { return 0 };
+            let Some(pattern) = &*PLACEHOLDER else {
+                return 0;
+            };
             let mut restored = 0;
             let replaced = pattern.replace_all(text, |found: &regex::Captures<'_>| {
                 let token = found.get(0).map_or("", |whole| whole.as_str());
@@ -344,13 +362,23 @@ mod tests {
         assert_eq!(result["clients"][0]["name"], "<name_1>");
         assert_eq!(result["clients"][0]["email"], "<email_1>");
         assert_eq!(result["clients"][0]["phone"], "<phone_1>");
-        assert_eq!(result["clients"][1]["note"], "mail <email_1>, IBAN <iban_1>");
+        assert_eq!(
+            result["clients"][1]["note"],
+            "mail <email_1>, IBAN <iban_1>"
+        );
         let printed = session.tokenize_text(&config(), "Amelia Reid's adviser");
-        assert_eq!(printed, "<name_1>'s adviser", "a name seen in a field is found in text");
-        let mut arguments = json!({"email": "<email_1>", "text": "call <name_1> about <unknown_9>"});
+        assert_eq!(
+            printed, "<name_1>'s adviser",
+            "a name seen in a field is found in text"
+        );
+        let mut arguments =
+            json!({"email": "<email_1>", "text": "call <name_1> about <unknown_9>"});
         assert_eq!(session.restore_value(&mut arguments), 2);
         assert_eq!(arguments["email"], "amelia.reid@example.com");
         assert_eq!(arguments["text"], "call Amelia Reid about <unknown_9>");
-        assert!(!format!("{session:?}").contains("amelia"), "Debug never shows values");
+        assert!(
+            !format!("{session:?}").contains("amelia"),
+            "Debug never shows values"
+        );
     }
 }

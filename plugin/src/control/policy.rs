@@ -32,7 +32,7 @@ use serde_json::{Map, Value};
 use crate::Error;
 
 /// The default limit of one wait for a person's approval.
-pub const DEFAULT_APPROVAL_TIMEOUT: Duration = Duration::from_secs(120);
+pub const DEFAULT_APPROVAL_TIMEOUT: Duration = Duration::from_mins(2);
 
 /// The `[policy]` section of the config file. Every key is optional.
 #[derive(Debug, Clone, Default, Deserialize, PartialEq)]
@@ -161,8 +161,8 @@ pub struct Policy {
 }
 
 const READ_PREFIXES: &[&str] = &[
-    "Get", "List", "Find", "Search", "Query", "Read", "Fetch", "Lookup", "Count", "Describe",
-    "Is", "Has",
+    "Get", "List", "Find", "Search", "Query", "Read", "Fetch", "Lookup", "Count", "Describe", "Is",
+    "Has",
 ];
 
 impl Policy {
@@ -212,17 +212,29 @@ impl Policy {
 
     /// Whether snippets may see the application `app`.
     pub fn app_visible(&self, app: &str) -> bool {
-        visible(&self.config.allow.apps, &self.config.deny.apps, app)
+        visible(
+            self.config.allow.apps.as_ref(),
+            self.config.deny.apps.as_ref(),
+            app,
+        )
     }
 
     /// Whether snippets may see the method `name`.
     pub fn method_visible(&self, name: &str) -> bool {
-        visible(&self.config.allow.methods, &self.config.deny.methods, name)
+        visible(
+            self.config.allow.methods.as_ref(),
+            self.config.deny.methods.as_ref(),
+            name,
+        )
     }
 
     /// Whether snippets may see the intent `name`.
     pub fn intent_visible(&self, name: &str) -> bool {
-        visible(&self.config.allow.intents, &self.config.deny.intents, name)
+        visible(
+            self.config.allow.intents.as_ref(),
+            self.config.deny.intents.as_ref(),
+            name,
+        )
     }
 
     /// Read or write, and why (see the module doc). `names` are the function's wire and
@@ -239,7 +251,8 @@ impl Policy {
             Callee::Intent => return (Class::Write, ClassSource::Intent),
             Callee::Method { metadata } => metadata,
         };
-        let declared: Vec<Option<Class>> = metadata.iter().map(|meta| metadata_class(meta)).collect();
+        let declared: Vec<Option<Class>> =
+            metadata.iter().map(|meta| metadata_class(meta)).collect();
         if declared.iter().any(Option::is_some) {
             // Every variant must say "read" for a read; one silent or "write" variant is doubt.
             let class = if declared.iter().all(|class| *class == Some(Class::Read)) {
@@ -258,7 +271,9 @@ impl Policy {
         match self.config.approve {
             ApproveClass::All => true,
             ApproveClass::Writes if class == Class::Write => true,
-            ApproveClass::Writes | ApproveClass::None => any_match(&self.config.approve_also, names),
+            ApproveClass::Writes | ApproveClass::None => {
+                any_match(&self.config.approve_also, names)
+            }
         }
     }
 
@@ -296,21 +311,17 @@ pub fn name_class(wire: &str) -> Class {
     let last = wire.rsplit('.').next().unwrap_or(wire);
     let read = READ_PREFIXES.iter().any(|prefix| {
         last.strip_prefix(prefix).is_some_and(|rest| {
-            rest.chars()
-                .next()
-                .is_none_or(|next| next.is_ascii_uppercase() || next.is_ascii_digit() || next == '_')
+            rest.chars().next().is_none_or(|next| {
+                next.is_ascii_uppercase() || next.is_ascii_digit() || next == '_'
+            })
         })
     });
     if read { Class::Read } else { Class::Write }
 }
 
-fn visible(allow: &Option<Vec<String>>, deny: &Option<Vec<String>>, name: &str) -> bool {
-    let allowed = allow
-        .as_ref()
-        .is_none_or(|globs| globs.iter().any(|glob| glob_match(glob, name)));
-    let denied = deny
-        .as_ref()
-        .is_some_and(|globs| globs.iter().any(|glob| glob_match(glob, name)));
+fn visible(allow: Option<&Vec<String>>, deny: Option<&Vec<String>>, name: &str) -> bool {
+    let allowed = allow.is_none_or(|globs| globs.iter().any(|glob| glob_match(glob, name)));
+    let denied = deny.is_some_and(|globs| globs.iter().any(|glob| glob_match(glob, name)));
     allowed && !denied
 }
 
@@ -407,10 +418,14 @@ impl PolicyStore {
             return Arc::new(Policy::default());
         };
         if let Some(path) = &self.path {
-            let modified = std::fs::metadata(path).and_then(|meta| meta.modified()).ok();
+            let modified = std::fs::metadata(path)
+                .and_then(|meta| meta.modified())
+                .ok();
             if modified != state.modified {
                 state.modified = modified;
-                match read_section(path).and_then(|(_, config)| Policy::new(config, &self.overrides)) {
+                match read_section(path)
+                    .and_then(|(_, config)| Policy::new(config, &self.overrides))
+                {
                     Ok(policy) => {
                         if policy.config.allow != state.policy.config.allow
                             || policy.config.deny != state.policy.config.deny
@@ -441,7 +456,9 @@ fn read_section(path: &Path) -> Result<(Option<SystemTime>, PolicyConfig), Error
     let failed = |reason: String| Error::Policy {
         reason: format!("{}: {reason}", path.display()),
     };
-    let modified = std::fs::metadata(path).and_then(|meta| meta.modified()).ok();
+    let modified = std::fs::metadata(path)
+        .and_then(|meta| meta.modified())
+        .ok();
     let text = std::fs::read_to_string(path).map_err(|error| failed(error.to_string()))?;
     let table: toml::Table = toml::from_str(&text).map_err(|error| failed(error.to_string()))?;
     let config = match table.get("policy") {
@@ -472,7 +489,11 @@ mod tests {
     fn the_naming_rule_reads_only_read_verbs() {
         assert_eq!(name_class("CRM.GetClients"), Class::Read);
         assert_eq!(name_class("MarketData.SearchInstruments"), Class::Read);
-        assert_eq!(name_class("Feed.Listen"), Class::Write, "List + lower case is not a read");
+        assert_eq!(
+            name_class("Feed.Listen"),
+            Class::Write,
+            "List + lower case is not a read"
+        );
         assert_eq!(name_class("CRM.SetAdviser"), Class::Write);
         assert_eq!(name_class("OrderTicket.PlaceOrder"), Class::Write);
         assert_eq!(name_class("Getaway"), Class::Write);
@@ -480,32 +501,42 @@ mod tests {
 
     #[test]
     fn policy_lists_beat_metadata_which_beats_the_name() {
-        let config: PolicyConfig = toml::from_str(
-            "reads = [\"Dialer.HangUp\"]\nwrites = [\"CRM.GetAndLock*\"]",
-        )
-        .expect("parses");
-        let policy = Policy::new(config, &Default::default()).expect("valid");
+        let config: PolicyConfig =
+            toml::from_str("reads = [\"Dialer.HangUp\"]\nwrites = [\"CRM.GetAndLock*\"]")
+                .expect("parses");
+        let policy = Policy::new(config, &super::PolicyOverrides::default()).expect("valid");
         let none = serde_json::Map::new();
         let read_only: serde_json::Map<String, serde_json::Value> =
             serde_json::from_str(r#"{"readOnly": true}"#).expect("json");
-        let method = |metas: &'static [&'static serde_json::Map<String, serde_json::Value>]| {
-            Callee::Method { metadata: metas }
-        };
-        let _ = method;
         assert_eq!(
             policy.classify(&["Dialer.HangUp"], Callee::Method { metadata: &[&none] }),
             (Class::Read, ClassSource::Policy)
         );
         assert_eq!(
-            policy.classify(&["CRM.GetAndLockClient"], Callee::Method { metadata: &[&read_only] }),
+            policy.classify(
+                &["CRM.GetAndLockClient"],
+                Callee::Method {
+                    metadata: &[&read_only]
+                }
+            ),
             (Class::Write, ClassSource::Policy)
         );
         assert_eq!(
-            policy.classify(&["Blotter.Refresh"], Callee::Method { metadata: &[&read_only] }),
+            policy.classify(
+                &["Blotter.Refresh"],
+                Callee::Method {
+                    metadata: &[&read_only]
+                }
+            ),
             (Class::Read, ClassSource::Metadata)
         );
         assert_eq!(
-            policy.classify(&["Blotter.Refresh"], Callee::Method { metadata: &[&read_only, &none] }),
+            policy.classify(
+                &["Blotter.Refresh"],
+                Callee::Method {
+                    metadata: &[&read_only, &none]
+                }
+            ),
             (Class::Write, ClassSource::Metadata),
             "servers that disagree: doubt is a write"
         );

@@ -45,14 +45,12 @@ impl Approver for ElicitationApprover {
         let message = format!("{}Approve this call?", request.describe());
         match self.peer.elicit::<ApprovalAnswer>(message).await {
             Ok(Some(ApprovalAnswer { approve: true })) => Decision::Approved { by: who },
-            Ok(Some(ApprovalAnswer { approve: false })) => Decision::Declined {
-                by: who,
-                reason: None,
-            },
-            Err(ElicitationError::UserDeclined) => Decision::Declined {
-                by: who,
-                reason: None,
-            },
+            Ok(Some(ApprovalAnswer { approve: false })) | Err(ElicitationError::UserDeclined) => {
+                Decision::Declined {
+                    by: who,
+                    reason: None,
+                }
+            }
             Err(ElicitationError::UserCancelled) => Decision::Declined {
                 by: who,
                 reason: Some("dismissed".to_owned()),
@@ -86,7 +84,10 @@ pub(crate) fn annotate_tools(tools: &mut [Tool], policy: &Policy) {
         if tool.name != "execute_python_code" {
             continue;
         }
-        let mut annotations = tool.annotations.clone().unwrap_or_else(ToolAnnotations::new);
+        let mut annotations = tool
+            .annotations
+            .clone()
+            .unwrap_or_else(ToolAnnotations::new);
         annotations.read_only_hint = Some(policy.config.read_only);
         annotations.destructive_hint = Some(!policy.config.read_only);
         annotations.open_world_hint = Some(false);

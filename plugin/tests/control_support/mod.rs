@@ -72,24 +72,23 @@ impl Env {
         let samples = Path::new(env!("CARGO_MANIFEST_DIR")).join("../samples/apps");
         for entry in std::fs::read_dir(&samples).expect("samples/apps") {
             let path = entry.expect("entry").path();
-            let Some(file) = path.file_name() else { continue };
+            let Some(file) = path.file_name() else {
+                continue;
+            };
             std::fs::copy(&path, apps.join(file)).expect("copy a sample app");
         }
         let crm_path = apps.join("crm.json");
         let mut crm: Value =
             serde_json::from_str(&std::fs::read_to_string(&crm_path).expect("crm.json"))
                 .expect("crm.json parses");
-        crm["methods"]
-            .as_array_mut()
-            .expect("methods")
-            .push(json!({
-                "name": "CRM.SetAdviser",
-                "displayName": "Set adviser",
-                "description": "Moves a client to another adviser.",
-                "accepts": "String clientId, String adviser",
-                "returns": "String clientId, String adviser",
-                "behaviour": { "kind": "echo" }
-            }));
+        crm["methods"].as_array_mut().expect("methods").push(json!({
+            "name": "CRM.SetAdviser",
+            "displayName": "Set adviser",
+            "description": "Moves a client to another adviser.",
+            "accepts": "String clientId, String adviser",
+            "returns": "String clientId, String adviser",
+            "behaviour": { "kind": "echo" }
+        }));
         std::fs::write(&crm_path, crm.to_string()).expect("write crm.json");
         std::fs::write(apps.join("orderticket.json"), ORDER_TICKET).expect("order ticket");
         let config = dir.join("codemode.toml");

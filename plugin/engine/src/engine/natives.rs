@@ -327,7 +327,8 @@ fn code_ids(vm: &VirtualMachine, thunk: &PyObjectRef) -> PyResult<HashSet<usize>
 fn start_call(vm: &VirtualMachine, call: &HostCall) -> PyResult<u64> {
     let outcome = with_run(vm, |run| {
         let pause = run.port.clock_pause();
-        if !pause.now && Instant::now() >= crate::limits::deadline_after(run.deadline, pause.total) {
+        if !pause.now && Instant::now() >= crate::limits::deadline_after(run.deadline, pause.total)
+        {
             return Ok(Err(LimitKind::WallTime));
         }
         if run.calls.len() >= run.limits.max_bus_calls as usize {

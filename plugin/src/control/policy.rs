@@ -476,6 +476,15 @@ mod tests {
     use super::{Callee, Class, ClassSource, Policy, PolicyConfig, glob_match, name_class};
 
     #[test]
+    fn the_sample_policy_file_parses() {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../samples/config/policy.toml");
+        let (_, config) = super::read_section(&path).expect("samples/config/policy.toml parses");
+        assert_eq!(config.approve, super::ApproveClass::Writes);
+        Policy::new(config, &super::PolicyOverrides::default()).expect("valid");
+    }
+
+    #[test]
     fn globs_match_dots_and_ignore_ascii_case() {
         assert!(glob_match("CRM.*", "crm.SetAdviser"));
         assert!(glob_match("*.Place*", "OrderTicket.PlaceOrder"));

@@ -7,14 +7,15 @@ use std::collections::HashMap;
 /// Labels by Python name (functions without a label are plain reads).
 pub type Labels = HashMap<String, &'static str>;
 
-/// The label of a function of `writes` class under the policy's approval and read-only rules.
+/// The label of a function of `writes` class under the policy's approval and read-only rules
+/// (none when neither applies to it).
 pub fn label(writes: bool, needs_approval: bool, read_only: bool) -> Option<&'static str> {
     match (writes, needs_approval, read_only) {
         (true, _, true) => Some("writes — refused (read-only policy)"),
         (true, true, false) => Some("writes — needs approval"),
-        (true, false, false) => Some("writes"),
         (false, true, _) => Some("reads — needs approval"),
-        (false, false, _) => None,
+        // Without approvals or read-only mode the class changes nothing for the model.
+        (true | false, false, _) => None,
     }
 }
 

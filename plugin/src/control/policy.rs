@@ -477,8 +477,8 @@ mod tests {
 
     #[test]
     fn the_sample_policy_file_parses() {
-        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("../samples/config/policy.toml");
+        let path =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../samples/config/policy.toml");
         let (_, config) = super::read_section(&path).expect("samples/config/policy.toml parses");
         assert_eq!(config.approve, super::ApproveClass::Writes);
         Policy::new(config, &super::PolicyOverrides::default()).expect("valid");

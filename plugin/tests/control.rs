@@ -102,7 +102,9 @@ async fn a_gather_of_ten_reads_finishes_while_the_approved_write_waits_and_the_w
         seen_when_asked: Mutex::new(Vec::new()),
         seen_when_answered: Mutex::new(Vec::new()),
         requests: Mutex::new(Vec::new()),
-        hold: Duration::from_millis(1_500),
+        // Longer than the wall time plus the pool's kill grace (1 s + 1 s): neither the worker nor
+        // the pool may stop the run while it waits.
+        hold: Duration::from_millis(2_500),
     });
     let counter = Arc::clone(&reads_done);
     let mut options = with_approver(Arc::clone(&approver) as Arc<dyn Approver>);

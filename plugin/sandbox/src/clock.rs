@@ -7,7 +7,10 @@
 //! the run go on meanwhile. The wait itself is bounded by whoever holds the guard (the
 //! approval wait has its own limit).
 
-use std::sync::Arc;
+use std::{
+    sync::Arc,
+    time::{Duration, Instant},
+};
 
 use tokio::sync::watch;
 
@@ -45,9 +48,51 @@ impl PauseClock {
     pub fn is_paused(&self) -> bool {
         *self.waiting.borrow() > 0
     }
+}
 
-    pub(crate) fn subscribe(&self) -> watch::Receiver<usize> {
-        self.waiting.subscribe()
+/// The pool's view of a run's clock: when it stops and starts again.
+pub(crate) struct PauseTracker {
+    pauses: Option<watch::Receiver<usize>>,
+    since: Option<Instant>,
+}
+
+impl PauseTracker {
+    pub(crate) fn new(clock: Option<&PauseClock>) -> Self {
+        Self {
+            pauses: clock.map(|clock| clock.waiting.subscribe()),
+            since: None,
+        }
+    }
+
+    /// Whether the clock stands still now.
+    pub(crate) fn is_paused(&self) -> bool {
+        self.since.is_some()
+    }
+
+    /// The next time the clock stops (`(true, 0)`) or runs again (`(false, how long it stood
+    /// still)`); `None` once the clock is gone. Never finishes without a clock.
+    pub(crate) async fn changed(&mut self) -> Option<(bool, Duration)> {
+        loop {
+            let Some(pauses) = self.pauses.as_mut() else {
+                return std::future::pending().await;
+            };
+            if pauses.changed().await.is_err() {
+                self.pauses = None;
+                return None;
+            }
+            let paused = *pauses.borrow_and_update() > 0;
+            match (paused, self.since) {
+                (true, None) => {
+                    self.since = Some(Instant::now());
+                    return Some((true, Duration::ZERO));
+                }
+                (false, Some(since)) => {
+                    self.since = None;
+                    return Some((false, since.elapsed()));
+                }
+                _ => {}
+            }
+        }
     }
 }
 

@@ -29,7 +29,7 @@ use tokio::{
 };
 
 use super::{
-    clock::PauseClock,
+    clock::{PauseClock, PauseTracker},
     host::{HostCall, HostCallError, HostCalls},
     limits::{LimitKind, Limits, deadline_after},
     outcome::{self, CallRecord, ErrorPhase, Outcome, SnippetError},
@@ -527,8 +527,7 @@ impl Inner {
         }
         worker.functions = Some(functions.fingerprint());
 
-        let mut pauses = clock.as_ref().map(PauseClock::subscribe);
-        let mut paused_since: Option<Instant> = None;
+        let mut pauses = PauseTracker::new(clock.as_ref());
         let mut hard_deadline = tokio::time::Instant::from_std(deadline_after(
             started,
             limits.wall_time.saturating_add(self.config.kill_grace),
@@ -607,30 +606,15 @@ impl Inner {
                         return (None, self.lost(&mut worker, limits, started, calls_made).await);
                     }
                 }
-                changed = wait_pause_change(pauses.as_mut()) => {
-                    let Some(paused) = changed else {
-                        pauses = None;
-                        continue;
-                    };
-                    let now_paused = match (paused, paused_since) {
-                        (true, None) => {
-                            paused_since = Some(Instant::now());
-                            true
-                        }
-                        (false, Some(since)) => {
-                            hard_deadline += since.elapsed();
-                            paused_since = None;
-                            false
-                        }
-                        _ => continue,
-                    };
-                    let frame = ToWorker::Clock { run_id, paused: now_paused };
+                Some((paused, stood_still)) = pauses.changed() => {
+                    hard_deadline += stood_still;
+                    let frame = ToWorker::Clock { run_id, paused };
                     if worker.stdin.write_all(&wire::encode(&frame)).await.is_err() {
                         let calls_made = finish_records(records);
                         return (None, self.lost(&mut worker, limits, started, calls_made).await);
                     }
                 }
-                () = tokio::time::sleep_until(hard_deadline), if paused_since.is_none() => {
+                () = tokio::time::sleep_until(hard_deadline), if !pauses.is_paused() => {
                     tracing::warn!(
                         worker = worker.id,
                         pid = worker.pid,
@@ -843,18 +827,6 @@ async fn drain_stderr(mut stderr: tokio::process::ChildStderr, tail: Arc<Mutex<S
             }
         }
     }
-}
-
-/// The next change of a run's pause clock: `Some(paused)`, or `None` when the clock is gone;
-/// never finishes without a clock.
-async fn wait_pause_change(
-    pauses: Option<&mut tokio::sync::watch::Receiver<usize>>,
-) -> Option<bool> {
-    let Some(pauses) = pauses else {
-        return std::future::pending().await;
-    };
-    pauses.changed().await.ok()?;
-    Some(*pauses.borrow_and_update() > 0)
 }
 
 /// How a run treats its worker's state and its wall-time clock.

@@ -29,6 +29,7 @@ use serde_json::{Map, Value, json};
 pub use crate::functions::{DepartedMap, function_set, function_set_with_departed};
 use crate::{
     catalogue::{CallKind, CallSpec, Lookup},
+    control::RunControl,
     sandbox::{HostCall, HostCallError, HostCalls, HostErrorKind},
     versions::{CatalogueVersion, VersionFeed, unix_ms_now},
 };
@@ -61,6 +62,8 @@ pub struct BusHost {
     /// Per call.
     options: CallOptions,
     observer: Option<CallObserver>,
+    /// The policy gate of the run, if any: every call passes it before it goes out.
+    control: Option<Arc<RunControl>>,
 }
 
 impl BusHost {
@@ -77,7 +80,15 @@ impl BusHost {
             feed,
             options,
             observer: None,
+            control: None,
         }
+    }
+
+    /// Passes every call through `control` (policy, approval, PII) before it goes out.
+    #[must_use]
+    pub fn with_control(mut self, control: Arc<RunControl>) -> Self {
+        self.control = Some(control);
+        self
     }
 
     /// Reports every finished call to `observer`.
@@ -378,10 +389,24 @@ impl BusHost {
 
 #[async_trait]
 impl HostCalls for BusHost {
-    async fn call(&self, call: HostCall) -> Result<Value, HostCallError> {
+    async fn call(&self, mut call: HostCall) -> Result<Value, HostCallError> {
         let started = Instant::now();
         let function = call.function.clone();
-        let spec = self.spec(&function)?;
+        let spec = match self.spec(&function) {
+            Ok(spec) => spec,
+            Err(error) => {
+                return Err(self
+                    .control
+                    .as_ref()
+                    .and_then(|control| control.hidden_message(&function))
+                    .map_or(error, |message| {
+                        HostCallError::new(HostErrorKind::PolicyRefused, message)
+                    }));
+            }
+        };
+        if let Some(control) = &self.control {
+            control.admit(spec, &mut call).await?;
+        }
         let wire = match &spec.call {
             CallKind::Method { method, .. } => method.clone(),
             CallKind::Intent { intent } => intent.clone(),
@@ -406,7 +431,12 @@ impl HostCalls for BusHost {
         );
         let outcome =
             match tracing::Instrument::instrument(self.perform(spec, call), span.clone()).await {
-                Ok(value) => Ok(value),
+                Ok(value) => {
+                    if let Some(control) = &self.control {
+                        control.learn(&value);
+                    }
+                    Ok(value)
+                }
                 Err(error) => Err(self.explain_failure(spec, error).await),
             };
         let report = CallReport {

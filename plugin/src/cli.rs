@@ -116,9 +116,22 @@ pub(crate) struct BusArgs {
     /// A TOML config file with any of: bus, dialect, user, application, fdc3_identity_url,
     /// fdc3_app_directory, call_timeout_seconds, timeout_seconds, max_timeout_seconds, memory_mib,
     /// max_bus_calls,
-    /// workers, audit_log, mcp, listen, allowed_origins.
+    /// workers, audit_log, mcp, listen, allowed_origins, and a [policy] section (reloaded
+    /// when the file changes; see samples/config/policy.toml).
     #[arg(long, global = true, env = "CODEMODE_CONFIG")]
     pub(crate) config: Option<PathBuf>,
+    /// Policy: refuse every call that writes, before it reaches the bus.
+    #[arg(long, global = true)]
+    pub(crate) read_only: bool,
+    /// Policy: which calls need a person's approval by class [default: the config's, or none].
+    #[arg(long, global = true, value_enum)]
+    pub(crate) require_approval: Option<codemode::control::ApproveClass>,
+    /// Policy: hide methods matching this glob (repeatable), e.g. `CRM.Set*`.
+    #[arg(long, global = true)]
+    pub(crate) deny_method: Vec<String>,
+    /// Policy: show only the apps matching these globs (repeatable).
+    #[arg(long, global = true)]
+    pub(crate) allow_app: Vec<String>,
 }
 
 /// The config file (every key optional; no secrets).
@@ -145,6 +158,12 @@ pub(crate) struct ConfigFile {
     /// `serve`: extra allowed `Origin`s.
     #[serde(default)]
     pub(crate) allowed_origins: Vec<String>,
+    /// The policy; read (and re-read on change) by the policy store itself.
+    #[expect(
+        dead_code,
+        reason = "accepted here, parsed by codemode::control::PolicyStore"
+    )]
+    policy: Option<toml::Table>,
 }
 
 impl ConfigFile {
@@ -335,6 +354,16 @@ pub(crate) async fn attach(args: &BusArgs) -> anyhow::Result<Attached> {
         service_config.max_timeout = seconds(value, "--max-timeout-seconds")?;
     }
     service_config.audit_log = args.audit_log.clone().or_else(|| config.audit_log.clone());
+    let overrides = codemode::control::PolicyOverrides {
+        read_only: args.read_only,
+        approve: args.require_approval,
+        deny_methods: args.deny_method.clone(),
+        allow_apps: args.allow_app.clone(),
+    };
+    service_config.policy = Some(Arc::new(
+        codemode::control::PolicyStore::from_file(args.config.clone(), overrides)
+            .context("reading the policy")?,
+    ));
     let service = CodeMode::new(bus, service_config).context("starting Code Mode")?;
     Ok(Attached {
         service: Arc::new(service),
@@ -381,6 +410,12 @@ pub(crate) struct ExecArgs {
     /// Print the structured outcome as JSON instead of text.
     #[arg(long)]
     pub(crate) json: bool,
+    /// Approve every call that needs approval (for scripts); default: ask on the terminal.
+    #[arg(long, conflicts_with = "deny")]
+    pub(crate) approve: bool,
+    /// Decline every call that needs approval (for scripts).
+    #[arg(long)]
+    pub(crate) deny: bool,
 }
 
 /// `codemode catalogue`.
@@ -436,10 +471,22 @@ pub(crate) async fn run_exec(args: ExecArgs) -> anyhow::Result<bool> {
             .with_context(|| format!("reading the snippet {}", args.file.display()))?
     };
     let attached = attach(&args.bus).await?;
-    let outcome = attached
-        .service
-        .execute(&code, ExecuteOptions::default())
-        .await;
+    let approver: Arc<dyn codemode::control::Approver> = if args.approve || args.deny {
+        Arc::new(codemode::control::FixedApprover {
+            approve: args.approve,
+        })
+    } else {
+        Arc::new(codemode::control::TerminalApprover::default())
+    };
+    let options = ExecuteOptions {
+        control: codemode::control::SessionControl {
+            approver: Some(approver),
+            pii: None,
+            session: "exec".to_owned(),
+        },
+        ..ExecuteOptions::default()
+    };
+    let outcome = attached.service.execute(&code, options).await;
     if args.json {
         println!("{}", serde_json::to_string_pretty(&outcome)?);
     } else {

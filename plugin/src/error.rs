@@ -14,6 +14,12 @@ pub enum Error {
         /// Why.
         source: std::io::Error,
     },
+    /// The `[policy]` section (or a policy flag) is invalid.
+    #[error("policy: {reason}")]
+    Policy {
+        /// What is wrong.
+        reason: String,
+    },
     /// The MCP HTTP listener could not bind its address.
     #[error("binding the MCP HTTP listener to {addr}: {source}")]
     McpBind {

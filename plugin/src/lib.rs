@@ -13,6 +13,7 @@
 //! - [`service`]: the three Code Mode operations over one bus, catalogue and pool.
 //! - [`mcp`]: the MCP server (rmcp) offering those operations as tools, over stdio and HTTP.
 //! - [`on_bus`]: the same operations as `CodeMode.*` methods on the bus.
+//! - [`control`]: policy, approval of single calls, PII tokenization and the audit log.
 //! - [`logging`]: tracing to stderr for the executables.
 //! - [`tokens`]: what a task costs in tokens with Code Mode against classic tool calling (the
 //!   demo shows it; `codemode bench tokens` sweeps it).
@@ -23,6 +24,7 @@ mod error;
 
 pub mod bridge;
 pub mod context_calls;
+pub mod control;
 pub mod functions;
 pub mod logging;
 pub mod mcp;

@@ -23,6 +23,7 @@
 //! `Authorization: Bearer <token>` or gets 401. rmcp also checks `Host` (DNS rebinding).
 
 pub mod context;
+mod control;
 mod http;
 mod http_sessions;
 mod tools;

@@ -7,6 +7,9 @@
 //! | `CodeMode.GetPythonDefinitions` | `names` (list of strings) | `text`, `found`, `unknown`, `omitted`, `tokens` |
 //! | `CodeMode.ExecutePythonCode` | `code`, `timeoutSeconds?` | `text`, `result`, `printed`, `calls`, `durationMs` |
 //!
+//! A call that needs approval asks [`BUS_APPROVAL_METHOD`] on the bus (served by the assistant
+//! UI; see `docs/control.md`); without a server it fails closed.
+//!
 //! A snippet that fails is an invocation error whose reason is the same text an MCP client gets
 //! (the exception and the snippet line), with the structured outcome as the error's context.
 
@@ -18,6 +21,7 @@ use serde_json::{Map, Value, json};
 
 use crate::{
     catalogue::ListRequest,
+    control::{BUS_APPROVAL_METHOD, BusApprover, SessionControl},
     service::{CodeMode, ExecuteOptions, MAX_TIMEOUT, render_outcome},
 };
 
@@ -184,6 +188,16 @@ impl MethodHandler for Operation {
                                     .and_then(|identity| identity.instance.as_deref())
                                     .unwrap_or(&caller_name)
                             )),
+                            observer: None,
+                            control: SessionControl {
+                                approver: Some(Arc::new(BusApprover::new(
+                                    Arc::clone(self.service.bus()),
+                                    BUS_APPROVAL_METHOD,
+                                    self.service.policy().approval_timeout,
+                                ))),
+                                pii: None,
+                                session: "bus".to_owned(),
+                            },
                             ..ExecuteOptions::default()
                         },
                     )

@@ -22,7 +22,6 @@
 
 use std::{
     fmt::Write as _,
-    io::Write as _,
     path::PathBuf,
     sync::{Arc, Mutex, Weak},
     time::Duration,
@@ -40,7 +39,10 @@ use crate::{
     Error,
     bridge::{BusHost, CallObserver},
     catalogue::{CatalogueConfig, Definitions, ListPage, ListRequest, PythonCatalogue},
-    sandbox::{FunctionSet, Outcome, RunScope, Sandbox, SandboxConfig},
+    control::{
+        AuditLog, Policy, PolicyBus, PolicyStore, RunControl, SessionControl, annotate, guard, pii,
+    },
+    sandbox::{FunctionSet, Outcome, RunScope, Sandbox, SandboxConfig, preflight::departed_spec},
     versions::{CatalogueUpdater, CatalogueVersion, RefreshRequest, RefreshRequests, unix_ms_now},
 };
 
@@ -65,8 +67,11 @@ pub struct CodeModeConfig {
     /// The longest wall time a caller may ask for with a per-run timeout (default
     /// [`MAX_TIMEOUT`]); without one a run gets the sandbox's configured wall time.
     pub max_timeout: Duration,
-    /// Append one JSON line per snippet (code, outcome, calls) to this file.
+    /// Append one JSON line per snippet (code, outcome, calls) and per approval request and
+    /// decision to this file.
     pub audit_log: Option<PathBuf>,
+    /// The policy (default: everything visible, nothing needs approval).
+    pub policy: Option<Arc<PolicyStore>>,
 }
 
 impl CodeModeConfig {
@@ -78,6 +83,7 @@ impl CodeModeConfig {
             call_timeout: CallOptions::default().timeout,
             max_timeout: MAX_TIMEOUT,
             audit_log: None,
+            policy: None,
         }
     }
 }
@@ -94,6 +100,8 @@ pub struct ExecuteOptions {
     pub client: Option<String>,
     /// Cancelled when the caller gives up: the run stops and its bus calls are dropped.
     pub cancel: Option<CancellationToken>,
+    /// Who runs the snippet: their approver and PII session.
+    pub control: SessionControl,
 }
 
 impl std::fmt::Debug for ExecuteOptions {
@@ -103,6 +111,7 @@ impl std::fmt::Debug for ExecuteOptions {
             .field("observer", &self.observer.is_some())
             .field("client", &self.client)
             .field("cancel", &self.cancel)
+            .field("control", &self.control)
             .finish()
     }
 }
@@ -114,9 +123,15 @@ pub struct CodeMode {
     refresh_requests: Option<RefreshRequests>,
     sandbox: Sandbox,
     config: CodeModeConfig,
-    audit: Option<Mutex<std::fs::File>>,
     /// Cancelled by [`CodeMode::shutdown`]: every run in progress or queued stops.
     shutdown: CancellationToken,
+    audit: Option<Arc<AuditLog>>,
+    /// The bus as the policy shows it (the updater reads its catalogue).
+    policy_bus: Arc<PolicyBus>,
+    /// Placeholders for front ends without sessions (MCP 2026-07-28 is stateless).
+    shared_pii: Arc<crate::control::PiiSession>,
+    /// The function set with hidden functions' specs added, per (version, view generation).
+    hidden_functions: Mutex<Option<(u64, u64, Arc<FunctionSet>)>>,
     /// Stops the follower task when the service is dropped (`None` outside a tokio runtime).
     _follower: Option<DropGuard>,
 }
@@ -134,18 +149,15 @@ impl CodeMode {
     /// tokio runtime also starts the task that folds bus changes in (debounced).
     pub fn new(bus: Arc<dyn Bus>, config: CodeModeConfig) -> Result<Self, Error> {
         let audit = match &config.audit_log {
-            Some(path) => Some(Mutex::new(
-                std::fs::OpenOptions::new()
-                    .create(true)
-                    .append(true)
-                    .open(path)
-                    .map_err(|source| Error::AuditLog {
-                        path: path.clone(),
-                        source,
-                    })?,
-            )),
+            Some(path) => Some(Arc::new(AuditLog::open(path)?)),
             None => None,
         };
+        let store = config
+            .policy
+            .clone()
+            .unwrap_or_else(|| Arc::new(PolicyStore::fixed(Policy::default())));
+        let policy_bus = Arc::new(PolicyBus::new(bus, store));
+        let bus: Arc<dyn Bus> = Arc::clone(&policy_bus) as Arc<dyn Bus>;
         // Subscribe before the first snapshot, so no change between the two is missed.
         let events = bus.events();
         let catalogue = PythonCatalogue::build(&bus.catalogue(), config.catalogue.clone());
@@ -171,6 +183,9 @@ impl CodeMode {
             config,
             audit,
             shutdown: CancellationToken::new(),
+            policy_bus,
+            shared_pii: Arc::new(crate::control::PiiSession::new()),
+            hidden_functions: Mutex::new(None),
             _follower: follower,
         })
     }
@@ -218,14 +233,97 @@ impl CodeMode {
         self.version().catalogue.function_count()
     }
 
-    /// `list_python_definitions`.
-    pub fn list(&self, request: &ListRequest) -> ListPage {
-        self.version().catalogue.list(request)
+    /// The PII placeholders of front ends that have no session of their own (stateless MCP
+    /// requests): one mapping for this service, in memory only.
+    pub fn shared_pii(&self) -> Arc<crate::control::PiiSession> {
+        Arc::clone(&self.shared_pii)
     }
 
-    /// `get_python_definitions`.
+    /// The policy now (reloaded if its file changed).
+    pub fn policy(&self) -> Arc<Policy> {
+        self.policy_bus.store().current()
+    }
+
+    /// `list_python_definitions`; lines of functions that write or need approval say so.
+    pub fn list(&self, request: &ListRequest) -> ListPage {
+        let version = self.version();
+        let mut page = version.catalogue.list(request);
+        page.text = annotate::listing(&page.text, &self.labels(&version));
+        page
+    }
+
+    /// `get_python_definitions`; stubs of functions that write or need approval say so.
     pub fn get(&self, names: &[String]) -> Definitions {
-        self.version().catalogue.get(names)
+        let version = self.version();
+        let mut definitions = version.catalogue.get(names);
+        definitions.text = annotate::stubs(&definitions.text, &self.labels(&version));
+        definitions
+    }
+
+    /// The class label of every function of `version` that has one.
+    fn labels(&self, version: &CatalogueVersion) -> annotate::Labels {
+        let policy = self.policy();
+        if !policy.approvals_on() && !policy.config.read_only {
+            return annotate::Labels::new();
+        }
+        let view = self.policy_bus.view();
+        version
+            .map
+            .functions
+            .iter()
+            .filter_map(|(name, spec)| {
+                let writes = guard::class_of(&policy, &view, spec) == crate::control::Class::Write;
+                let wire = match &spec.call {
+                    crate::catalogue::CallKind::Method { method, .. } => method.as_str(),
+                    crate::catalogue::CallKind::Intent { intent } => intent.as_str(),
+                    _ => name.as_str(),
+                };
+                let class = if writes {
+                    crate::control::Class::Write
+                } else {
+                    crate::control::Class::Read
+                };
+                let approval = policy.needs_approval(&[wire, name], class)
+                    && !matches!(spec.call, crate::catalogue::CallKind::FindIntents);
+                annotate::label(writes, approval, policy.config.read_only)
+                    .map(|label| (name.clone(), label))
+            })
+            .collect()
+    }
+
+    /// The functions a run sees: the version's, plus a spec per hidden function whose call
+    /// says a policy hides it.
+    fn run_functions(&self, version: &CatalogueVersion) -> Arc<FunctionSet> {
+        let view = self.policy_bus.view();
+        if view.hidden.is_empty() {
+            return Arc::clone(&version.functions);
+        }
+        if let Ok(cached) = self.hidden_functions.lock()
+            && let Some((number, generation, functions)) = cached.as_ref()
+            && *number == version.number
+            && *generation == view.generation
+        {
+            return Arc::clone(functions);
+        }
+        let mut specs: Vec<_> = version
+            .functions
+            .specs()
+            .iter()
+            .filter(|spec| !view.hidden.contains_key(&spec.name))
+            .cloned()
+            .collect();
+        for name in view.hidden.keys() {
+            if !version.map.functions.contains_key(name)
+                && let Some(message) = view.hidden_message(name)
+            {
+                specs.push(departed_spec(name, &message));
+            }
+        }
+        let functions = Arc::new(FunctionSet::new(specs));
+        if let Ok(mut cached) = self.hidden_functions.lock() {
+            *cached = Some((version.number, view.generation, Arc::clone(&functions)));
+        }
+        functions
     }
 
     /// The whole Python module (every stub), for `codemode catalogue module`.
@@ -237,7 +335,20 @@ impl CodeMode {
     /// by the bus.
     pub async fn execute(&self, code: &str, options: ExecuteOptions) -> Outcome {
         let version = self.version();
+        let policy = self.policy();
+        let control = Arc::new(RunControl::new(
+            Arc::clone(&policy),
+            self.policy_bus.view(),
+            options.control,
+            self.audit.clone(),
+            code,
+            &version.map,
+        ));
+        let functions = self.run_functions(&version);
         let mut limits = self.config.sandbox.limits.clone();
+        if let Some(max) = policy.config.max_calls_per_snippet {
+            limits.max_bus_calls = limits.max_bus_calls.min(max);
+        }
         if let Some(timeout) = options.timeout {
             limits.wall_time = timeout.clamp(
                 Duration::from_millis(1),
@@ -259,9 +370,11 @@ impl CodeMode {
         if let Some(observer) = options.observer {
             host = host.with_observer(observer);
         }
+        host = host.with_control(Arc::clone(&control));
         let scope = RunScope {
             client: options.client.unwrap_or_default(),
             cancel: self.shutdown.child_token(),
+            clock: Some(control.clock().clone()),
         };
         // The caller's token cancels this run's; the guard ends the link when the run ends.
         let _link = options.cancel.map(|caller| {
@@ -275,12 +388,13 @@ impl CodeMode {
             scope.cancel.clone().drop_guard()
         });
         let span = tracing::info_span!("snippet", bytes = code.len(), version = version.number);
-        let outcome = tracing::Instrument::instrument(
+        let mut outcome = tracing::Instrument::instrument(
             self.sandbox
-                .execute_in(code, &version.functions, Arc::new(host), limits, &scope),
+                .execute_in(code, &functions, Arc::new(host), limits, &scope),
             span,
         )
         .await;
+        finish_controlled(&control, &mut outcome);
         tracing::info!(
             ok = outcome.ok,
             ms = outcome.duration_ms,
@@ -300,6 +414,7 @@ impl CodeMode {
         let Some(audit) = &self.audit else { return };
         let at_ms = unix_ms_now();
         let line = json!({
+            "event": "snippet",
             "at_ms": at_ms,
             "code": code,
             "ok": outcome.ok,
@@ -308,11 +423,41 @@ impl CodeMode {
             "error": outcome.error,
             "result_bytes": serde_json::to_string(&outcome.result).map_or(0, |text| text.len()),
         });
-        if let Ok(mut file) = audit.lock()
-            && let Err(error) = writeln!(file, "{line}")
-        {
-            tracing::warn!(%error, "writing the audit log failed");
+        audit.write(&line);
+    }
+}
+
+/// What goes back to the model after a controlled run: PII tokenized in the result, the
+/// printed text and the errors; a failed run lists the side effects the snippet may make.
+fn finish_controlled(control: &RunControl, outcome: &mut Outcome) {
+    let config = &control.policy().config.pii;
+    if pii::active(config) {
+        let session = control.pii();
+        session.tokenize_value(config, &mut outcome.result);
+        outcome.printed = session.tokenize_text(config, &outcome.printed);
+        if let Some(error) = outcome.error.as_mut() {
+            error.message = session.tokenize_text(config, &error.message);
+            if let Some(details) = error.details.as_mut() {
+                let mut value = Value::Object(std::mem::take(details));
+                session.tokenize_value(config, &mut value);
+                if let Value::Object(map) = value {
+                    *details = map;
+                }
+            }
         }
+        for call in &mut outcome.calls {
+            if let Some(error) = call.error.as_mut() {
+                *error = session.tokenize_text(config, error);
+            }
+        }
+    }
+    if let Some(error) = outcome.error.as_mut()
+        && !control.side_effects().is_empty()
+    {
+        error
+            .details
+            .get_or_insert_with(serde_json::Map::new)
+            .insert("side_effects".into(), json!(control.side_effects()));
     }
 }
 

@@ -84,6 +84,7 @@ async fn a_cancelled_run_stops_its_calls_and_frees_its_worker_without_a_kill() {
         let scope = RunScope {
             client: "a".to_owned(),
             cancel: CancellationToken::new(),
+            ..RunScope::default()
         };
         let run = {
             let sandbox = sandbox.clone();
@@ -211,6 +212,7 @@ async fn two_long_runs_do_not_delay_a_third_clients_trivial_run() {
             let scope = RunScope {
                 client: client.to_owned(),
                 cancel: CancellationToken::new(),
+                ..RunScope::default()
             };
             let mut limits = sandbox.config().limits.clone();
             limits.wall_time = Duration::from_secs(15);

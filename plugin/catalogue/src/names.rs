@@ -161,6 +161,7 @@ const ARG_RESERVED: &[&str] = &["target", "kwargs", "self", "cls"];
 /// PascalCase names the module defines (or Python builtins); TypedDicts must not take them.
 const TYPE_RESERVED: &[&str] = &[
     "Any",
+    "ApprovalDeniedError",
     "ArithmeticError",
     "AssertionError",
     "AttributeError",
@@ -226,6 +227,7 @@ const TYPE_RESERVED: &[&str] = &[
     "PeerLeftError",
     "PendingDeprecationWarning",
     "PermissionError",
+    "PolicyError",
     "ProcessLookupError",
     "RecursionError",
     "ReferenceError",

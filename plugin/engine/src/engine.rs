@@ -101,6 +101,8 @@ const RUNTIME_BUILTINS: &[&str] = &[
     "DisconnectedError",
     "PeerLeftError",
     "InvalidArgumentsError",
+    "ApprovalDeniedError",
+    "PolicyError",
     "LimitExceeded",
     "BusCall",
 ];
@@ -113,6 +115,22 @@ pub trait HostPort {
 
     /// Waits up to `timeout` for the next completed call (`Ok(None)` on timeout).
     fn next_completion(&mut self, timeout: Duration) -> Result<Option<Completion>, PortClosed>;
+
+    /// Whether the run's wall-time clock stands still now (the host is waiting for a person to
+    /// approve a call) and how long it has stood still so far in this run. The run's deadline
+    /// moves by that much; a host that never asks anyone keeps the default.
+    fn clock_pause(&self) -> ClockPause {
+        ClockPause::default()
+    }
+}
+
+/// See [`HostPort::clock_pause`].
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ClockPause {
+    /// The clock stands still now.
+    pub now: bool,
+    /// How long it stood still in this run, the current pause included.
+    pub total: Duration,
 }
 
 /// The signal that the host side is gone: every pending call fails with `DisconnectedError`.

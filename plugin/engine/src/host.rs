@@ -89,6 +89,12 @@ pub enum HostErrorKind {
     PeerLeft,
     /// The arguments were refused before the call.
     InvalidArguments,
+    /// A person (or the approver standing in for one) did not approve the call, or nobody
+    /// could be asked in time: the call never went out.
+    ApprovalDenied,
+    /// The device's policy refuses the call (read-only mode, a hidden function, a cap): it
+    /// never went out.
+    PolicyRefused,
     /// Anything else the bus reported.
     Other,
 }
@@ -105,6 +111,8 @@ impl HostErrorKind {
             Self::Disconnected => "DisconnectedError",
             Self::PeerLeft => "PeerLeftError",
             Self::InvalidArguments => "InvalidArgumentsError",
+            Self::ApprovalDenied => "ApprovalDeniedError",
+            Self::PolicyRefused => "PolicyError",
             Self::Other => "BusError",
         }
     }
@@ -120,6 +128,8 @@ impl HostErrorKind {
             Self::Disconnected => "disconnected",
             Self::PeerLeft => "peer_left",
             Self::InvalidArguments => "invalid_arguments",
+            Self::ApprovalDenied => "approval_denied",
+            Self::PolicyRefused => "policy_refused",
             Self::Other => "error",
         }
     }

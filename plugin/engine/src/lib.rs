@@ -33,7 +33,7 @@ pub mod outcome;
 pub mod preflight;
 pub mod spec;
 
-pub use engine::{Completion, Engine, EngineError, HostPort, PortClosed, RunRequest};
+pub use engine::{ClockPause, Completion, Engine, EngineError, HostPort, PortClosed, RunRequest};
 pub use host::{HostCall, HostCallError, HostCalls, HostErrorKind};
 pub use limits::{LimitKind, Limits};
 pub use outcome::{CallRecord, ErrorPhase, LimitHit, Outcome, SnippetError};

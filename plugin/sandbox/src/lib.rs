@@ -12,18 +12,22 @@
 //!   watchdog, one engine on a dedicated thread;
 //! - [`pool`]: the plugin side: [`Sandbox`] and its stateful [`Session`]s;
 //! - `schedule`: the pool's slots and its fair, bounded queue of waiting runs;
+//! - [`clock`]: a run's wall-time clock, stopped while the plugin waits for a person;
 //!
 //! The engine's types are re-exported, so a host needs only this crate.
 
+pub mod clock;
 pub mod pool;
 mod schedule;
 pub mod wire;
 pub mod worker;
 
+pub use clock::{PauseClock, PauseGuard};
 pub use codemode_engine::{
-    CallRecord, Completion, Engine, ErrorPhase, FunctionSet, FunctionSpec, HostCall, HostCallError,
-    HostCalls, HostErrorKind, HostPort, LimitHit, LimitKind, Limits, Outcome, ParamKind, ParamSpec,
-    PortClosed, RunRequest, SnippetError, engine, host, limits, outcome, preflight, spec,
+    CallRecord, ClockPause, Completion, Engine, ErrorPhase, FunctionSet, FunctionSpec, HostCall,
+    HostCallError, HostCalls, HostErrorKind, HostPort, LimitHit, LimitKind, Limits, Outcome,
+    ParamKind, ParamSpec, PortClosed, RunRequest, SnippetError, engine, host, limits, outcome,
+    preflight, spec,
 };
 pub use pool::{
     CountTokens, RunScope, Sandbox, SandboxConfig, SandboxError, Session, WorkerCommand,

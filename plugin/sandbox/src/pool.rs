@@ -37,6 +37,7 @@ use tokio::{
 use tokio_util::sync::CancellationToken;
 
 use super::{
+    clock::{PauseClock, PauseTracker},
     host::{HostCall, HostCallError, HostCalls},
     limits::{LimitKind, Limits, deadline_after},
     outcome::{self, CallRecord, ErrorPhase, Outcome, SnippetError},
@@ -166,6 +167,9 @@ pub struct RunScope {
     pub client: String,
     /// Cancelled when the caller gives up (a cancel request, a closed connection, shutdown).
     pub cancel: CancellationToken,
+    /// Stopped while the host waits for a person to approve a call: the run's wall time
+    /// does not count then.
+    pub clock: Option<PauseClock>,
 }
 
 /// Why the sandbox could not serve a request at all, or a frame could not be read: the crate's
@@ -359,6 +363,7 @@ impl Sandbox {
                     limits: &limits,
                     keep_state: false,
                     cancel: &scope.cancel,
+                    clock: scope.clock.clone(),
                 },
             )
             .await;
@@ -452,6 +457,7 @@ impl Session {
                     limits: &limits,
                     keep_state: true,
                     cancel: &CancellationToken::new(),
+                    clock: None,
                 },
             )
             .await;
@@ -692,6 +698,7 @@ impl Inner {
             limits,
             keep_state,
             cancel,
+            clock,
         } = control;
         let started = Instant::now();
         let run_id = worker.next_run;
@@ -722,6 +729,7 @@ impl Inner {
         }
         worker.functions = Some(functions.fingerprint());
 
+        let mut pauses = PauseTracker::new(clock.as_ref());
         let mut hard_deadline = tokio::time::Instant::from_std(deadline_after(
             started,
             limits.wall_time.saturating_add(self.config.kill_grace),
@@ -824,7 +832,15 @@ impl Inner {
                         return (None, self.lost(&mut worker, limits, started, calls_made).await);
                     }
                 }
-                () = tokio::time::sleep_until(hard_deadline) => {
+                Some((paused, stood_still)) = pauses.changed() => {
+                    hard_deadline += stood_still;
+                    let frame = ToWorker::Clock { run_id, paused };
+                    if worker.stdin.write_all(&wire::encode(&frame)).await.is_err() {
+                        let calls_made = finish_records(records);
+                        return (None, self.lost(&mut worker, limits, started, calls_made).await);
+                    }
+                }
+                () = tokio::time::sleep_until(hard_deadline), if cancelling || !pauses.is_paused() => {
                     if cancelling {
                         tracing::debug!(worker = worker.id, run = run_id, "a cancelled run did not stop in time; killing its worker");
                         let _ = worker.child.start_kill();
@@ -994,6 +1010,8 @@ struct RunControl<'a> {
     /// Keep the globals for the next run (sessions).
     keep_state: bool,
     cancel: &'a CancellationToken,
+    /// Stopped while the host waits for a person.
+    clock: Option<PauseClock>,
 }
 
 /// A running worker process, as the pool sees it.

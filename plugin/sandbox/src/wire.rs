@@ -49,6 +49,14 @@ pub enum ToWorker {
         /// The run to stop.
         run_id: u64,
     },
+    /// The run's wall-time clock stops (`paused`) or runs again: the plugin is waiting for a
+    /// person to approve one of its calls. The worker moves the run's deadline by the pause.
+    Clock {
+        /// The run it belongs to.
+        run_id: u64,
+        /// Whether the clock stands still from now on.
+        paused: bool,
+    },
 }
 
 /// A call's result on the wire.

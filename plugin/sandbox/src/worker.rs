@@ -28,7 +28,10 @@ use std::{
 };
 
 use super::{
-    engine::{Completion, Engine, EngineOptions, HostPort, Interrupter, PortClosed, RunRequest},
+    engine::{
+        ClockPause, Completion, Engine, EngineOptions, HostPort, Interrupter, PortClosed,
+        RunRequest,
+    },
     host::HostCall,
     limits::deadline_after,
     spec::FunctionSet,
@@ -50,11 +53,13 @@ pub fn run_worker_stdio() -> ExitCode {
     let (run_sender, run_receiver) = mpsc::channel::<RunMessage>();
     let (reply_sender, reply_receiver) = mpsc::channel::<Reply>();
     let watchdog = Arc::new(Watchdog::default());
+    let pause = Arc::new(Mutex::new(RunPause::default()));
     let (interrupter_sender, interrupter_receiver) = mpsc::channel::<Interrupter>();
 
     let interpreter = {
         let output = Arc::clone(&output);
         let watchdog = Arc::clone(&watchdog);
+        let pause = Arc::clone(&pause);
         thread::Builder::new()
             .name("sandbox-interpreter".to_owned())
             .stack_size(INTERPRETER_STACK)
@@ -65,6 +70,7 @@ pub fn run_worker_stdio() -> ExitCode {
                     reply_receiver,
                     &watchdog,
                     &interrupter_sender,
+                    &pause,
                     started,
                 )
             })
@@ -80,12 +86,13 @@ pub fn run_worker_stdio() -> ExitCode {
     };
     if let Ok(interrupter) = interrupter_receiver.recv() {
         let watchdog = Arc::clone(&watchdog);
+        let pause = Arc::clone(&pause);
         let _ = thread::Builder::new()
             .name("sandbox-watchdog".to_owned())
-            .spawn(move || watchdog.serve(&interrupter));
+            .spawn(move || watchdog.serve(&interrupter, &pause));
     }
 
-    read_stdin(&run_sender, &reply_sender, &watchdog, &output);
+    read_stdin(&run_sender, &reply_sender, &watchdog, &output, &pause);
     drop(run_sender);
     drop(reply_sender);
     match interpreter.join() {
@@ -110,6 +117,7 @@ fn read_stdin(
     replies: &mpsc::Sender<Reply>,
     watchdog: &Watchdog,
     output: &Mutex<Output>,
+    pause: &Mutex<RunPause>,
 ) {
     let mut reader = BufReader::new(io::stdin().lock());
     let mut buffer = Vec::new();
@@ -152,6 +160,11 @@ fn read_stdin(
                     return;
                 }
             }
+            Ok(Some(ToWorker::Clock { run_id, paused })) => {
+                if let Ok(mut pause) = pause.lock() {
+                    pause.set(run_id, paused);
+                }
+            }
             Ok(Some(ToWorker::Cancel { run_id })) => {
                 // Wake a run waiting on its calls, and interrupt one that computes.
                 watchdog.cancel(run_id);
@@ -185,6 +198,7 @@ fn interpreter_main(
     replies: mpsc::Receiver<Reply>,
     watchdog: &Watchdog,
     interrupter_out: &mpsc::Sender<Interrupter>,
+    pause: &Arc<Mutex<RunPause>>,
     started: Instant,
 ) -> ExitCode {
     let current_run = Rc::new(Cell::new(0));
@@ -193,6 +207,7 @@ fn interpreter_main(
         replies,
         current_run: Rc::clone(&current_run),
         cancelled_run: 0,
+        pause: Arc::clone(pause),
     };
     let mut engine = match Engine::new(&EngineOptions::default(), Box::new(port)) {
         Ok(engine) => engine,
@@ -231,6 +246,12 @@ fn interpreter_main(
         let request = message.request;
         memory.apply(request.limits.memory_bytes);
         current_run.set(request.run_id);
+        if let Ok(mut pause) = pause.lock() {
+            *pause = RunPause {
+                run_id: request.run_id,
+                ..RunPause::default()
+            };
+        }
         watchdog.arm(
             request.run_id,
             deadline_after(Instant::now(), request.limits.wall_time),
@@ -274,6 +295,41 @@ struct PipePort {
     current_run: Rc<Cell<u64>>,
     /// A cancelled run's port is closed: its pending and later calls fail at once.
     cancelled_run: u64,
+    pause: Arc<Mutex<RunPause>>,
+}
+
+/// How long the current run's wall-time clock stood still: the plugin sends
+/// [`ToWorker::Clock`] frames when it starts and stops waiting for a person.
+#[derive(Debug, Default, Clone, Copy)]
+struct RunPause {
+    run_id: u64,
+    since: Option<Instant>,
+    before: Duration,
+}
+
+impl RunPause {
+    fn set(&mut self, run_id: u64, paused: bool) {
+        if run_id != self.run_id {
+            return;
+        }
+        match (paused, self.since) {
+            (true, None) => self.since = Some(Instant::now()),
+            (false, Some(since)) => {
+                self.before = self.before.saturating_add(since.elapsed());
+                self.since = None;
+            }
+            _ => {}
+        }
+    }
+
+    fn state(&self) -> ClockPause {
+        ClockPause {
+            now: self.since.is_some(),
+            total: self
+                .before
+                .saturating_add(self.since.map_or(Duration::ZERO, |since| since.elapsed())),
+        }
+    }
 }
 
 impl HostPort for PipePort {
@@ -319,6 +375,12 @@ impl HostPort for PipePort {
                 Err(mpsc::RecvTimeoutError::Disconnected) => return Err(PortClosed),
             }
         }
+    }
+
+    fn clock_pause(&self) -> ClockPause {
+        self.pause
+            .lock()
+            .map_or_else(|_| ClockPause::default(), |pause| pause.state())
     }
 }
 
@@ -380,7 +442,7 @@ impl Watchdog {
         }
     }
 
-    fn serve(&self, interrupter: &Interrupter) {
+    fn serve(&self, interrupter: &Interrupter, pause: &Mutex<RunPause>) {
         let Ok(mut state) = self.state.lock() else {
             return;
         };
@@ -395,7 +457,10 @@ impl Watchdog {
                 };
                 continue;
             };
-            if Instant::now() >= armed.deadline {
+            let paused = pause
+                .lock()
+                .map_or_else(|_| ClockPause::default(), |pause| pause.state());
+            if !paused.now && Instant::now() >= deadline_after(armed.deadline, paused.total) {
                 interrupter.interrupt(armed.run_id);
             } else if memory_signalled != armed.run_id
                 && let (Some(ceiling), Some(resident)) = (armed.memory_ceiling, resident_bytes())

@@ -21,11 +21,12 @@ use rmcp::{
 use schemars::JsonSchema;
 use serde::Deserialize;
 use tokio::sync::mpsc;
-use tokio_util::sync::CancellationToken;
 
+use super::control::{ElicitationApprover, annotate_tools, instructions_note, session_name};
 use crate::{
     bridge::CallReport,
     catalogue::ListRequest,
+    control::{PiiSession, SessionControl},
     service::{CodeMode, ExecuteOptions, MAX_TIMEOUT, render_outcome},
 };
 
@@ -78,6 +79,10 @@ pub struct McpServer {
     tool_router: ToolRouter<Self>,
     /// The client this handler serves (one per session), for fair queueing of its snippets.
     client: Arc<str>,
+    /// This session's PII placeholders (in memory only).
+    pii: Arc<PiiSession>,
+    /// This session's name in approval requests and the audit log.
+    session: String,
 }
 
 /// Numbers the MCP clients (sessions) of this process.
@@ -100,6 +105,8 @@ impl McpServer {
             service,
             tool_router: Self::tool_router(),
             client: format!("mcp-{client}").into(),
+            pii: Arc::new(PiiSession::new()),
+            session: session_name(),
         }
     }
 
@@ -179,7 +186,7 @@ impl McpServer {
         &self,
         meta: RequestMetaObject,
         peer: Peer<RoleServer>,
-        cancel: CancellationToken,
+        context: RequestContext<RoleServer>,
         Parameters(ExecuteArgs {
             code,
             timeout_seconds,
@@ -191,14 +198,30 @@ impl McpServer {
         };
         let progress = meta
             .get_progress_token()
-            .map(|token| ProgressForwarder::start(peer, token));
-        // rmcp cancels the token on `notifications/cancelled` and when the session ends
-        // (closed, deleted, expired, or the server shutting down).
+            .map(|token| ProgressForwarder::start(peer.clone(), token));
         let options = ExecuteOptions {
             timeout,
             observer: progress.as_ref().map(ProgressForwarder::observer),
             client: Some(self.client.to_string()),
-            cancel: Some(cancel),
+            // rmcp cancels the token on `notifications/cancelled` and when the session ends
+            // (closed, deleted, expired, or the server shutting down).
+            cancel: Some(context.ct.clone()),
+            control: SessionControl {
+                approver: Some(Arc::new(ElicitationApprover { peer })),
+                // 2026-07-28 has no sessions (every request may reach a new handler): its
+                // placeholders live as long as the service.
+                pii: Some(
+                    if context
+                        .protocol_version()
+                        .is_some_and(|version| version >= ProtocolVersion::V_2026_07_28)
+                    {
+                        self.service.shared_pii()
+                    } else {
+                        Arc::clone(&self.pii)
+                    },
+                ),
+                session: self.session.clone(),
+            },
         };
         let outcome = self.service.execute(&code, options).await;
         if let Some(progress) = progress {
@@ -223,7 +246,10 @@ impl ServerHandler for McpServer {
                 .build(),
         )
         .with_server_info(Implementation::new("codemode", env!("CARGO_PKG_VERSION")))
-        .with_instructions(INSTRUCTIONS)
+        .with_instructions(format!(
+            "{INSTRUCTIONS}{}",
+            instructions_note(&self.service.policy())
+        ))
     }
 
     /// One resource: what the user is looking at (`codemode://context/current`).
@@ -254,6 +280,7 @@ impl ServerHandler for McpServer {
         context: RequestContext<RoleServer>,
     ) -> Result<ListToolsResult, ErrorData> {
         let mut tools = self.tool_router.list_all();
+        annotate_tools(&mut tools, &self.service.policy());
         tools.sort_by_key(|tool| TOOL_ORDER.iter().position(|name| *name == tool.name));
         let cacheable = context
             .protocol_version()

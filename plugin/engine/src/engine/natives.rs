@@ -326,7 +326,9 @@ fn code_ids(vm: &VirtualMachine, thunk: &PyObjectRef) -> PyResult<HashSet<usize>
 /// Starts a call: checks the limits, hands it to the port, records it. Returns the ticket.
 fn start_call(vm: &VirtualMachine, call: &HostCall) -> PyResult<u64> {
     let outcome = with_run(vm, |run| {
-        if Instant::now() >= run.deadline {
+        let pause = run.port.clock_pause();
+        if !pause.now && Instant::now() >= crate::limits::deadline_after(run.deadline, pause.total)
+        {
             return Ok(Err(LimitKind::WallTime));
         }
         if run.calls.len() >= run.limits.max_bus_calls as usize {
@@ -351,6 +353,9 @@ fn start_call(vm: &VirtualMachine, call: &HostCall) -> PyResult<u64> {
         Err(kind) => Err(limit_error(vm, kind, "")),
     }
 }
+
+/// How long one wait lasts while the wall-time clock stands still (then it looks again).
+const PAUSED_WAIT_STEP: Duration = Duration::from_millis(50);
 
 /// Completions taken from the port in one go once one has arrived (so a burst of replies is
 /// settled in one turn of the snippet's event loop, not one turn each).
@@ -382,10 +387,17 @@ fn wait_any(
                     .collect()));
             }
             let now = Instant::now();
-            if now >= run.deadline {
+            // While a person is asked, the clock stands still: wait in short steps and look again.
+            let pause = run.port.clock_pause();
+            let deadline = crate::limits::deadline_after(run.deadline, pause.total);
+            if !pause.now && now >= deadline {
                 return Ok(Err(()));
             }
-            let mut budget = run.deadline - now;
+            let mut budget = if pause.now {
+                PAUSED_WAIT_STEP
+            } else {
+                deadline - now
+            };
             if let Some(timeout) = timeout {
                 let left = timeout.saturating_sub(now.saturating_duration_since(started));
                 if left.is_zero() {

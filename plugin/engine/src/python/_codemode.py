@@ -92,6 +92,21 @@ class InvalidArgumentsError(TypeError, BusError):
     kind = "invalid_arguments"
 
 
+class ApprovalDeniedError(BusError):
+    """The call needed a person's approval and did not get it (declined, no approver, or no
+    answer in time); it never went out. `reason_uri` is "declined", "timeout" or
+    "no_approver"."""
+
+    kind = "approval_denied"
+
+
+class PolicyError(BusError):
+    """The device's policy refuses the call (read-only mode, a hidden function, a cap); it
+    never went out."""
+
+    kind = "policy_refused"
+
+
 class LimitExceeded(BaseException):
     """A sandbox limit was hit (wall time, bus calls). Not caught by `except Exception`."""
 
@@ -108,6 +123,8 @@ _ERRORS = {
         DisconnectedError,
         PeerLeftError,
         InvalidArgumentsError,
+        ApprovalDeniedError,
+        PolicyError,
     )
 }
 

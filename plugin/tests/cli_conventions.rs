@@ -116,7 +116,10 @@ fn every_flag_of_serve_and_exec_has_a_codemode_variable_and_help_has_headings() 
                 has_env = true;
             }
         }
-        assert!(seen >= 20, "{subcommand}: only {seen} flags found in --help\n{text}");
+        assert!(
+            seen >= 20,
+            "{subcommand}: only {seen} flags found in --help\n{text}"
+        );
         assert!(
             missing.is_empty(),
             "{subcommand}: flags without a CODEMODE_* variable: {missing:?}"
@@ -191,4 +194,67 @@ fn the_config_file_under_xdg_config_home_is_read_without_config() {
         "names the file: {}",
         stderr(&output)
     );
+}
+
+#[test]
+fn every_sample_client_config_starts_codemode_with_flags_it_accepts() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../samples/mcp");
+    let mut checked = 0;
+    for entry in std::fs::read_dir(&dir).expect("samples/mcp") {
+        let path = entry.expect("entry").path();
+        let text = std::fs::read_to_string(&path).expect("sample");
+        let config: serde_json::Value = serde_json::from_str(&text)
+            .unwrap_or_else(|error| panic!("{}: {error}", path.display()));
+        let servers = config
+            .get("mcpServers")
+            .or_else(|| config.get("servers"))
+            .and_then(serde_json::Value::as_object)
+            .unwrap_or_else(|| panic!("{}: no mcpServers/servers", path.display()));
+        for server in servers.values() {
+            if let Some(url) = server["url"].as_str() {
+                assert!(url.ends_with("/mcp"), "{}: {url}", path.display());
+                let auth = server["headers"]["Authorization"]
+                    .as_str()
+                    .unwrap_or_default();
+                assert!(auth.starts_with("Bearer "), "{}: {auth}", path.display());
+            } else {
+                assert_eq!(server["command"], "codemode", "{}", path.display());
+                let mut args: Vec<&str> = server["args"]
+                    .as_array()
+                    .expect("args")
+                    .iter()
+                    .filter_map(serde_json::Value::as_str)
+                    .collect();
+                args.push("--help");
+                let envs: Vec<(String, String)> = server["env"]
+                    .as_object()
+                    .map(|env| {
+                        env.iter()
+                            .map(|(key, value)| {
+                                (key.clone(), value.as_str().unwrap_or_default().to_owned())
+                            })
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                for (key, _) in &envs {
+                    assert!(
+                        key.starts_with("CODEMODE_") || key == "RUST_LOG",
+                        "{}: {key}",
+                        path.display()
+                    );
+                }
+                let env: Vec<(&str, &str)> =
+                    envs.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+                let output = codemode(&args, "", &env);
+                assert!(
+                    output.status.success(),
+                    "{}: {}",
+                    path.display(),
+                    stderr(&output)
+                );
+            }
+            checked += 1;
+        }
+    }
+    assert!(checked >= 6, "only {checked} sample servers");
 }

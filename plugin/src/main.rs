@@ -6,21 +6,75 @@
 
 mod cli;
 mod demo;
+mod exit;
 
 use std::{ffi::OsString, net::SocketAddr, path::PathBuf, process::ExitCode};
 
 use anyhow::Context as _;
-use clap::{Args, Parser, Subcommand};
+use clap::{ArgAction, Args, CommandFactory as _, Parser, Subcommand, ValueEnum};
 
 use codemode::mock_bus::{MockBus, MockBusConfig, synthetic};
 
 /// Code Mode for desktop interop buses.
 #[derive(Debug, Parser)]
-#[command(name = "codemode", version, about, long_about = None)]
+#[command(name = "codemode", version, about, long_about = None, after_help = AFTER_HELP)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
+    /// More log detail on stderr (-v debug, -vv trace); RUST_LOG overrides.
+    #[arg(short, long, global = true, action = ArgAction::Count, help_heading = "Logging")]
+    verbose: u8,
+    /// Less log detail on stderr (-q warnings, -qq errors only).
+    #[arg(short, long, global = true, action = ArgAction::Count, help_heading = "Logging",
+          conflicts_with = "verbose")]
+    quiet: u8,
+    /// Log line format on stderr.
+    #[arg(long, global = true, value_enum, default_value_t = LogFormatArg::Text,
+          env = "CODEMODE_LOG_FORMAT", help_heading = "Logging")]
+    log_format: LogFormatArg,
 }
+
+/// `--log-format`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum LogFormatArg {
+    /// Human-readable lines (coloured only on a terminal).
+    Text,
+    /// One JSON object per line.
+    Json,
+}
+
+impl Cli {
+    fn log_options(&self) -> codemode::logging::LogOptions {
+        codemode::logging::LogOptions {
+            verbosity: i8::try_from(i16::from(self.verbose) - i16::from(self.quiet)).unwrap_or(0),
+            format: match self.log_format {
+                LogFormatArg::Text => codemode::logging::LogFormat::Text,
+                LogFormatArg::Json => codemode::logging::LogFormat::Json,
+            },
+        }
+    }
+}
+
+/// Examples and exit codes, after the flags in `codemode --help`.
+const AFTER_HELP: &str = "\
+Examples:
+  codemode demo                                  the one-command demo on the mock bus
+  codemode serve --mcp stdio                     MCP for an assistant that starts codemode
+  codemode serve --mcp http --bearer-token T     MCP on http://127.0.0.1:8765/mcp
+  codemode exec snippet.py --bus ws://127.0.0.1:8385/gw
+  codemode catalogue --mock-bus search \"client adviser\"
+  codemode completions bash > ~/.local/share/bash-completion/completions/codemode
+
+Every flag also reads a CODEMODE_* variable (see each subcommand's --help), and a config file
+(--config, or codemode/config.toml under $XDG_CONFIG_HOME or ~/.config). Precedence: flag,
+variable, file, default.
+
+Exit codes:
+  0  success
+  1  the snippet failed (codemode exec)
+  2  usage: a bad flag, value or config file
+  3  the bus is unreachable, refused the connection, or authentication failed
+  4  internal error";
 
 #[derive(Debug, Subcommand)]
 enum Command {
@@ -34,6 +88,11 @@ enum Command {
     Catalogue(cli::CatalogueArgs),
     /// Run the mock bus standalone: an io.Connect-compatible gateway with sample apps.
     MockBus(MockBusArgs),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell) on stdout.
+    Completions {
+        /// The shell.
+        shell: clap_complete::Shell,
+    },
     /// The sandbox worker process (started by codemode itself; speaks line-JSON on stdio).
     #[command(hide = true)]
     SandboxWorker,
@@ -68,17 +127,32 @@ struct MockBusArgs {
     samples: Option<PathBuf>,
 }
 
-fn main() -> anyhow::Result<ExitCode> {
+fn main() -> ExitCode {
     let cli = Cli::parse();
-    if matches!(cli.command, Command::SandboxWorker) {
+    match cli.command {
         // The worker owns its process: no runtime, no logging on its protocol pipes.
-        return Ok(codemode::sandbox::worker::run_worker_stdio());
+        Command::SandboxWorker => return codemode::sandbox::worker::run_worker_stdio(),
+        Command::Completions { shell } => {
+            clap_complete::generate(
+                shell,
+                &mut Cli::command(),
+                "codemode",
+                &mut std::io::stdout(),
+            );
+            return ExitCode::SUCCESS;
+        }
+        _ => {}
     }
-    codemode::logging::init_stderr("info");
-    let runtime = tokio::runtime::Builder::new_multi_thread()
+    codemode::logging::init_with(cli.log_options());
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
-        .context("starting the async runtime")?;
+    {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            return exit::report(&anyhow::Error::new(error).context("starting the async runtime"));
+        }
+    };
     let outcome = runtime.block_on(async {
         match cli.command {
             Command::Serve(args) => cli::run_serve(args).await.map(|()| ExitCode::SUCCESS),
@@ -87,11 +161,11 @@ fn main() -> anyhow::Result<ExitCode> {
                 if ok {
                     ExitCode::SUCCESS
                 } else {
-                    ExitCode::FAILURE
+                    ExitCode::from(exit::SNIPPET_FAILED)
                 }
             }),
             Command::Catalogue(args) => cli::run_catalogue(args).await.map(|()| ExitCode::SUCCESS),
-            Command::SandboxWorker => Ok(ExitCode::SUCCESS),
+            Command::SandboxWorker | Command::Completions { .. } => Ok(ExitCode::SUCCESS),
             Command::MockBus(args) => run_mock_bus(args).await.map(|()| ExitCode::SUCCESS),
             Command::Bench { args } => run_bench(args).await,
         }
@@ -99,7 +173,7 @@ fn main() -> anyhow::Result<ExitCode> {
     // Dropping the runtime would wait for every blocking task, such as a read of stdin that
     // never returns (MCP over stdio after Ctrl-C or SIGTERM): give them a moment, then exit.
     runtime.shutdown_timeout(SHUTDOWN_GRACE);
-    outcome
+    outcome.unwrap_or_else(|error| exit::report(&error))
 }
 
 /// How long the process waits for its tasks to finish after its work is done.

@@ -11,10 +11,20 @@
 //!
 //! # Tools
 //! `list_python_definitions(query?, namespace?, cursor?)` → `get_python_definitions(names)` →
-//! `execute_python_code(code, timeout_seconds?)`. Every answer is plain text, never
-//! `structuredContent`: some clients show the model the JSON instead of the text when both are
-//! present. A failing snippet is a tool error (`isError: true`) quoting the snippet line; a
-//! JSON-RPC error is kept for requests that cannot be routed at all.
+//! `execute_python_code(code, timeout_seconds?)`, each with a title and behaviour hints
+//! (`presentation`). Answers are plain text for the model; `execute_python_code` also returns
+//! the outcome as `structuredContent` (result, printed text, calls, error) under an
+//! `outputSchema`. A failing snippet is a tool error (`isError: true`) quoting the snippet line;
+//! a JSON-RPC error is kept for requests that cannot be routed at all.
+//!
+//! # The rest of the protocol
+//! - logging: `logging/setLevel`; a snippet's bus calls, printed lines and failure arrive as
+//!   `notifications/message` (`notify`), with progress per bus call;
+//! - resources: the generated module and per-namespace stubs, `list_changed` when namespaces
+//!   come and go (`resources`);
+//! - prompts: worked examples (`prompts`); completions of namespace and function names
+//!   (`completion`);
+//! - stdio answers a line that is not JSON with `-32700` (`stdio`).
 //!
 //! # HTTP security
 //! Binds 127.0.0.1 by default. A request with a foreign `Origin` gets 403 (a web page in the
@@ -22,10 +32,16 @@
 //! [`McpHttpOptions::allowed_origins`]. With a bearer token every request needs
 //! `Authorization: Bearer <token>` or gets 401. rmcp also checks `Host` (DNS rebinding).
 
+mod completion;
 pub mod context;
 mod control;
 mod http;
 mod http_sessions;
+mod notify;
+mod presentation;
+mod prompts;
+mod resources;
+mod stdio;
 mod tools;
 
 use std::{net::SocketAddr, sync::Arc};
@@ -89,12 +105,33 @@ impl std::fmt::Debug for McpHttpOptions {
     }
 }
 
+/// What the server offers: tools, resources (with `list_changed`), prompts, completions and
+/// logging.
+#[expect(
+    deprecated,
+    reason = "the logging capability is deprecated by SEP-2577 for 2026-07-28 clients, and is \
+              what every 2025 client uses"
+)]
+fn capabilities() -> rmcp::model::ServerCapabilities {
+    rmcp::model::ServerCapabilities::builder()
+        .enable_tools()
+        .enable_resources()
+        .enable_resources_list_changed()
+        .enable_prompts()
+        .enable_completions()
+        .enable_logging()
+        .build()
+}
+
 /// Serves one MCP client on stdin/stdout until it closes stdin.
 ///
 /// Stdout is the protocol channel: the caller must send logs to stderr and print nothing.
 pub async fn serve_stdio(service: Arc<CodeMode>) -> Result<(), Error> {
     let running = McpServer::new(service)
-        .serve(rmcp::transport::stdio())
+        .serve(stdio::LineTransport::new(
+            tokio::io::stdin(),
+            tokio::io::stdout(),
+        ))
         .await
         .map_err(|error| Error::McpStdioStart(Box::new(error)))?;
     let reason = running.waiting().await.map_err(|source| Error::McpTask {

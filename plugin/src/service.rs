@@ -222,6 +222,12 @@ impl CodeMode {
         self.updater.current().number
     }
 
+    /// Each catalogue version published from now on (by the follower task or any request),
+    /// for front ends that tell their clients the API changed.
+    pub fn catalogue_changes(&self) -> tokio::sync::watch::Receiver<Arc<CatalogueVersion>> {
+        self.updater.subscribe()
+    }
+
     /// The functions snippets see now: every catalogue function plus a departed spec per
     /// function whose app left.
     pub fn sandbox_functions(&self) -> Arc<FunctionSet> {

@@ -95,6 +95,11 @@ impl CatalogueUpdater {
         Arc::clone(&self.published.borrow())
     }
 
+    /// Every version published from now on (the current one is marked seen).
+    pub fn subscribe(&self) -> watch::Receiver<Arc<CatalogueVersion>> {
+        self.published.subscribe()
+    }
+
     /// Folds the bus's latest catalogue in if its generation moved and returns the version
     /// published now. The call map and function set are rebuilt only when functions changed.
     pub fn refresh(&self) -> Arc<CatalogueVersion> {

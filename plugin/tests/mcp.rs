@@ -212,9 +212,14 @@ async fn walk_the_three_steps(client: &Client) {
         "one-line call summary: {}",
         text(&answer)
     );
-    assert!(
-        answer.structured_content.is_none(),
-        "plain text only, no structuredContent"
+    let structured = answer
+        .structured_content
+        .as_ref()
+        .expect("structuredContent next to the text");
+    assert_eq!(structured["result"], "M Carter", "{structured}");
+    assert_eq!(
+        structured["calls"][0]["function"], "crm.get_clients",
+        "{structured}"
     );
 }
 

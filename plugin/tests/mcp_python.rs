@@ -133,7 +133,10 @@ fn check_report(report: &Value, protocol: &str) {
 
     let answer = &report["answer"];
     assert_eq!(answer["is_error"], false, "{answer}");
-    assert_eq!(answer["structured"], false, "plain text only: {answer}");
+    assert_eq!(
+        answer["structured"], true,
+        "structuredContent (validated by the SDK against outputSchema) next to the text: {answer}"
+    );
     assert!(text_of(answer).contains("result: M Carter"), "{answer}");
     assert!(
         text_of(answer).contains("bus calls: 1 (crm.get_clients)"),

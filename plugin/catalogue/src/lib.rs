@@ -295,6 +295,18 @@ impl PythonCatalogue {
         self.slots.len()
     }
 
+    /// The namespaces (`crm`, `intents`…), sorted.
+    pub fn namespace_names(&self) -> impl Iterator<Item = &str> {
+        self.namespaces.keys().map(String::as_str)
+    }
+
+    /// The qualified names of every live function (`crm.get_clients`…), in listing order.
+    pub fn function_names(&self) -> impl Iterator<Item = &str> {
+        self.ordered
+            .values()
+            .filter_map(|id| self.slots.get(id).map(|slot| slot.qualified.as_str()))
+    }
+
     /// What the qualified Python name `name` refers to now.
     pub fn lookup(&self, name: &str) -> Lookup {
         if let Some(slot) = self.by_name.get(name).and_then(|id| self.slots.get(id)) {

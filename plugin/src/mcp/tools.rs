@@ -10,21 +10,25 @@ use rmcp::{
     ErrorData, Peer, RoleServer, ServerHandler,
     handler::server::{router::tool::ToolRouter, wrapper::Parameters},
     model::{
-        CacheScope, CallToolResult, ContentBlock, Implementation, ListResourcesResult,
-        ListToolsResult, PaginatedRequestParams, ProgressNotificationParam, ProgressToken,
+        CacheScope, CallToolResult, CompleteRequestParams, CompleteResult, ContentBlock,
+        GetPromptRequestParams, GetPromptResponse, Implementation, ListPromptsResult,
+        ListResourceTemplatesResult, ListResourcesResult, ListToolsResult, PaginatedRequestParams,
         ProtocolVersion, ReadResourceRequestParams, ReadResourceResponse, RequestMetaObject,
-        ResultType, ServerCapabilities, ServerConfig,
+        ResultType, ServerConfig,
     },
-    service::RequestContext,
+    service::{NotificationContext, RequestContext},
     tool, tool_handler, tool_router,
 };
 use schemars::JsonSchema;
 use serde::Deserialize;
-use tokio::sync::mpsc;
 
 use super::control::{ElicitationApprover, annotate_tools, instructions_note, session_name};
+use super::{
+    capabilities, completion,
+    notify::{RunNotifier, SessionLogLevel},
+    presentation, prompts, resources,
+};
 use crate::{
-    bridge::CallReport,
     catalogue::ListRequest,
     control::{PiiSession, SessionControl},
     service::{CodeMode, ExecuteOptions, MAX_TIMEOUT, render_outcome},
@@ -37,9 +41,6 @@ pub const INSTRUCTIONS: &str = "Desktop apps' methods and intents are Python fun
 2) get_python_definitions gives typed stubs for the names you will call. \
 3) execute_python_code runs one snippet on the device: do every call and filter there, \
 then assign `result` or print(); only that comes back.";
-
-/// Progress notifications queued per snippet before new ones are dropped (best effort).
-const PROGRESS_QUEUE: usize = 256;
 
 /// Arguments of `list_python_definitions`.
 #[derive(Debug, Default, Deserialize, JsonSchema)]
@@ -83,6 +84,8 @@ pub struct McpServer {
     pii: Arc<PiiSession>,
     /// This session's name in approval requests and the audit log.
     session: String,
+    /// The level this session's client chose for `notifications/message`.
+    log_level: SessionLogLevel,
 }
 
 /// Numbers the MCP clients (sessions) of this process.
@@ -107,6 +110,7 @@ impl McpServer {
             client: format!("mcp-{client}").into(),
             pii: Arc::new(PiiSession::new()),
             session: session_name(),
+            log_level: SessionLogLevel::default(),
         }
     }
 
@@ -196,12 +200,14 @@ impl McpServer {
             Ok(timeout) => timeout,
             Err(message) => return CallToolResult::error(vec![ContentBlock::text(message)]),
         };
-        let progress = meta
-            .get_progress_token()
-            .map(|token| ProgressForwarder::start(peer.clone(), token));
+        let notifier = RunNotifier::start(
+            peer.clone(),
+            meta.get_progress_token(),
+            self.log_level.for_request(&meta),
+        );
         let options = ExecuteOptions {
             timeout,
-            observer: progress.as_ref().map(ProgressForwarder::observer),
+            observer: notifier.as_ref().map(RunNotifier::observer),
             client: Some(self.client.to_string()),
             // rmcp cancels the token on `notifications/cancelled` and when the session ends
             // (closed, deleted, expired, or the server shutting down).
@@ -224,53 +230,30 @@ impl McpServer {
             },
         };
         let outcome = self.service.execute(&code, options).await;
-        if let Some(progress) = progress {
-            progress.finish().await;
+        if let Some(notifier) = notifier {
+            notifier.finish(&outcome).await;
         }
-        let text = render_outcome(&outcome);
-        if outcome.ok {
-            CallToolResult::success(vec![ContentBlock::text(text)])
+        // The text is what a model reads; structuredContent is the same outcome for programs.
+        let content = vec![ContentBlock::text(render_outcome(&outcome))];
+        let mut result = if outcome.ok {
+            CallToolResult::success(content)
         } else {
-            CallToolResult::error(vec![ContentBlock::text(text)])
-        }
+            CallToolResult::error(content)
+        };
+        result.structured_content = Some(presentation::structured(&outcome));
+        result
     }
 }
 
 #[tool_handler(router = self.tool_router)]
 impl ServerHandler for McpServer {
     fn get_info(&self) -> ServerConfig {
-        ServerConfig::new(
-            ServerCapabilities::builder()
-                .enable_tools()
-                .enable_resources()
-                .build(),
-        )
-        .with_server_info(Implementation::new("codemode", env!("CARGO_PKG_VERSION")))
-        .with_instructions(format!(
-            "{INSTRUCTIONS}{}",
-            instructions_note(&self.service.policy())
-        ))
-    }
-
-    /// One resource: what the user is looking at (`codemode://context/current`).
-    async fn list_resources(
-        &self,
-        _request: Option<PaginatedRequestParams>,
-        _context: RequestContext<RoleServer>,
-    ) -> Result<ListResourcesResult, ErrorData> {
-        Ok(ListResourcesResult::with_all_items(vec![
-            super::context::current_context_resource(),
-        ]))
-    }
-
-    async fn read_resource(
-        &self,
-        request: ReadResourceRequestParams,
-        _context: RequestContext<RoleServer>,
-    ) -> Result<ReadResourceResponse, ErrorData> {
-        super::context::read_current(&self.service, &request.uri)
-            .await
-            .map(Into::into)
+        ServerConfig::new(capabilities())
+            .with_server_info(Implementation::new("codemode", env!("CARGO_PKG_VERSION")))
+            .with_instructions(format!(
+                "{INSTRUCTIONS}{}",
+                instructions_note(&self.service.policy())
+            ))
     }
 
     /// The tools in the order they are used (rmcp's default sorts them by name).
@@ -279,7 +262,12 @@ impl ServerHandler for McpServer {
         _request: Option<PaginatedRequestParams>,
         context: RequestContext<RoleServer>,
     ) -> Result<ListToolsResult, ErrorData> {
-        let mut tools = self.tool_router.list_all();
+        let mut tools: Vec<_> = self
+            .tool_router
+            .list_all()
+            .into_iter()
+            .map(presentation::decorate)
+            .collect();
         annotate_tools(&mut tools, &self.service.policy());
         tools.sort_by_key(|tool| TOOL_ORDER.iter().position(|name| *name == tool.name));
         let cacheable = context
@@ -293,6 +281,88 @@ impl ServerHandler for McpServer {
             cache_scope: cacheable.then_some(CacheScope::Public),
             tools,
         })
+    }
+
+    fn get_tool(&self, name: &str) -> Option<rmcp::model::Tool> {
+        self.tool_router
+            .get(name)
+            .cloned()
+            .map(presentation::decorate)
+    }
+
+    async fn on_initialized(&self, context: NotificationContext<RoleServer>) {
+        resources::watch_catalogue(&self.service, context.peer);
+    }
+
+    #[expect(
+        deprecated,
+        reason = "logging/setLevel is deprecated by SEP-2577 for 2026-07-28 clients, and is what \
+                  every 2025 client uses"
+    )]
+    async fn set_level(
+        &self,
+        request: rmcp::model::SetLevelRequestParams,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<(), ErrorData> {
+        self.log_level.set(request.level);
+        Ok(())
+    }
+
+    async fn list_resources(
+        &self,
+        _request: Option<PaginatedRequestParams>,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<ListResourcesResult, ErrorData> {
+        let mut listed = resources::list(&self.service);
+        listed
+            .resources
+            .push(super::context::current_context_resource());
+        Ok(listed)
+    }
+
+    async fn list_resource_templates(
+        &self,
+        _request: Option<PaginatedRequestParams>,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<ListResourceTemplatesResult, ErrorData> {
+        Ok(resources::templates())
+    }
+
+    async fn read_resource(
+        &self,
+        request: ReadResourceRequestParams,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<ReadResourceResponse, ErrorData> {
+        if request.uri == super::context::CURRENT_CONTEXT_URI {
+            return super::context::read_current(&self.service, &request.uri)
+                .await
+                .map(Into::into);
+        }
+        resources::read(&self.service, &request.uri).map(Into::into)
+    }
+
+    async fn list_prompts(
+        &self,
+        _request: Option<PaginatedRequestParams>,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<ListPromptsResult, ErrorData> {
+        Ok(prompts::list())
+    }
+
+    async fn get_prompt(
+        &self,
+        request: GetPromptRequestParams,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<GetPromptResponse, ErrorData> {
+        prompts::get(&request.name, request.arguments.as_ref()).map(Into::into)
+    }
+
+    async fn complete(
+        &self,
+        request: CompleteRequestParams,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<CompleteResult, ErrorData> {
+        Ok(completion::complete(&self.service, &request))
     }
 }
 
@@ -322,64 +392,6 @@ fn parse_timeout(seconds: f64) -> Result<Duration, String> {
              {seconds}.",
             MAX_TIMEOUT.as_secs()
         ))
-    }
-}
-
-/// Turns the sandbox's synchronous per-call reports into MCP progress notifications, in order.
-///
-/// The observer runs on whatever thread finished the bus call and must not block, so it only
-/// queues; one task sends. [`Self::finish`] drains the queue before the tool answers, so every
-/// notification reaches the client ahead of the result.
-struct ProgressForwarder {
-    queue: mpsc::Sender<Option<CallReport>>,
-    task: tokio::task::JoinHandle<()>,
-}
-
-impl ProgressForwarder {
-    fn start(peer: Peer<RoleServer>, token: ProgressToken) -> Self {
-        let (queue, mut reports) = mpsc::channel::<Option<CallReport>>(PROGRESS_QUEUE);
-        let task = tokio::spawn(async move {
-            let mut calls = 0_u32;
-            while let Some(Some(report)) = reports.recv().await {
-                calls += 1;
-                let param = ProgressNotificationParam::new(token.clone(), f64::from(calls))
-                    .with_message(progress_message(&report));
-                if let Err(error) = peer.notify_progress(param).await {
-                    tracing::debug!(%error, "progress notification not delivered");
-                }
-            }
-        });
-        Self { queue, task }
-    }
-
-    fn observer(&self) -> crate::bridge::CallObserver {
-        let queue = self.queue.clone();
-        Arc::new(move |report: &CallReport| {
-            if queue.try_send(Some(report.clone())).is_err() {
-                tracing::debug!(function = %report.function, "progress queue full; dropped");
-            }
-        })
-    }
-
-    /// Sends the end marker after every queued report and waits until all are sent.
-    async fn finish(self) {
-        if self.queue.send(None).await.is_ok()
-            && let Err(error) = self.task.await
-        {
-            tracing::warn!(%error, "progress task failed");
-        }
-    }
-}
-
-/// "crm.get_clients: ok in 12 ms (2.1 kB)" or "crm.get_client: failed in 3 ms: <error>".
-fn progress_message(report: &CallReport) -> String {
-    let ms = report.elapsed.as_secs_f64() * 1_000.0;
-    match &report.error {
-        None => format!(
-            "{}: ok in {ms:.0} ms ({} bytes)",
-            report.function, report.result_bytes
-        ),
-        Some(error) => format!("{}: failed in {ms:.0} ms: {error}", report.function),
     }
 }
 

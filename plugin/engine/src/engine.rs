@@ -22,7 +22,7 @@ use std::{
         Arc, Mutex,
         atomic::{AtomicU64, Ordering},
     },
-    time::{Duration, Instant},
+    time::Duration,
 };
 
 use rustpython_vm::{
@@ -33,6 +33,7 @@ use rustpython_vm::{
     signal::{UserSignalSender, user_signal_channel},
 };
 use serde_json::{Map, Value};
+use web_time::Instant;
 
 pub use stdlib::DEFAULT_ALLOWED_IMPORTS;
 

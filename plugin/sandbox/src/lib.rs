@@ -21,6 +21,6 @@ pub mod worker;
 pub use codemode_engine::{
     CallRecord, Completion, Engine, ErrorPhase, FunctionSet, FunctionSpec, HostCall, HostCallError,
     HostCalls, HostErrorKind, HostPort, LimitHit, LimitKind, Limits, Outcome, ParamKind, ParamSpec,
-    PortClosed, RunRequest, SnippetError, engine, host, limits, outcome, preflight, spec,
+    PortClosed, RunRequest, SnippetError, engine, host, limits, outcome, preflight, render, spec,
 };
 pub use pool::{CountTokens, Sandbox, SandboxConfig, SandboxError, Session, WorkerCommand};

@@ -11,9 +11,6 @@ root=$(pwd)
 target_dir=${CARGO_TARGET_DIR:-$root/target}
 out=$target_dir/codemode-web-pkg
 version=0.2.130   # = the wasm-bindgen crate version pinned in plugin/web/Cargo.toml
-# Each JSPI run gets its own shadow stack of this many 64 KiB pages (the interpreter's frames
-# are large; 1 page, the default, overflows at once). 8 MiB.
-jspi_stack_pages=128
 
 t0=$(date +%s)
 if ! rustup target list --installed 2>/dev/null | grep -qx wasm32-unknown-unknown; then
@@ -29,7 +26,7 @@ t1=$(date +%s)
 cargo build --locked --release --target wasm32-unknown-unknown -p codemode-web >&2
 t2=$(date +%s)
 rm -rf "$out" && mkdir -p "$out"
-wasm-bindgen --target web --out-dir "$out" --jspi-stack-pages "$jspi_stack_pages" \
+wasm-bindgen --target web --out-dir "$out" \
   "$target_dir/wasm32-unknown-unknown/release/codemode_web.wasm"
 cp plugin/web/js/*.js plugin/web/js/package.json "$out/"
 t3=$(date +%s)

@@ -299,6 +299,8 @@ impl Engine {
     /// Builds the interpreter, imports the allowed modules, and hardens the builtins
     /// (tens of milliseconds; do it once per thread and reuse the engine).
     pub fn new(options: &EngineOptions, port: Box<dyn HostPort>) -> Result<Self, EngineError> {
+        // Start the snippets' monotonic clock now, so it reads more than zero in any snippet.
+        let _ = natives::clock_origin();
         let (sender, receiver) = user_signal_channel();
         let mut settings = Settings::default();
         settings.isolated = true;

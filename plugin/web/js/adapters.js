@@ -34,13 +34,16 @@ function ioError(error, method) {
   return busError("invocation_failed", message, { context: error?.context ?? null });
 }
 
+/** The platform's own methods, as the desktop adapter leaves them out (adapters' state.rs). */
+const PLATFORM_PREFIXES = ["T42.", "Tick42."];
+
 /** io.Connect Browser (`io`) or Glue42 Core (`glue`): the same interop and intents API. */
 export function ioAdapter(io, options = {}) {
   const timeout = options.callTimeoutMs ?? 30000;
   const listeners = [];
   return {
     async model() {
-      const methods = io.interop.methods().map((method) => ({
+      const methods = io.interop.methods().filter((method) => !PLATFORM_PREFIXES.some((p) => method.name.startsWith(p))).map((method) => ({
         name: method.name,
         displayName: method.displayName ?? null,
         description: method.description ?? null,
@@ -97,9 +100,15 @@ export function ioAdapter(io, options = {}) {
       return result.returned ?? null;
     },
     async raise({ intent, context, app, instance }) {
-      const request = { intent, context };
+      const request = { intent, context: { type: context?.type, data: context } };
       if (instance) request.target = { instance };
       else if (app) request.target = { app };
+      else {
+        // Like the desktop: a running handler first; starting an app is the platform's last resort.
+        const found = io.intents.find ? await io.intents.find(intent) : [];
+        const running = (found?.[0]?.handlers ?? []).find((handler) => handler.instanceId);
+        if (running) request.target = { instance: running.instanceId };
+      }
       try {
         const resolution = await io.intents.raise(request);
         return resolution?.result ?? null;

@@ -55,10 +55,10 @@ export const fdc3 = {
       assert.equal(answer.isError, false, answer.text);
       assert.match(answer.text, /^result: \[\["AAPL","NVDA"\],"fdc3\.chart"\]\n/);
     },
-    async "fdc3: a handler that refuses is an error the snippet can catch"({ frame }) {
-      const answer = await run(frame, 'try:\n    intents.get_rating({"type": "fdc3.instrument", "id": {"ticker": "ZZZ"}})\nexcept BusError as e:\n    result = type(e).__name__')
+    async "fdc3: an intent no app handles is IntentNotResolvedError with FDC3's reason"({ frame }) {
+      const answer = await run(frame, 'try:\n    raise_intent("NoSuchIntent", {"type": "fdc3.instrument", "id": {"ticker": "AAPL"}})\nexcept IntentNotResolvedError as e:\n    result = [type(e).__name__, e.reason_uri]');
       assert.equal(answer.isError, false, answer.text);
-      assert.match(answer.text, /^result: (InvocationFailedError|IntentNotResolvedError)\n/);
+      assert.match(answer.text, /^result: \["IntentNotResolvedError","NoAppsFound"\]\n/);
     },
   },
 };

@@ -15,7 +15,7 @@ export const glue42 = {
       assert.equal(answer.isError, false);
       for (const name of ["crm.get_clients", "crm.get_portfolio", "intents.view_chart"]) assert.ok(answer.text.includes(name), `${name} missing:\n${answer.text}`);
       const stubs = await page.evaluate(() => window.codemode.getPythonDefinitions(["crm.get_clients", "intents.view_chart"]));
-      assert.match(stubs.text, /def get_clients\(self, \*, adviser: str\)/);
+      assert.match(stubs.text, /def get_clients\(\*, adviser: str\) -> GetClientsResult:/);
       assert.match(stubs.text, /def view_chart\(/);
     },
     async "glue42: seed task: an adviser's clients and their portfolios in one snippet, calls concurrent"({ page }) {

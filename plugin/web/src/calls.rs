@@ -72,9 +72,9 @@ fn request(spec: &CallSpec, call: &HostCall) -> Result<Option<Value>, HostCallEr
             raise_request(
                 &spec.python_name,
                 intent,
-                context,
-                string_argument(&arguments, "app"),
-                string_argument(&arguments, "instance"),
+                &context,
+                string_argument(&arguments, "app").as_deref(),
+                string_argument(&arguments, "instance").as_deref(),
             )
             .map(Some)
         }
@@ -102,7 +102,14 @@ fn request(spec: &CallSpec, call: &HostCall) -> Result<Option<Value>, HostCallEr
                     ));
                 }
             };
-            raise_request(&spec.python_name, &name, context, app, instance).map(Some)
+            raise_request(
+                &spec.python_name,
+                &name,
+                &context,
+                app.as_deref(),
+                instance.as_deref(),
+            )
+            .map(Some)
         }
         CallKind::FindIntents => Ok(None),
     }
@@ -111,9 +118,9 @@ fn request(spec: &CallSpec, call: &HostCall) -> Result<Option<Value>, HostCallEr
 fn raise_request(
     function: &str,
     intent: &str,
-    context: Value,
-    app: Option<String>,
-    instance: Option<String>,
+    context: &Value,
+    app: Option<&str>,
+    instance: Option<&str>,
 ) -> Result<Value, HostCallError> {
     if !context.get("type").is_some_and(Value::is_string) {
         return Err(HostCallError::new(
@@ -231,9 +238,12 @@ mod tests {
     }
 
     fn call(function: &str, arguments: Value) -> HostCall {
+        let Value::Object(arguments) = arguments else {
+            panic!("arguments must be an object")
+        };
         HostCall {
             function: function.to_owned(),
-            arguments: arguments.as_object().cloned().unwrap_or_default(),
+            arguments,
             target: None,
         }
     }

@@ -1,6 +1,7 @@
 //! The browser core natively, over an in-memory bridge that plays the page: the three
 //! operations answer with the desktop texts, calls leave as page requests, and replies
 //! (values and errors) come back into the snippet.
+#![expect(clippy::expect_used, reason = "test helpers fail loudly and early")]
 
 use std::{cell::RefCell, collections::VecDeque, rc::Rc, time::Duration};
 
@@ -156,7 +157,7 @@ fn a_run_stopped_by_the_page_reads_like_the_desktop_kill() {
     assert!(
         memory
             .text
-            .starts_with("MemoryError: memory limit of 1 GiB exceeded"),
+            .starts_with("MemoryError: memory limit of 1024 MiB exceeded"),
         "{}",
         memory.text
     );

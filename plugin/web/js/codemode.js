@@ -35,7 +35,7 @@ class SandboxWorker {
 
   receive(message) {
     if (message.type === "call") {
-      this.onCall?.(this, message.ticket, message.request);
+      this.onCall?.(this, message.ticket, message.request, message.run);
       return;
     }
     const entry = this.pending.get(message.id);
@@ -55,8 +55,8 @@ class SandboxWorker {
     });
   }
 
-  reply(ticket, reply) {
-    if (!this.dead) this.worker.postMessage({ type: "reply", reply: JSON.stringify({ ticket, ...reply }) });
+  reply(ticket, reply, run) {
+    if (!this.dead) this.worker.postMessage({ type: "reply", run, reply: JSON.stringify({ ticket, ...reply }) });
   }
 
   fail(text, trap) {
@@ -103,7 +103,7 @@ export async function createCodeMode(options = {}) {
   // Each run's calls, for the outcome of a run the page has to stop.
   let currentRun = null;
 
-  async function onCall(worker, ticket, requestJson) {
+  async function onCall(worker, ticket, requestJson, run) {
     let request;
     try { request = JSON.parse(requestJson); } catch { return; }
     const began = performance.now();
@@ -113,11 +113,11 @@ export async function createCodeMode(options = {}) {
       const value = request.kind === "raise" ? await adapter.raise(request) : await adapter.invoke(request);
       record.ok = true;
       record.ms = performance.now() - began;
-      worker.reply(ticket, { value: value === undefined ? null : value });
+      worker.reply(ticket, { value: value === undefined ? null : value }, run);
     } catch (error) {
       record.ms = performance.now() - began;
       record.error = String(error?.message ?? error);
-      worker.reply(ticket, { error: toReplyError(error) });
+      worker.reply(ticket, { error: toReplyError(error) }, run);
     }
   }
 

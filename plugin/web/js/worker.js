@@ -6,10 +6,13 @@ import init, * as core from "./codemode_web.js";
 
 const replies = [];
 let waiter = null;
+// Tickets restart at 0 in every run: a late reply to an earlier run (one that ended at its
+// deadline with a call pending) carries that run's number and is dropped.
+let run = 0;
 
 globalThis.__codemodeHost = Object.freeze({
   start(ticket, request) {
-    postMessage({ type: "call", ticket, request });
+    postMessage({ type: "call", ticket, request, run });
   },
   poll() {
     return replies.shift();
@@ -58,6 +61,8 @@ async function perform(message) {
     case "get":
       return JSON.parse(core.get(JSON.stringify(message.names ?? [])));
     case "execute":
+      run++;
+      replies.length = 0;
       return JSON.parse(await core.execute(message.code, message.timeoutSeconds ?? undefined));
     case "stopped":
       return JSON.parse(core.stopped(message.reason, message.timeoutSeconds ?? undefined,
@@ -76,6 +81,7 @@ async function perform(message) {
 onmessage = (event) => {
   const message = event.data;
   if (message.type === "reply") {
+    if (message.run !== run) return;
     if (waiter) waiter(message.reply); else replies.push(message.reply);
     return;
   }

@@ -97,6 +97,13 @@ const containment = {
   },
   teardown: ({ page }) => page.close(),
   cases: {
+    async "containment: a late reply to a run that ended at its deadline never reaches the next run"({ page }) {
+      const first = await run(page, 'slow.wait(ms=600, tag="first")', { timeoutSeconds: 0.2 });
+      assert.match(first.text, /^LimitExceeded: wall time limit of 200 ms exceeded/, first.text);
+      // The first run's call answers while this one waits on its own call with the same ticket.
+      const second = await run(page, 'result = slow.wait(ms=900, tag="second")');
+      assert.match(second.text, /^result: second\n/, second.text);
+    },
     async "containment: a busy loop is stopped at the deadline by replacing the worker"({ page }) {
       const before = await page.evaluate(() => window.codemode.stats.workersReplaced);
       const t0 = Date.now();

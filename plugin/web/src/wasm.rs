@@ -148,6 +148,10 @@ pub fn get(names: &str) -> Result<String, JsError> {
 /// `execute_python_code` → answer JSON. Returns a promise (JSPI): the snippet suspends
 /// while its bus calls are pending.
 #[wasm_bindgen(jspi)]
+#[expect(
+    clippy::needless_pass_by_value,
+    reason = "owned: the JS glue may free a borrowed string when the run first suspends"
+)]
 pub fn execute(code: String, timeout_seconds: Option<f64>) -> Result<String, JsError> {
     let timeout = match timeout_seconds.map(core::parse_timeout).transpose() {
         Ok(timeout) => timeout,

@@ -28,8 +28,8 @@ export const glue42 = {
       assert.match(answer.text, /^result: \{"M Carter":"AAPL","J Okafor":"MSFT","S Novak":"NVDA"\}\n/);
       assert.match(answer.text, /bus calls: 4 \(crm\.get_clients, crm\.get_portfolio ×3\)/);
       // Three 30 ms handlers one after another would take 90 ms or more.
-      const portfolioMs = answer.outcome.calls.filter((c) => c.function === "crm.get_portfolio").map((c) => c.ms);
-      assert.equal(portfolioMs.length, 3);
+      assert.equal(answer.outcome.calls.filter((c) => c.function === "crm.get_portfolio").length, 3);
+      assert.ok(answer.outcome.duration_ms < 85, `${answer.outcome.duration_ms} ms: the portfolio calls ran one after another`);
     },
     async "glue42: rank then raise: the top client by AUM is charted through the ViewChart intent"({ page }) {
       const answer = await run(page, [

@@ -43,7 +43,7 @@ class SandboxWorker {
     this.pending.delete(message.id);
     this.memoryBytes = message.memoryBytes ?? this.memoryBytes;
     if (message.type === "done") entry.resolve(message.value);
-    else entry.reject(Object.assign(new Error(message.error), { trap: message.trap, memoryBytes: message.memoryBytes }));
+    else entry.reject(Object.assign(new Error(message.error), { trap: message.trap, panic: message.panic, memoryBytes: message.memoryBytes }));
   }
 
   request(message, transfer = []) {
@@ -191,15 +191,16 @@ export async function createCodeMode(options = {}) {
         replace("wall_time");
         return await stoppedAnswer("wall_time", timeout, performance.now() - began, "", run.calls);
       }
-      if (worker.memoryBytes > RECYCLE_BYTES) replace("memory grew past the recycle threshold");
+      if (outcome.recycle) replace(outcome.recycle);
+      else if (worker.memoryBytes > RECYCLE_BYTES) replace("memory grew past the recycle threshold");
       return outcome;
     } catch (error) {
       if (!error.trap) throw error;
       const memoryBytes = error.memoryBytes ?? worker.memoryBytes;
-      const reason = /unreachable|out of memory|allocation/i.test(error.message) && memoryBytes > RECYCLE_BYTES
-        ? "memory" : "trap";
+      const reason = error.panic ? "panic"
+        : /unreachable|out of memory|allocation/i.test(error.message) && memoryBytes > RECYCLE_BYTES ? "memory" : "trap";
       replace(reason);
-      return await stoppedAnswer(reason, timeout, performance.now() - began, error.message, run.calls);
+      return await stoppedAnswer(reason, timeout, performance.now() - began, error.panic ?? error.message, run.calls);
     } finally {
       clearTimeout(timer);
       currentRun = null;

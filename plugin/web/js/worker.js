@@ -92,7 +92,9 @@ onmessage = (event) => {
     } catch (error) {
       // A trap (RuntimeError) leaves the Rust state undefined: the page replaces this worker.
       const trap = error instanceof WebAssembly.RuntimeError || error instanceof RangeError;
-      postMessage({ type: "failed", id: message.id, trap, error: String(error?.message ?? error),
+      // A Rust panic (the core's panic hook left its message here) aborts as a trap.
+      const panic = trap ? globalThis.__codemodePanic ?? null : null;
+      postMessage({ type: "failed", id: message.id, trap, panic, error: String(error?.message ?? error),
         memoryBytes: memory ? memory.buffer.byteLength : 0 });
     }
   });

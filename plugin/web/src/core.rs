@@ -52,6 +52,11 @@ pub struct Answer {
     /// The run's outcome, for `execute` (machine-readable: calls, timings).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub outcome: Option<Outcome>,
+    /// Why this worker must not run another snippet (taint, a hit limit): the page replaces it.
+    /// A second interpreter in the same WebAssembly instance is not safe (RustPython keeps
+    /// process-wide state), and a fresh worker also gives back the memory.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub recycle: Option<String>,
 }
 
 impl Answer {
@@ -60,6 +65,7 @@ impl Answer {
             text: text.into(),
             is_error,
             outcome: None,
+            recycle: None,
         }
     }
 
@@ -68,6 +74,7 @@ impl Answer {
             text: render_outcome(&outcome),
             is_error: !outcome.ok,
             outcome: Some(outcome),
+            recycle: None,
         }
     }
 }
@@ -92,6 +99,8 @@ pub enum Stopped {
     WallTime,
     /// Linear memory ran out (the module trapped on a failed allocation).
     Memory,
+    /// The interpreter panicked (a panic aborts on wasm32, so the worker is lost).
+    Panic,
     /// The module trapped for another reason.
     Trap,
 }
@@ -210,11 +219,14 @@ impl<B: Bridge + Clone + 'static> Core<B> {
             limits,
             keep_state: false,
         });
+        let mut answer = Answer::outcome(report.outcome);
         if report.recycle.is_some() {
-            // Tainted or past a limit: the next run gets a fresh interpreter.
+            // Tainted or past a limit: the next run gets a fresh interpreter (natively here; the
+            // browser page replaces the whole worker when it sees `recycle`).
             self.engine = None;
+            answer.recycle = report.recycle;
         }
-        Answer::outcome(report.outcome)
+        answer
     }
 }
 
@@ -253,6 +265,14 @@ pub fn stopped(
             LimitKind::Memory,
             &limits,
             "an allocation failed and the Web Worker was replaced",
+        ),
+        Stopped::Panic => SnippetError::new(
+            ErrorPhase::Worker,
+            "InterpreterPanic",
+            format!(
+                "the interpreter failed internally and was stopped: {detail} (its Web Worker \
+                 was replaced)"
+            ),
         ),
         Stopped::Trap => SnippetError::new(
             ErrorPhase::Worker,

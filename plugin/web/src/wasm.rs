@@ -90,6 +90,20 @@ fn with_core<T>(f: impl FnOnce(&mut Core<JsBridge>) -> Result<T, Error>) -> Resu
 /// Builds the interpreter and an empty catalogue (call once per worker).
 #[wasm_bindgen]
 pub fn start() -> Result<(), JsError> {
+    // A panic aborts (traps) on wasm32: leave its message where the worker script finds it.
+    std::panic::set_hook(Box::new(|info| {
+        let payload = info.payload();
+        let message = payload
+            .downcast_ref::<&str>()
+            .map(|text| (*text).to_owned())
+            .or_else(|| payload.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "no message".to_owned());
+        let _ = js_sys::Reflect::set(
+            &js_sys::global(),
+            &JsValue::from_str("__codemodePanic"),
+            &JsValue::from_str(&message),
+        );
+    }));
     let core = Core::new(JsBridge).map_err(|error| to_js(&error))?;
     CORE.with(|cell| match cell.try_borrow_mut() {
         Ok(mut slot) => {
@@ -160,6 +174,7 @@ pub fn execute(code: String, timeout_seconds: Option<f64>) -> Result<String, JsE
                 text: message,
                 is_error: true,
                 outcome: None,
+                recycle: None,
             }));
         }
     };

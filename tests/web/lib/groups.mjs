@@ -4,6 +4,7 @@ import { glue42 } from "./glue42.mjs";
 import { fdc3 } from "./fdc3.mjs";
 import { parity } from "./parity.mjs";
 import { sample } from "./sample.mjs";
+import { redteam } from "./redteam.mjs";
 
 const run = (page, code, options) => page.evaluate(([c, o]) => window.codemode.executePythonCode(c, o), [code, options ?? {}]);
 export const runIn = run;
@@ -154,4 +155,4 @@ const containment = {
   },
 };
 
-export const groups = { generic, containment, glue42, fdc3, parity, sample };
+export const groups = { generic, containment, redteam, glue42, fdc3, parity, sample };

@@ -16,7 +16,10 @@ bash tests/web/install.sh
 t0=$(date +%s)
 pkg=$(bash plugin/web/build-package.sh)
 t1=$(date +%s)
-cargo build --locked -p codemode --bin codemode >&2
+# The desktop binary for the parity group, built exactly as `cargo test --workspace` builds it
+# (same package selection, so the same features): a no-op after run-all.sh's test step, where
+# `cargo build -p codemode` alone would rebuild RustPython with other features (≈ 6 min).
+cargo test --locked --workspace --no-run >&2
 desktop=$target_dir/debug/codemode
 t2=$(date +%s)
 if [ "${1:-}" = "--bench" ]; then

@@ -29,3 +29,6 @@ if ! rustup target list --installed 2>/dev/null | grep -qx wasm32-unknown-unknow
 fi
 cargo check --locked --target wasm32-unknown-unknown -p codemode-catalogue -p codemode-engine
 cargo test --workspace --locked
+# The browser package: built once for wasm32 (wasm-bindgen-cli installed when missing) and
+# tested in headless Debian Chromium against Glue42 Core and the FDC3 web agent.
+bash tests/web/run.sh

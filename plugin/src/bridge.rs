@@ -221,7 +221,7 @@ impl BusHost {
                 restrict_to_servers,
                 ..
             } => {
-                let arguments = wire_arguments(spec, call.arguments);
+                let arguments = spec.wire_arguments(call.arguments);
                 let target = method_target(call.target.as_ref())?;
                 if *restrict_to_servers {
                     // Other servers offer the same name with another signature: call only the
@@ -465,28 +465,6 @@ impl HostCalls for BusHost {
         }
         outcome
     }
-}
-
-/// The snippet's arguments under their wire names; omitted and `None` optionals are not sent.
-fn wire_arguments(spec: &CallSpec, mut arguments: Map<String, Value>) -> Map<String, Value> {
-    let mut wire = Map::new();
-    for arg in &spec.args {
-        match arguments.remove(&arg.python) {
-            None | Some(Value::Null) if !arg.required => {}
-            Some(value) => {
-                wire.insert(arg.wire.clone(), value);
-            }
-            None => {}
-        }
-    }
-    if spec.var_kwargs {
-        for (name, value) in arguments {
-            if !value.is_null() {
-                wire.insert(name, value);
-            }
-        }
-    }
-    wire
 }
 
 /// `target=` as the adapter's [`Target`]: absent or `"best"`, `"all"`, or an identity filter.

@@ -9,6 +9,7 @@
 use std::{collections::BTreeMap, sync::Arc};
 
 use serde::{Serialize, Serializer};
+use serde_json::{Map, Value};
 
 /// How one Python function maps to the bus.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -24,6 +25,31 @@ pub struct CallSpec {
     pub var_kwargs: bool,
     /// Whether the function takes `target=` (`"best"`, `"all"` or an identity filter).
     pub takes_target: bool,
+}
+
+impl CallSpec {
+    /// The snippet's arguments (by Python name) under their wire names; omitted and `None`
+    /// optionals are not sent; with `var_kwargs`, extra ones are sent under their own names.
+    pub fn wire_arguments(&self, mut arguments: Map<String, Value>) -> Map<String, Value> {
+        let mut wire = Map::new();
+        for arg in &self.args {
+            match arguments.remove(&arg.python) {
+                None | Some(Value::Null) if !arg.required => {}
+                Some(value) => {
+                    wire.insert(arg.wire.clone(), value);
+                }
+                None => {}
+            }
+        }
+        if self.var_kwargs {
+            for (name, value) in arguments {
+                if !value.is_null() {
+                    wire.insert(name, value);
+                }
+            }
+        }
+        wire
+    }
 }
 
 /// What a function calls.

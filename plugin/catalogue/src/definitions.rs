@@ -13,6 +13,9 @@ use super::{
     types::StructDef,
 };
 
+/// The answer to a `get_python_definitions` call without names (the same on every host).
+pub const NO_NAMES_GIVEN: &str = "names is empty: pass qualified names from list_python_definitions, e.g. [\"crm.get_clients\"].";
+
 /// Most names looked at in one request.
 const MAX_NAMES: usize = 200;
 /// Longest requested name echoed back (characters).

@@ -39,6 +39,7 @@
 //! - `search`: the incremental BM25 index.
 //! - `live`: full and partial updates.
 //! - `listing` / `definitions`: the two disclosure steps; `module`: the whole module.
+//! - `functions` (feature `engine`): the call map as the snippet engine's function set.
 //! - `callmap`: the public call map types; `tokens`: token counting; `fdc3`: context types.
 
 mod callmap;
@@ -46,6 +47,8 @@ mod context_api;
 mod definitions;
 mod fdc3;
 mod function;
+#[cfg(feature = "engine")]
+pub mod functions;
 mod listing;
 mod live;
 mod module;
@@ -66,7 +69,7 @@ use serde_json::{Value, json};
 
 pub use self::{
     callmap::{ArgSpec, CallKind, CallMap, CallSpec, ContextOp, Departed, Lookup, ServerRef},
-    definitions::{Definitions, UnknownName},
+    definitions::{Definitions, NO_NAMES_GIVEN, UnknownName},
     listing::{ListPage, ListRequest},
     tokens::{O200k, TokenCounter},
 };

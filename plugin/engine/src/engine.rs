@@ -22,7 +22,7 @@ use std::{
         Arc, Mutex,
         atomic::{AtomicU64, Ordering},
     },
-    time::{Duration, Instant},
+    time::Duration,
 };
 
 use rustpython_vm::{
@@ -33,6 +33,7 @@ use rustpython_vm::{
     signal::{UserSignalSender, user_signal_channel},
 };
 use serde_json::{Map, Value};
+use web_time::Instant;
 
 pub use stdlib::DEFAULT_ALLOWED_IMPORTS;
 
@@ -316,6 +317,8 @@ impl Engine {
     /// Builds the interpreter, imports the allowed modules, and hardens the builtins
     /// (tens of milliseconds; do it once per thread and reuse the engine).
     pub fn new(options: &EngineOptions, port: Box<dyn HostPort>) -> Result<Self, EngineError> {
+        // Start the snippets' monotonic clock now, so it reads more than zero in any snippet.
+        let _ = natives::clock_origin();
         let (sender, receiver) = user_signal_channel();
         let mut settings = Settings::default();
         settings.isolated = true;

@@ -1,12 +1,10 @@
 //! Per-run limits and their defaults. Every limit has a name and a value that the outcome
 //! quotes when a snippet exceeds it ("wall time limit of 30 s exceeded").
 
-use std::{
-    fmt,
-    time::{Duration, Instant},
-};
+use std::{fmt, time::Duration};
 
 use serde::{Deserialize, Serialize};
+use web_time::Instant;
 
 /// What a run may use. `Limits::default()` gives the documented defaults.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

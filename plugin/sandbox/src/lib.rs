@@ -27,7 +27,7 @@ pub use codemode_engine::{
     CallRecord, ClockPause, Completion, Engine, ErrorPhase, FunctionSet, FunctionSpec, HostCall,
     HostCallError, HostCalls, HostErrorKind, HostPort, LimitHit, LimitKind, Limits, Outcome,
     ParamKind, ParamSpec, PortClosed, RunRequest, SnippetError, engine, host, limits, outcome,
-    preflight, spec,
+    preflight, render, spec,
 };
 pub use pool::{
     CountTokens, RunScope, Sandbox, SandboxConfig, SandboxError, Session, WorkerCommand,

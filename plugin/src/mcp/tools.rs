@@ -157,7 +157,7 @@ impl McpServer {
     ) -> CallToolResult {
         if names.is_empty() {
             return CallToolResult::error(vec![ContentBlock::text(
-                "names is empty: pass qualified names from list_python_definitions, e.g. [\"crm.get_clients\"].",
+                crate::catalogue::NO_NAMES_GIVEN,
             )]);
         }
         let service = Arc::clone(&self.service);

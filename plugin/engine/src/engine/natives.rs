@@ -11,7 +11,7 @@ use std::{
     cell::RefCell,
     collections::{HashMap, HashSet},
     rc::Rc,
-    time::{Duration, Instant},
+    time::Duration,
 };
 
 use rustpython_vm::{
@@ -21,6 +21,7 @@ use rustpython_vm::{
     function::FuncArgs,
 };
 use serde_json::{Map, Value};
+use web_time::Instant;
 
 use super::{
     Completion, HostPort,
@@ -492,8 +493,6 @@ fn write_output(vm: &VirtualMachine, text: &str) -> PyResult<usize> {
     reason = "RustPython hands arguments to native functions by value"
 )]
 pub(crate) mod _codemode_native {
-    use std::time::Instant;
-
     use rustpython_vm::{
         PyObjectRef, PyResult, VirtualMachine,
         builtins::{PyDictRef, PyStrRef, PyTupleRef},
@@ -546,10 +545,22 @@ pub(crate) mod _codemode_native {
     /// Seconds on a monotonic clock (for `asyncio.sleep`).
     #[pyfunction]
     fn monotonic() -> f64 {
-        thread_local! {
-            static ORIGIN: Instant = Instant::now();
-        }
-        ORIGIN.with(|origin| origin.elapsed().as_secs_f64())
+        super::clock_origin().elapsed().as_secs_f64()
+    }
+
+    /// Nanoseconds on the same monotonic clock (`time.monotonic_ns`, `time.perf_counter_ns`).
+    #[pyfunction]
+    fn monotonic_ns() -> u128 {
+        super::clock_origin().elapsed().as_nanos()
+    }
+
+    /// Nanoseconds since the Unix epoch (`time.time_ns`): `Date.now()` in a browser, where
+    /// RustPython's own `time_ns` panics.
+    #[pyfunction]
+    fn time_ns() -> u128 {
+        web_time::SystemTime::now()
+            .duration_since(web_time::UNIX_EPOCH)
+            .map_or(0, |since| since.as_nanos())
     }
 
     /// `time.sleep` for snippets: waits in slices so the interrupter can stop it, and not
@@ -606,6 +617,17 @@ pub(crate) mod _codemode_native {
     fn round(args: FuncArgs, vm: &VirtualMachine) -> PyResult {
         super::faithful::round(args, vm)
     }
+}
+
+thread_local! {
+    /// The zero of the snippets' monotonic clocks (`time.monotonic`, `perf_counter`…): the
+    /// first engine on this thread, so a snippet never reads 0.
+    static CLOCK_ORIGIN: Instant = Instant::now();
+}
+
+/// See [`CLOCK_ORIGIN`]; the engine touches it at start-up.
+pub(crate) fn clock_origin() -> Instant {
+    CLOCK_ORIGIN.with(|origin| *origin)
 }
 
 /// The longest single wait inside `time.sleep`, so a signal from the interrupter is seen soon.

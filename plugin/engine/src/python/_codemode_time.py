@@ -9,13 +9,25 @@ import time as _time
 
 import _codemode_native as _native
 
-time = _time.time
-time_ns = _time.time_ns
-monotonic = _time.monotonic
-monotonic_ns = _time.monotonic_ns
-perf_counter = _time.perf_counter
-perf_counter_ns = _time.perf_counter_ns
-process_time = _time.perf_counter
+# The clocks come from the engine (RustPython's own monotonic, perf_counter and time_ns panic
+# in a browser's WebAssembly build).
+
+
+def time_ns():
+    """Nanoseconds since the Unix epoch."""
+    return _native.time_ns()
+
+
+def time():
+    """Seconds since the Unix epoch."""
+    return _native.time_ns() / 1e9
+
+
+monotonic = _native.monotonic
+monotonic_ns = _native.monotonic_ns
+perf_counter = _native.monotonic
+perf_counter_ns = _native.monotonic_ns
+process_time = _native.monotonic
 strftime = _time.strftime
 gmtime = _time.gmtime
 localtime = _time.localtime

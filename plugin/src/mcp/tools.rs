@@ -23,7 +23,7 @@ use tokio::sync::mpsc;
 
 use crate::{
     bridge::CallReport,
-    catalogue::ListRequest,
+    catalogue::{Detail, ListRequest},
     service::{CodeMode, ExecuteOptions, MAX_TIMEOUT, render_outcome},
 };
 
@@ -50,6 +50,9 @@ struct ListArgs {
     /// next_cursor of the previous page.
     #[serde(default)]
     cursor: Option<String>,
+    /// names, signatures (default) or stubs.
+    #[serde(default)]
+    detail: Option<String>,
 }
 
 /// Arguments of `get_python_definitions`.
@@ -104,11 +107,16 @@ impl McpServer {
         &self,
         Parameters(args): Parameters<ListArgs>,
     ) -> CallToolResult {
+        let detail = match args.detail.as_deref().map(Detail::parse).transpose() {
+            Ok(detail) => detail,
+            Err(message) => return CallToolResult::error(vec![ContentBlock::text(message)]),
+        };
         let request = ListRequest {
             query: args.query,
             namespace: args.namespace,
             cursor: args.cursor,
             token_budget: None,
+            detail,
         };
         let service = Arc::clone(&self.service);
         match tokio::task::spawn_blocking(move || service.list(&request)).await {

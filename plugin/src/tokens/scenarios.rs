@@ -323,7 +323,8 @@ pub fn code_mode_tools() -> Value {
                 "properties": {
                     "query": {"description": "Search words, e.g. \"client adviser\".", "type": ["string", "null"], "default": null},
                     "namespace": {"description": "Only this namespace, e.g. \"crm\".", "type": ["string", "null"], "default": null},
-                    "cursor": {"description": "next_cursor of the previous page.", "type": ["string", "null"], "default": null}
+                    "cursor": {"description": "next_cursor of the previous page.", "type": ["string", "null"], "default": null},
+                    "detail": {"description": "names, signatures (default) or stubs.", "type": ["string", "null"], "default": null}
                 }
             }
         },

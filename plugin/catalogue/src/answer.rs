@@ -324,6 +324,9 @@ impl PythonCatalogue {
         if !shapes.is_empty() {
             let _ = writeln!(out, "  {}", shapes.join("; "));
         }
+        if matches!(f.kind, Kind::Intent { .. } | Kind::RaiseIntent) {
+            let _ = writeln!(out, "  e.g. {}", view.example());
+        }
         if let Some(also) = also_line(&hit.also) {
             let _ = writeln!(out, "  {also}");
         }

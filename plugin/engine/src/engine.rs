@@ -785,10 +785,12 @@ fn run_in_vm(
                 .flatten()
                 .or_else(|| {
                     if analysis.captures_last_value {
+                        // A final `print(...)` or other None-valued expression is no answer.
                         globals
                             .get_item_opt(preflight::LAST_VALUE, vm)
                             .ok()
                             .flatten()
+                            .filter(|value| !vm.is_none(value))
                     } else {
                         None
                     }
@@ -797,6 +799,7 @@ fn run_in_vm(
                 None => {
                     outcome.ok = true;
                     outcome.result = Value::Null;
+                    outcome.result_unset = true;
                 }
                 Some(answer) => match result_json(vm, objects, &answer) {
                     Ok((value, cut)) => {

@@ -16,6 +16,10 @@ pub struct Outcome {
     /// The value of `result` if the snippet assigned it, else of its last expression
     /// statement, as JSON (`null` when there is neither). Datetimes are ISO 8601 strings.
     pub result: Value,
+    /// True when the snippet ended without assigning `result` and without a final expression
+    /// statement, so `result` is `null` only because nothing was returned (not `result = None`).
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub result_unset: bool,
     /// Whether `result` was shortened to fit [`Limits::max_result_chars`].
     #[serde(default, skip_serializing_if = "is_false")]
     pub result_truncated: bool,

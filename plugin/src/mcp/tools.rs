@@ -30,8 +30,9 @@ use crate::{
 /// What the server tells the client about the three steps (sent once per session).
 /// The server instructions, which clients add to the system prompt.
 pub const INSTRUCTIONS: &str = "Desktop apps' methods and intents are Python functions. \
-1) list_python_definitions finds them (query= searches). \
-2) get_python_definitions gives typed stubs for the names you will call. \
+1) list_python_definitions(query=...) finds them; top hits come with typed signatures and \
+result keys, enough to write the call. \
+2) get_python_definitions gives full stubs if you need more. \
 3) execute_python_code runs one snippet on the device: do every call and filter there, \
 then assign `result` or print(); only that comes back.";
 
@@ -100,7 +101,7 @@ impl McpServer {
     /// Step 1: the listing page, searched or filtered.
     #[tool(
         name = "list_python_definitions",
-        description = "List the Python functions for desktop apps, one line each. Search with query, filter by namespace, page with cursor.",
+        description = "Search the Python functions for desktop apps: top hits with typed signatures, the rest by name. Filter by namespace, page with cursor.",
         annotations(read_only_hint = true)
     )]
     async fn list_python_definitions(

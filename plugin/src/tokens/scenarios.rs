@@ -1,5 +1,6 @@
-//! The scripted scenarios, played in both arms, and code mode's side of each: the list page,
-//! the stubs and the snippets, all from the live service.
+//! The scripted scenarios, played in both arms, and code mode's side of each: the search page
+//! (whose top hits carry the typed signatures the snippet is written from) and the snippets,
+//! all from the live service.
 
 use std::fmt::Write as _;
 
@@ -59,13 +60,12 @@ pub(super) async fn seed(
     classic.answer(&answer);
 
     let mut code = code_transcript(scenario);
-    code.call(list(service, "client adviser"));
     let wanted: &[&str] = if retry {
         &["crm.get_client", "crm.get_clients"]
     } else {
         &["crm.get_clients"]
     };
-    code.call(get(service, scenario, wanted)?);
+    code.call(list(service, scenario, "client adviser", wanted)?);
     if retry {
         let (call, outcome) = execute(
             service,
@@ -123,10 +123,10 @@ pub(super) async fn multi_step(service: &CodeMode, tools: &ClassicTools) -> Resu
     classic.answer(&answer);
 
     let mut code = code_transcript(scenario);
-    code.call(list(service, "clients adviser assets open portfolio"));
-    code.call(get(
+    code.call(list(
         service,
         scenario,
+        "clients adviser assets open portfolio",
         &["crm.get_clients", "intents.view_portfolio"],
     )?);
     let (call, outcome) = execute(
@@ -208,10 +208,10 @@ pub(super) async fn fan_out(service: &CodeMode, tools: &ClassicTools) -> Result<
     classic.answer(&answer);
 
     let mut code = code_transcript(scenario);
-    code.call(list(service, "client holdings portfolio market value"));
-    code.call(get(
+    code.call(list(
         service,
         scenario,
+        "adviser clients holdings market value",
         &["crm.get_clients", "portfolio.get_holdings"],
     )?);
     let (call, outcome) = execute(
@@ -263,29 +263,31 @@ fn code_transcript(scenario: Scenario) -> Transcript {
     transcript
 }
 
-fn list(service: &CodeMode, query: &str) -> (Block, String) {
+/// The search step; the page must show every function the snippet calls with its typed
+/// signature (a card: a line starting with the name and its parameters), since the script
+/// writes the snippet from the page alone.
+fn list(
+    service: &CodeMode,
+    scenario: Scenario,
+    query: &str,
+    needed: &[&str],
+) -> Result<(Block, String), Error> {
     let page = service.list(&ListRequest {
         query: Some(query.to_owned()),
         ..ListRequest::default()
     });
-    (
-        tool_use("list_python_definitions", &json!({"query": query})),
-        page.text,
-    )
-}
-
-fn get(service: &CodeMode, scenario: Scenario, names: &[&str]) -> Result<(Block, String), Error> {
-    let names: Vec<String> = names.iter().map(|name| (*name).to_owned()).collect();
-    let definitions = service.get(&names);
-    if !definitions.unknown.is_empty() {
-        return Err(mismatch(
-            scenario,
-            &format!("unknown functions: {:?}", definitions.unknown),
-        ));
+    for name in needed {
+        let card = format!("{name}(");
+        if !page.text.lines().any(|line| line.starts_with(&card)) {
+            return Err(mismatch(
+                scenario,
+                &format!("the search page for {query:?} shows no signature of {name}"),
+            ));
+        }
     }
     Ok((
-        tool_use("get_python_definitions", &json!({"names": names})),
-        definitions.text,
+        tool_use("list_python_definitions", &json!({"query": query})),
+        page.text,
     ))
 }
 
@@ -317,7 +319,7 @@ pub fn code_mode_tools() -> Value {
     json!([
         {
             "name": "list_python_definitions",
-            "description": "List the Python functions for desktop apps, one line each. Search with query, filter by namespace, page with cursor.",
+            "description": "Search the Python functions for desktop apps: top hits with typed signatures, the rest by name. Filter by namespace, page with cursor.",
             "input_schema": {
                 "type": "object",
                 "properties": {

@@ -211,7 +211,7 @@ pub(super) async fn fan_out(service: &CodeMode, tools: &ClassicTools) -> Result<
     code.call(list(
         service,
         scenario,
-        "adviser clients holdings market value",
+        "adviser clients holdings",
         &["crm.get_clients", "portfolio.get_holdings"],
     )?);
     let (call, outcome) = execute(

@@ -40,7 +40,7 @@ use crate::{
     Error,
     bridge::{BusHost, CallObserver},
     catalogue::{CatalogueConfig, Definitions, ListPage, ListRequest, PythonCatalogue},
-    sandbox::{FunctionSet, Outcome, Sandbox, SandboxConfig},
+    sandbox::{FunctionSet, Outcome, Sandbox, SandboxConfig, Session},
     versions::{CatalogueUpdater, CatalogueVersion, RefreshRequest, RefreshRequests, unix_ms_now},
 };
 
@@ -221,6 +221,21 @@ impl CodeMode {
     /// `execute_python_code`: runs `code` in the sandbox with the catalogue's functions backed
     /// by the bus.
     pub async fn execute(&self, code: &str, options: ExecuteOptions) -> Outcome {
+        self.execute_in(None, code, options).await
+    }
+
+    /// Opens a stateful sandbox session (a worker of its own; see [`crate::sessions`]).
+    pub async fn open_session(&self) -> Result<Session, crate::sandbox::SandboxError> {
+        self.sandbox.session().await
+    }
+
+    /// [`Self::execute`] in `session`'s state when one is given.
+    pub async fn execute_in(
+        &self,
+        session: Option<&mut Session>,
+        code: &str,
+        options: ExecuteOptions,
+    ) -> Outcome {
         let version = self.version();
         let mut limits = self.config.sandbox.limits.clone();
         if let Some(timeout) = options.timeout {
@@ -245,12 +260,21 @@ impl CodeMode {
             host = host.with_observer(observer);
         }
         let span = tracing::info_span!("snippet", bytes = code.len(), version = version.number);
-        let outcome = tracing::Instrument::instrument(
-            self.sandbox
-                .execute_with_limits(code, &version.functions, Arc::new(host), limits),
-            span,
-        )
-        .await;
+        let run = async {
+            match session {
+                Some(session) => {
+                    session
+                        .execute_with_limits(code, &version.functions, Arc::new(host), limits)
+                        .await
+                }
+                None => {
+                    self.sandbox
+                        .execute_with_limits(code, &version.functions, Arc::new(host), limits)
+                        .await
+                }
+            }
+        };
+        let outcome = tracing::Instrument::instrument(run, span).await;
         tracing::info!(
             ok = outcome.ok,
             ms = outcome.duration_ms,

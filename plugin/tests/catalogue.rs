@@ -10,8 +10,8 @@ use catalogue_common::{
     synthetic_app_name,
 };
 use codemode::catalogue::{
-    CallKind, CatalogueConfig, CatalogueDelta, Detail, ListRequest, Lookup, O200k,
-    PythonCatalogue, SEARCH_PAGE_BUDGET, TOP_CARDS, TokenCounter,
+    CallKind, CatalogueConfig, CatalogueDelta, Detail, ListRequest, Lookup, O200k, PythonCatalogue,
+    SEARCH_PAGE_BUDGET, TOP_CARDS, TokenCounter,
 };
 use codemode_adapters::{Catalogue, IntentInfo};
 
@@ -244,14 +244,18 @@ fn search_page_gives_typed_top_hits_within_its_budget() {
         .collect();
     assert_eq!(cards.len(), TOP_CARDS, "{}", page.text);
     assert!(
-        page.text.contains("crm.get_clients(*, adviser: str | None = None"),
+        page.text
+            .contains("crm.get_clients(*, adviser: str | None = None"),
         "{}",
         page.text
     );
     // The result's keys, down to the record, so `found[0]['adviser']` can be written.
     assert!(
-        page.text.contains("GetClientsResult = {clients: list[Client_2]}")
-            && page.text.contains("Client_2 = {id: str, name: str, adviser: str"),
+        page.text
+            .contains("GetClientsResult = {clients: list[Client_2]}")
+            && page
+                .text
+                .contains("Client_2 = {id: str, name: str, adviser: str"),
         "{}",
         page.text
     );
@@ -270,7 +274,8 @@ fn search_page_gives_typed_top_hits_within_its_budget() {
         ..query("client adviser")
     });
     assert!(
-        stubs.text.contains("class Client_2(TypedDict):") && stubs.text.contains("def get_clients("),
+        stubs.text.contains("class Client_2(TypedDict):")
+            && stubs.text.contains("def get_clients("),
         "{}",
         stubs.text
     );

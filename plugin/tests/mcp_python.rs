@@ -88,7 +88,51 @@ async fn python_sdk_with_a_legacy_session_over_streamable_http_sees_the_same() {
 }
 
 /// Everything a model needs from the three tools, as the Python SDK saw it.
+/// The session steps of the scenario: state kept, a large result by reference, nothing leaks
+/// into stateless runs, and a reset clears it.
+fn check_sessions(report: &Value) {
+    let step = |name: &str| {
+        let text = report["session"][name]["text"].as_str().unwrap_or_default();
+        let failed = report["session"][name]["is_error"]
+            .as_bool()
+            .unwrap_or(true);
+        (text.to_owned(), failed)
+    };
+    let (first, failed) = step("first");
+    assert!(!failed && first.starts_with("result: 480"), "{first}");
+    assert!(
+        first.contains("Session \"default\": run 1; variables kept"),
+        "{first}"
+    );
+    let (kept, failed) = step("kept");
+    assert!(
+        !failed
+            && kept.contains("stays in this session as `_r1`")
+            && kept.contains("list of 480 items"),
+        "{kept}"
+    );
+    assert!(kept.contains("result = _r1[3:12]"), "{kept}");
+    assert!(
+        kept.len() < 2_500,
+        "the preview is small: {} chars",
+        kept.len()
+    );
+    let (by_reference, failed) = step("by_reference");
+    assert!(
+        !failed && by_reference.starts_with("result: c-001 of 480"),
+        "{by_reference}"
+    );
+    let (stateless, failed) = step("without_session");
+    assert!(failed && stateless.contains("clients"), "{stateless}");
+    let (reset, failed) = step("after_reset");
+    assert!(
+        failed && reset.contains("Session \"default\" was reset."),
+        "{reset}"
+    );
+}
+
 fn check_report(report: &Value, protocol: &str) {
+    check_sessions(report);
     assert_eq!(report["protocol_version"], protocol, "negotiated version");
     assert_eq!(report["server_name"], "codemode");
 

@@ -99,7 +99,10 @@ fn an_unset_result_says_so_and_how_to_return_a_value() {
         codemode::service::render_outcome(&printed)
             .contains("`result` was never assigned; the printed output is below")
     );
-    assert!(!run("1 + 1").result_unset, "a final expression is the answer");
+    assert!(
+        !run("1 + 1").result_unset,
+        "a final expression is the answer"
+    );
 }
 
 #[test]

@@ -802,6 +802,26 @@ fn run_in_vm(
                     outcome.result_unset = true;
                 }
                 Some(answer) => match result_json(vm, objects, &answer) {
+                    Ok((value, cut))
+                        if request.keep_state
+                            && (cut
+                                || outcome::json_len(&value) > crate::preview::REFERENCE_CHARS) =>
+                    {
+                        // Too large to send: the value stays in the session, the model gets a
+                        // preview and the name to continue with.
+                        let name = (1..)
+                            .map(|n| format!("_r{n}"))
+                            .find(|name| !globals.contains_key(name.as_str(), vm))
+                            .unwrap_or_else(|| "_r0".to_owned());
+                        let _ = globals.set_item(name.as_str(), answer.clone(), vm);
+                        outcome.ok = true;
+                        // The JSON may have been cut (a memory guard): the true length
+                        // comes from the object.
+                        let length = answer.length(vm).ok();
+                        outcome.result =
+                            Value::String(crate::preview::preview(&value, &name, length));
+                        outcome.result_ref = Some(name);
+                    }
                     Ok((value, cut)) => {
                         let (value, truncated) =
                             outcome::shape_result(value, limits.max_result_chars);

@@ -25,6 +25,7 @@ use crate::{
     bridge::CallReport,
     catalogue::{Detail, ListRequest},
     service::{CodeMode, ExecuteOptions, MAX_TIMEOUT, render_outcome},
+    sessions::{ClientSessions, SessionLimits, SessionRequest},
 };
 
 /// What the server tells the client about the three steps (sent once per session).
@@ -71,12 +72,20 @@ struct ExecuteArgs {
     /// Wall-time limit in seconds (default: the server's, 30 unless configured).
     #[serde(default)]
     timeout_seconds: Option<f64>,
+    /// true (or a name) keeps variables between calls.
+    #[serde(default)]
+    session: Option<serde_json::Value>,
+    /// Clear the session's variables first.
+    #[serde(default)]
+    reset: bool,
 }
 
 /// The MCP handler: cheap to clone (one per HTTP session), all clones share one [`CodeMode`].
 #[derive(Clone)]
 pub struct McpServer {
     service: Arc<CodeMode>,
+    /// This client's snippet sessions (one handler per client: never shared across clients).
+    sessions: Arc<ClientSessions>,
     tool_router: ToolRouter<Self>,
 }
 
@@ -94,6 +103,7 @@ impl McpServer {
     pub fn new(service: Arc<CodeMode>) -> Self {
         Self {
             service,
+            sessions: Arc::new(ClientSessions::new(SessionLimits::default())),
             tool_router: Self::tool_router(),
         }
     }
@@ -182,10 +192,16 @@ impl McpServer {
         Parameters(ExecuteArgs {
             code,
             timeout_seconds,
+            session,
+            reset,
         }): Parameters<ExecuteArgs>,
     ) -> CallToolResult {
         let timeout = match timeout_seconds.map(parse_timeout).transpose() {
             Ok(timeout) => timeout,
+            Err(message) => return CallToolResult::error(vec![ContentBlock::text(message)]),
+        };
+        let session = match SessionRequest::parse(session.as_ref(), reset) {
+            Ok(session) => session,
             Err(message) => return CallToolResult::error(vec![ContentBlock::text(message)]),
         };
         let progress = meta
@@ -195,11 +211,24 @@ impl McpServer {
             timeout,
             observer: progress.as_ref().map(ProgressForwarder::observer),
         };
-        let outcome = self.service.execute(&code, options).await;
+        let (outcome, note) = match &session {
+            Some(request) => {
+                let run = self
+                    .sessions
+                    .execute(&self.service, request, &code, options)
+                    .await;
+                (run.outcome, run.note)
+            }
+            None => (self.service.execute(&code, options).await, String::new()),
+        };
         if let Some(progress) = progress {
             progress.finish().await;
         }
-        let text = render_outcome(&outcome);
+        let mut text = render_outcome(&outcome);
+        if !note.is_empty() {
+            text.push_str(&note);
+            text.push('\n');
+        }
         if outcome.ok {
             CallToolResult::success(vec![ContentBlock::text(text)])
         } else {

@@ -10,6 +10,9 @@
 //!   limits, whose memory limit so bounds the session's state; a session idle for longer than
 //!   [`SessionLimits::idle`] is closed on the client's next call; a client holds at most
 //!   [`SessionLimits::per_client`].
+//! - **Stateless transports.** Streamable HTTP on the 2026-07-28 protocol has no MCP session:
+//!   every request gets a fresh handler, so a session lasts one call there (each answer says
+//!   which run of the session it was, so the model is never told of state that is gone).
 //! - **Endings are told.** When a run ends the worker (a limit, a crash, a recycle) or a session
 //!   expired, the next answer says that the state is gone and why, never silently.
 
@@ -220,7 +223,7 @@ impl ClientSessions {
         entry.last_used = Instant::now();
         if entry.session.is_alive() {
             notes.push(format!(
-                "Session {:?}: run {}; variables kept for the next call with session={}.",
+                "Session {:?}: run {}; variables kept for the next call with session={} on this connection.",
                 request.name,
                 entry.runs,
                 session_arg(&request.name)

@@ -153,11 +153,11 @@ struct TokensArgs {
     /// CRM client counts.
     #[arg(long, value_delimiter = ',', default_value = "10,1000,100000")]
     clients: Vec<usize>,
-    /// Scenarios to play (seed, multi-step, fan-out, retry).
+    /// Scenarios to play (seed, multi-step, fan-out, retry, explore).
     #[arg(
         long,
         value_delimiter = ',',
-        default_value = "seed,multi-step,fan-out,retry"
+        default_value = "seed,multi-step,fan-out,retry,explore"
     )]
     scenarios: Vec<String>,
     /// Also write the chart of the results to this SVG file.

@@ -110,7 +110,7 @@ impl PythonCatalogue {
     /// Collapses identical templates, keeping the best-ranked one of each.
     fn collapsed(&self, ids: Vec<u32>) -> Vec<Hit> {
         let mut hits: Vec<Hit> = Vec::new();
-        let mut keys: Vec<String> = Vec::new();
+        let mut keys: foldhash::HashMap<String, usize> = foldhash::HashMap::default();
         for id in ids {
             let Some(view) = self.view(id) else { continue };
             let key = if view.function.namespace.is_empty() {
@@ -123,19 +123,16 @@ impl PythonCatalogue {
                     view.function.description.as_deref().unwrap_or("")
                 )
             };
-            match keys.iter().position(|known| *known == key) {
-                Some(index) => {
-                    if let Some(hit) = hits.get_mut(index) {
-                        hit.also.push(view.qualified.to_owned());
-                    }
+            if let Some(&index) = keys.get(&key) {
+                if let Some(hit) = hits.get_mut(index) {
+                    hit.also.push(view.qualified.to_owned());
                 }
-                None => {
-                    keys.push(key);
-                    hits.push(Hit {
-                        id,
-                        also: Vec::new(),
-                    });
-                }
+            } else {
+                keys.insert(key, hits.len());
+                hits.push(Hit {
+                    id,
+                    also: Vec::new(),
+                });
             }
         }
         hits

@@ -809,7 +809,7 @@ fn run_in_vm(
                     {
                         // Too large to send: the value stays in the session, the model gets a
                         // preview and the name to continue with.
-                        let name = (1..)
+                        let name = (1..=100_000_u32)
                             .map(|n| format!("_r{n}"))
                             .find(|name| !globals.contains_key(name.as_str(), vm))
                             .unwrap_or_else(|| "_r0".to_owned());

@@ -252,7 +252,7 @@ pub(super) async fn fan_out(service: &CodeMode, tools: &ClassicTools) -> Result<
 // ---------------------------------------------------------------------------------------------
 // Code mode's side
 
-fn code_transcript(scenario: Scenario) -> Transcript {
+pub(super) fn code_transcript(scenario: Scenario) -> Transcript {
     let definitions = code_mode_tools();
     let mut transcript = Transcript::new(
         definitions.as_array().map_or(0, Vec::len),
@@ -266,7 +266,7 @@ fn code_transcript(scenario: Scenario) -> Transcript {
 /// The search step; the page must show every function the snippet calls with its typed
 /// signature (a card: a line starting with the name and its parameters), since the script
 /// writes the snippet from the page alone.
-fn list(
+pub(super) fn list(
     service: &CodeMode,
     scenario: Scenario,
     query: &str,

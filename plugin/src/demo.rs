@@ -110,15 +110,11 @@ pub(crate) async fn run_demo(args: DemoArgs) -> anyhow::Result<()> {
     );
     out.push_str(&indent(&excerpt(&page.text, 14)));
 
-    let stubs = service.get(&["crm.get_clients".to_owned()]);
     let _ = writeln!(
         out,
-        "\nStep 2 — get_python_definitions([\"crm.get_clients\"]): {} tokens\n",
-        stubs.tokens
+        "\nThe page's top hits carry typed signatures and result keys, so no \
+         get_python_definitions round trip is needed.\n\nStep 2 — execute_python_code:\n"
     );
-    out.push_str(&indent(&excerpt(&stubs.text, 40)));
-
-    let _ = writeln!(out, "\nStep 3 — execute_python_code:\n");
     out.push_str(&indent(SEED_SNIPPET));
     let outcome = service
         .execute(SEED_SNIPPET, ExecuteOptions::default())

@@ -3,7 +3,7 @@
 //!
 //! | method | arguments | returns |
 //! |---|---|---|
-//! | `CodeMode.ListPythonDefinitions` | `query?`, `namespace?`, `cursor?` | `text`, `nextCursor?`, `matches`, `shown`, `tokens` |
+//! | `CodeMode.ListPythonDefinitions` | `query?`, `namespace?`, `cursor?`, `detail?` | `text`, `nextCursor?`, `matches`, `shown`, `tokens` |
 //! | `CodeMode.GetPythonDefinitions` | `names` (list of strings) | `text`, `found`, `unknown`, `omitted`, `tokens` |
 //! | `CodeMode.ExecutePythonCode` | `code`, `timeoutSeconds?` | `text`, `result`, `printed`, `calls`, `durationMs` |
 //!
@@ -20,7 +20,7 @@ use codemode_adapters::{BusError, HandlerError, Identity, MethodHandler, ServedM
 use serde_json::{Map, Value, json};
 
 use crate::{
-    catalogue::ListRequest,
+    catalogue::{Detail, ListRequest},
     control::{BUS_APPROVAL_METHOD, BusApprover, SessionControl},
     service::{CodeMode, ExecuteOptions, MAX_TIMEOUT, render_outcome},
 };
@@ -42,7 +42,7 @@ pub async fn serve_on_bus(service: Arc<CodeMode>) -> Result<(), BusError> {
                 "Step 1 of Code Mode: lists the Python functions over this bus's apps (names and one-line descriptions); optional search query, namespace and page cursor.".to_owned(),
             ),
             display_name: Some("List Python definitions".to_owned()),
-            input_signature: Some("String? query, String? namespace, String? cursor".to_owned()),
+            input_signature: Some("String? query, String? namespace, String? cursor, String? detail".to_owned()),
             result_signature: Some(
                 "String text, String? nextCursor, Int matches, Int shown, Int tokens".to_owned(),
             ),
@@ -129,6 +129,10 @@ impl MethodHandler for Operation {
                     namespace: optional_string(&arguments, "namespace")?,
                     cursor: optional_string(&arguments, "cursor")?,
                     token_budget: None,
+                    detail: optional_string(&arguments, "detail")?
+                        .map(|text| Detail::parse(&text))
+                        .transpose()
+                        .map_err(|message| invalid(&message))?,
                 };
                 let page = self.service.list(&request);
                 Ok(json!({

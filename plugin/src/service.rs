@@ -41,7 +41,9 @@ use crate::{
     control::{
         AuditLog, Policy, PolicyBus, PolicyStore, RunControl, SessionControl, annotate, guard, pii,
     },
-    sandbox::{FunctionSet, Outcome, RunScope, Sandbox, SandboxConfig, preflight::departed_spec},
+    sandbox::{
+        FunctionSet, Outcome, RunScope, Sandbox, SandboxConfig, Session, preflight::departed_spec,
+    },
     versions::{CatalogueUpdater, CatalogueVersion, RefreshRequest, RefreshRequests, unix_ms_now},
 };
 
@@ -343,6 +345,21 @@ impl CodeMode {
     /// `execute_python_code`: runs `code` in the sandbox with the catalogue's functions backed
     /// by the bus.
     pub async fn execute(&self, code: &str, options: ExecuteOptions) -> Outcome {
+        self.execute_in(None, code, options).await
+    }
+
+    /// Opens a stateful sandbox session (a worker of its own; see [`crate::sessions`]).
+    pub async fn open_session(&self) -> Result<Session, crate::sandbox::SandboxError> {
+        self.sandbox.session().await
+    }
+
+    /// [`Self::execute`] in `session`'s state when one is given.
+    pub async fn execute_in(
+        &self,
+        session: Option<&mut Session>,
+        code: &str,
+        options: ExecuteOptions,
+    ) -> Outcome {
         let version = self.version();
         let policy = self.policy();
         let control = Arc::new(RunControl::new(
@@ -397,12 +414,22 @@ impl CodeMode {
             scope.cancel.clone().drop_guard()
         });
         let span = tracing::info_span!("snippet", bytes = code.len(), version = version.number);
-        let mut outcome = tracing::Instrument::instrument(
-            self.sandbox
-                .execute_in(code, &functions, Arc::new(host), limits, &scope),
-            span,
-        )
-        .await;
+        let host: Arc<dyn crate::sandbox::HostCalls> = Arc::new(host);
+        let run = async {
+            match session {
+                Some(session) => {
+                    session
+                        .execute_with_limits(code, &functions, host, limits)
+                        .await
+                }
+                None => {
+                    self.sandbox
+                        .execute_in(code, &functions, host, limits, &scope)
+                        .await
+                }
+            }
+        };
+        let mut outcome = tracing::Instrument::instrument(run, span).await;
         finish_controlled(&control, &mut outcome);
         tracing::info!(
             ok = outcome.ok,

@@ -24,6 +24,7 @@
 //! (`tiktoken-rs`, ranks compiled in).
 
 mod classic;
+mod explore;
 mod scenarios;
 
 use std::{fmt::Write as _, sync::Arc};
@@ -88,11 +89,20 @@ pub enum Scenario {
     /// The seed question where the first attempt fails (a name passed as a client id) and the
     /// second succeeds.
     Retry,
+    /// A two-turn exploration: look at every client (too large to send: code mode keeps it in
+    /// a session as `_r1` and shows a preview), then answer from it.
+    Explore,
 }
 
 impl Scenario {
     /// Every scenario, in table order.
-    pub const ALL: [Self; 4] = [Self::Seed, Self::MultiStep, Self::FanOut, Self::Retry];
+    pub const ALL: [Self; 5] = [
+        Self::Seed,
+        Self::MultiStep,
+        Self::FanOut,
+        Self::Retry,
+        Self::Explore,
+    ];
 
     /// The short name used in tables and on the command line.
     pub fn label(self) -> &'static str {
@@ -101,6 +111,7 @@ impl Scenario {
             Self::MultiStep => "multi-step",
             Self::FanOut => "fan-out",
             Self::Retry => "retry",
+            Self::Explore => "explore",
         }
     }
 
@@ -112,6 +123,9 @@ impl Scenario {
                 "Which are {ADVISER}'s five largest clients by assets under management? Open \
                  the portfolio of the largest one."
             ),
+            Self::Explore => "Which adviser has the most client assets, and who are their three \
+                 largest clients?"
+                .to_owned(),
             Self::FanOut => format!(
                 "Across the holdings of {ADVISER}'s {FAN_OUT} largest clients, what is the \
                  total market value per instrument?"
@@ -280,6 +294,7 @@ pub async fn compare(service: &CodeMode, scenario: Scenario) -> Result<Compariso
         Scenario::Retry => seed(service, &tools, true).await?,
         Scenario::MultiStep => multi_step(service, &tools).await?,
         Scenario::FanOut => fan_out(service, &tools).await?,
+        Scenario::Explore => explore::explore(service, &tools).await?,
     };
     let pair = |encoding| ArmPair {
         classic: classic.count(encoding),

@@ -10,8 +10,8 @@ use catalogue_common::{
     synthetic_app_name,
 };
 use codemode::catalogue::{
-    CallKind, CatalogueConfig, CatalogueDelta, ListRequest, Lookup, O200k, PythonCatalogue,
-    TokenCounter,
+    CallKind, CatalogueConfig, CatalogueDelta, Detail, ListRequest, Lookup, O200k, PythonCatalogue,
+    SEARCH_PAGE_BUDGET, TOP_CARDS, TokenCounter,
 };
 use codemode_adapters::{Catalogue, IntentInfo};
 
@@ -224,6 +224,81 @@ fn search_ranks_the_relevant_function_first() {
     insta::assert_snapshot!("search_sample", catalogue.list(&query("client")).text);
 }
 
+/// The search page answers in one step: the top hits carry the typed signature and the keys of
+/// the result, the rest are names, and the page stays within the budget it states.
+#[test]
+fn search_page_gives_typed_top_hits_within_its_budget() {
+    let catalogue = build(&sample_with_synthetic(300, 6));
+    let page = catalogue.list(&query("client adviser"));
+    assert!(page.tokens <= SEARCH_PAGE_BUDGET, "{}", page.text);
+    assert!(
+        page.text
+            .contains(&format!("page ≤ {SEARCH_PAGE_BUDGET} tokens")),
+        "{}",
+        page.text
+    );
+    let cards: Vec<&str> = page
+        .text
+        .lines()
+        .filter(|line| line.contains("(*") && line.contains(") -> "))
+        .collect();
+    assert_eq!(cards.len(), TOP_CARDS, "{}", page.text);
+    assert!(
+        page.text
+            .contains("crm.get_clients(*, adviser: str | None = None"),
+        "{}",
+        page.text
+    );
+    // The result's keys, down to the record, so `found[0]['adviser']` can be written.
+    assert!(
+        page.text
+            .contains("GetClientsResult = {clients: list[Client_2]}")
+            && page
+                .text
+                .contains("Client_2 = {id: str, name: str, adviser: str"),
+        "{}",
+        page.text
+    );
+    assert!(page.text.contains("\nAlso: "), "{}", page.text);
+
+    // detail=names: names only; detail=stubs: the full stubs of the top hits.
+    let names = catalogue.list(&ListRequest {
+        detail: Some(Detail::Names),
+        ..query("client adviser")
+    });
+    assert!(!names.text.contains("-> "), "{}", names.text);
+    assert!(names.text.contains("crm.get_clients"), "{}", names.text);
+    let stubs = catalogue.list(&ListRequest {
+        detail: Some(Detail::Stubs),
+        token_budget: Some(3_000),
+        ..query("client adviser")
+    });
+    assert!(
+        stubs.text.contains("class Client_2(TypedDict):")
+            && stubs.text.contains("def get_clients("),
+        "{}",
+        stubs.text
+    );
+    assert_eq!(Detail::parse(" Stubs "), Ok(Detail::Stubs));
+    assert!(
+        Detail::parse("full")
+            .is_err_and(|error| error.contains("\"names\", \"signatures\" or \"stubs\""))
+    );
+}
+
+/// A tiny budget still gives one whole card (never a cut signature) and states the budget.
+#[test]
+fn search_page_shrinks_to_its_budget_from_the_end() {
+    let catalogue = build(&sample_with_synthetic(300, 6));
+    let small = catalogue.list(&ListRequest {
+        token_budget: Some(256),
+        ..query("client adviser")
+    });
+    assert!(small.tokens <= 256 || small.shown == 1, "{}", small.text);
+    assert!(small.shown >= 1);
+    assert!(small.text.contains("page ≤ 256 tokens"), "{}", small.text);
+}
+
 #[test]
 fn search_with_no_match_suggests_names() {
     let catalogue = build(&sample());
@@ -276,9 +351,21 @@ fn cursor_pages_cover_everything_once() {
     assert_eq!(unique.len(), listed.len());
     assert_eq!(unique, all.iter().collect());
 
-    let hits = walk(&catalogue, &query("order"), 300);
+    // A search pages through its ranked hits (cards, then names) once each.
     let page = catalogue.list(&query("order"));
-    assert_eq!(hits.len(), page.matches);
+    let mut request = query("order");
+    let mut shown = 0;
+    for _ in 0..1_000 {
+        let page = catalogue.list(&request);
+        assert!(page.tokens <= SEARCH_PAGE_BUDGET, "{}", page.text);
+        shown += page.shown;
+        match page.next_cursor {
+            Some(cursor) => request.cursor = Some(cursor),
+            None => break,
+        }
+    }
+    assert_eq!(shown, page.matches);
+    assert_eq!(catalogue.ranked_hits("order").len(), page.matches);
 
     // A cursor from an older version continues with a note.
     let first = catalogue.list(&ListRequest {

@@ -42,7 +42,7 @@ async fn python_sdk_over_stdio_lists_searches_gets_executes_and_sees_progress() 
         ],
     )
     .await;
-    check_report(&report, MODERN);
+    check_report(&report, true, MODERN);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -60,7 +60,7 @@ async fn python_sdk_with_the_legacy_handshake_over_stdio_sees_the_same() {
         ],
     )
     .await;
-    check_report(&report, LEGACY);
+    check_report(&report, true, LEGACY);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -70,7 +70,7 @@ async fn python_sdk_over_streamable_http_lists_searches_gets_executes_and_sees_p
         .await
         .expect("HTTP server starts");
     let report = run_client("http-auto", "auto", &["--http", &server.url()]).await;
-    check_report(&report, MODERN);
+    check_report(&report, false, MODERN);
     server.shutdown().await.expect("server stops");
     fixture.stop().await;
 }
@@ -82,13 +82,71 @@ async fn python_sdk_with_a_legacy_session_over_streamable_http_sees_the_same() {
         .await
         .expect("HTTP server starts");
     let report = run_client("http-legacy", "legacy", &["--http", &server.url()]).await;
-    check_report(&report, LEGACY);
+    check_report(&report, true, LEGACY);
     server.shutdown().await.expect("server stops");
     fixture.stop().await;
 }
 
 /// Everything a model needs from the three tools, as the Python SDK saw it.
-fn check_report(report: &Value, protocol: &str) {
+/// The session steps of the scenario: state kept, a large result by reference, nothing leaks
+/// into stateless runs, and a reset clears it.
+fn check_sessions(report: &Value) {
+    let step = |name: &str| {
+        let text = report["session"][name]["text"].as_str().unwrap_or_default();
+        let failed = report["session"][name]["is_error"]
+            .as_bool()
+            .unwrap_or(true);
+        (text.to_owned(), failed)
+    };
+    let (first, failed) = step("first");
+    assert!(!failed && first.starts_with("result: 480"), "{first}");
+    assert!(
+        first.contains("Session \"default\": run 1; variables kept"),
+        "{first}"
+    );
+    let (kept, failed) = step("kept");
+    assert!(
+        !failed
+            && kept.contains("stays in this session as `_r1`")
+            && kept.contains("list of 480 items"),
+        "{kept}"
+    );
+    assert!(kept.contains("result = _r1[3:12]"), "{kept}");
+    assert!(
+        kept.len() < 2_500,
+        "the preview is small: {} chars",
+        kept.len()
+    );
+    let (by_reference, failed) = step("by_reference");
+    assert!(
+        !failed && by_reference.starts_with("result: c-001 of 480"),
+        "{by_reference}"
+    );
+    let (stateless, failed) = step("without_session");
+    assert!(failed && stateless.contains("clients"), "{stateless}");
+    let (reset, failed) = step("after_reset");
+    assert!(
+        failed && reset.contains("Session \"default\" was reset."),
+        "{reset}"
+    );
+}
+
+/// `stateful`: the transport keeps one handler per client (stdio, an HTTP session with the
+/// initialize handshake). Streamable HTTP on the 2026-07-28 protocol has no MCP session, so each
+/// request gets a fresh handler and snippet sessions cannot persist there yet; that case checks
+/// that the model is never told state was kept from an earlier call.
+fn check_report(report: &Value, stateful: bool, protocol: &str) {
+    if stateful {
+        check_sessions(report);
+    } else {
+        let kept = report["session"]["kept"]["text"]
+            .as_str()
+            .unwrap_or_default();
+        assert!(
+            kept.contains("NameError") && kept.contains("run 1;"),
+            "{kept}"
+        );
+    }
     assert_eq!(report["protocol_version"], protocol, "negotiated version");
     assert_eq!(report["server_name"], "codemode");
 

@@ -80,6 +80,31 @@ fn result_variable_is_the_answer() {
     );
 }
 
+/// The first failure of the io.Intelligence demo: a snippet that computes but never assigns
+/// `result` must be told so (and how to return a value), not shown a bare `None`.
+#[test]
+fn an_unset_result_says_so_and_how_to_return_a_value() {
+    let unset = run("x = 1 + 1");
+    assert!(unset.ok && unset.result_unset, "{unset:?}");
+    let text = codemode::service::render_outcome(&unset);
+    assert!(
+        text.contains("never assigned `result`") && text.contains("result = ..."),
+        "{text}"
+    );
+    let explicit = run("result = None");
+    assert!(explicit.ok && !explicit.result_unset, "{explicit:?}");
+    assert!(codemode::service::render_outcome(&explicit).starts_with("result: null"));
+    let printed = run("print('hi')");
+    assert!(
+        codemode::service::render_outcome(&printed)
+            .contains("`result` was never assigned; the printed output is below")
+    );
+    assert!(
+        !run("1 + 1").result_unset,
+        "a final expression is the answer"
+    );
+}
+
 #[test]
 fn last_expression_is_the_answer_without_result() {
     assert_eq!(ok("values = [3, 1, 2]\nsorted(values)"), json!([1, 2, 3]));

@@ -19,6 +19,7 @@ fn colour(scenario: Scenario) -> &'static str {
         Scenario::MultiStep => "#D55E00",
         Scenario::FanOut => "#009E73",
         Scenario::Retry => "#CC79A7",
+        Scenario::Explore => "#E69F00",
     }
 }
 

@@ -18,6 +18,8 @@
 //!   one-app update ([`render_perf`]).
 //! - [`python_speed`]: Python at data size (sort, `re.findall`, JSON, group-by over 100,000
 //!   rows) in the sandbox and in CPython, same run ([`render_python_speed`]).
+//! - [`ranking`]: search quality — recall@1, recall@3 and MRR of task phrasings over the
+//!   sample and synthetic apps ([`render_ranking`]).
 //! - `sandbox_speed`: the sandbox pool alone, with a host that answers at once.
 
 mod catalogue_speed;
@@ -25,6 +27,7 @@ mod chart;
 mod discovery;
 mod perf;
 mod python_speed;
+mod ranking;
 pub mod sandbox_speed;
 mod stats;
 
@@ -36,6 +39,7 @@ pub use self::{
     discovery::{DiscoveryRow, discovery, discovery_at, render_discovery},
     perf::{CRUNCH_SNIPPET, PerfConfig, PerfReport, PerfRow, perf, render_perf},
     python_speed::{PythonSpeedRow, python_speed, render_python_speed},
+    ranking::{PHRASES, RankingRow, rank_phrases, ranking, render_ranking},
     stats::Summary,
 };
 pub use codemode::tokens::{

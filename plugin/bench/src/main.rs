@@ -31,6 +31,8 @@ enum Command {
     Perf(PerfArgs),
     /// Python at data size in the sandbox against CPython (`python3`), same run.
     Python(PythonArgs),
+    /// Search quality: recall@3 and MRR of task phrasings, on the mock bus's catalogue.
+    Ranking(RankingArgs),
     /// The sandbox worker process (started by the benchmarks; speaks line-JSON on stdio).
     #[command(hide = true)]
     SandboxWorker,
@@ -78,6 +80,7 @@ fn main() -> anyhow::Result<ExitCode> {
             Command::Tokens(args) => run_tokens(args).await,
             Command::Perf(args) => run_perf(args).await,
             Command::Python(args) => run_python(args).await,
+            Command::Ranking(args) => run_ranking(args).await,
             Command::MockBus(args) => run_mock_bus(args).await,
             Command::SandboxWorker => Ok(()),
         }
@@ -120,6 +123,27 @@ async fn run_mock_bus(args: MockBusArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Flags of `codemode bench ranking`.
+#[derive(Debug, Args)]
+struct RankingArgs {
+    /// Synthetic app counts (the eight sample apps run besides them).
+    #[arg(long, value_delimiter = ',', default_value = "0,10,300")]
+    apps: Vec<usize>,
+}
+
+/// Runs the ranking benchmark and prints its table.
+#[expect(
+    clippy::print_stdout,
+    reason = "the benchmark's table is the command's output"
+)]
+async fn run_ranking(args: RankingArgs) -> anyhow::Result<()> {
+    let rows = bench::ranking(&args.apps)
+        .await
+        .context("running the ranking benchmark")?;
+    println!("{}", bench::render_ranking(&rows));
+    Ok(())
+}
+
 /// Flags of `codemode bench tokens`.
 #[derive(Debug, Args)]
 struct TokensArgs {
@@ -129,11 +153,11 @@ struct TokensArgs {
     /// CRM client counts.
     #[arg(long, value_delimiter = ',', default_value = "10,1000,100000")]
     clients: Vec<usize>,
-    /// Scenarios to play (seed, multi-step, fan-out, retry).
+    /// Scenarios to play (seed, multi-step, fan-out, retry, explore).
     #[arg(
         long,
         value_delimiter = ',',
-        default_value = "seed,multi-step,fan-out,retry"
+        default_value = "seed,multi-step,fan-out,retry,explore"
     )]
     scenarios: Vec<String>,
     /// Also write the chart of the results to this SVG file.

@@ -38,10 +38,12 @@
 //! - `render`: Python text (escaping, stubs, docstrings, examples, listing lines).
 //! - `search`: the incremental BM25 index.
 //! - `live`: full and partial updates.
-//! - `listing` / `definitions`: the two disclosure steps; `module`: the whole module.
+//! - `listing` / `definitions`: the two disclosure steps; `answer`: the search page that
+//!   answers in one step (ranked, typed top hits); `module`: the whole module.
 //! - `functions` (feature `engine`): the call map as the snippet engine's function set.
 //! - `callmap`: the public call map types; `tokens`: token counting; `fdc3`: context types.
 
+mod answer;
 mod callmap;
 mod context_api;
 mod definitions;
@@ -68,6 +70,7 @@ use foldhash::HashMap;
 use serde_json::{Value, json};
 
 pub use self::{
+    answer::{Detail, RankedHit, SEARCH_PAGE_BUDGET, TOP_CARDS},
     callmap::{ArgSpec, CallKind, CallMap, CallSpec, ContextOp, Departed, Lookup, ServerRef},
     definitions::{Definitions, NO_NAMES_GIVEN, UnknownName},
     listing::{ListPage, ListRequest},
@@ -86,6 +89,8 @@ use self::{
 pub struct CatalogueConfig {
     /// Token budget of one `list_python_definitions` page (o200k_base; at least 256).
     pub page_token_budget: usize,
+    /// Token budget of one search page (`list_python_definitions` with a query; at least 256).
+    pub search_token_budget: usize,
     /// Token budget of one `get_python_definitions` answer (at least 512).
     pub definitions_token_budget: usize,
     /// How many departed functions are remembered for "no longer available" errors.
@@ -96,6 +101,7 @@ impl Default for CatalogueConfig {
     fn default() -> Self {
         Self {
             page_token_budget: 2_000,
+            search_token_budget: answer::SEARCH_PAGE_BUDGET,
             definitions_token_budget: 8_000,
             departed_memory: 4_096,
         }

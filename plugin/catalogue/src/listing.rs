@@ -11,7 +11,9 @@ use std::{collections::BTreeMap, fmt::Write as _};
 use serde::{Deserialize, Serialize};
 
 use super::{
-    PythonCatalogue, context_api, group_of,
+    PythonCatalogue,
+    answer::Detail,
+    context_api, group_of,
     names::{NameKind, snake_ident},
     render::{cut_words, one_line, py_str},
     search::edit_distance,
@@ -40,6 +42,10 @@ pub struct ListRequest {
     /// Overrides the configured page budget (tokens).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub token_budget: Option<usize>,
+    /// How much a search shows of each hit (default: signatures for the top hits, names for
+    /// the rest; see [`Detail`]). Ignored without a query.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub detail: Option<Detail>,
 }
 
 /// One page of the listing.
@@ -144,6 +150,24 @@ impl PythonCatalogue {
         let matches = candidates.len();
 
         let (offset, mut note) = self.parse_cursor(request.cursor.as_deref());
+        if let Some(q) = query {
+            let label = namespace.as_ref().map(NamespaceFilter::label);
+            let budget = request
+                .token_budget
+                .unwrap_or(self.config.search_token_budget)
+                .max(MIN_PAGE_BUDGET);
+            if !candidates.is_empty() {
+                return self.answer_page(
+                    q,
+                    label.as_deref(),
+                    candidates,
+                    offset,
+                    &note,
+                    request.detail.unwrap_or_default(),
+                    budget,
+                );
+            }
+        }
         let offset = offset.min(matches);
         if offset == matches && matches > 0 {
             note.push_str("No more results past this cursor. ");

@@ -327,7 +327,7 @@ impl FnView<'_> {
     }
 
     /// The parameter list, with an optional extra keyword-only parameter before `**kwargs`.
-    fn params(&self, extra: Option<&str>) -> String {
+    pub(crate) fn params(&self, extra: Option<&str>) -> String {
         let f = self.function;
         let mut parts: Vec<String> = Vec::with_capacity(f.args.len() + 3);
         let mut star_written = matches!(
@@ -627,7 +627,7 @@ Raises: IntentNotResolvedError (no handler), InvocationFailedError (the handler 
     }
 
     /// The one-line summary used by the listing.
-    fn summary(&self) -> String {
+    pub(crate) fn summary(&self) -> String {
         let f = self.function;
         let Kind::Intent { handlers, .. } = &f.kind else {
             let text = f

@@ -806,10 +806,12 @@ fn run_in_vm(
                 .flatten()
                 .or_else(|| {
                     if analysis.captures_last_value {
+                        // A final `print(...)` or other None-valued expression is no answer.
                         globals
                             .get_item_opt(preflight::LAST_VALUE, vm)
                             .ok()
                             .flatten()
+                            .filter(|value| !vm.is_none(value))
                     } else {
                         None
                     }
@@ -818,8 +820,29 @@ fn run_in_vm(
                 None => {
                     outcome.ok = true;
                     outcome.result = Value::Null;
+                    outcome.result_unset = true;
                 }
                 Some(answer) => match result_json(vm, objects, &answer) {
+                    Ok((value, cut))
+                        if request.keep_state
+                            && (cut
+                                || outcome::json_len(&value) > crate::preview::REFERENCE_CHARS) =>
+                    {
+                        // Too large to send: the value stays in the session, the model gets a
+                        // preview and the name to continue with.
+                        let name = (1..=100_000_u32)
+                            .map(|n| format!("_r{n}"))
+                            .find(|name| !globals.contains_key(name.as_str(), vm))
+                            .unwrap_or_else(|| "_r0".to_owned());
+                        let _ = globals.set_item(name.as_str(), answer.clone(), vm);
+                        outcome.ok = true;
+                        // The JSON may have been cut (a memory guard): the true length
+                        // comes from the object.
+                        let length = answer.length(vm).ok();
+                        outcome.result =
+                            Value::String(crate::preview::preview(&value, &name, length));
+                        outcome.result_ref = Some(name);
+                    }
                     Ok((value, cut)) => {
                         let (value, truncated) =
                             outcome::shape_result(value, limits.max_result_chars);

@@ -16,6 +16,7 @@
 //!   the async side that performs them ([`HostCalls`]);
 //! - [`preflight`]: parses a snippet, checks every catalogue call before anything runs, and
 //!   rewrites `gather(...)` and top-level `await` so calls run concurrently;
+//! - [`preview`]: the structural preview of a large session result kept by reference (`_r1`);
 //! - [`render`]: the text a model reads for an [`Outcome`] (the same on every host);
 //! - [`engine`]: one long-lived hardened interpreter; runs a snippet against a [`HostPort`].
 //!
@@ -32,6 +33,7 @@ pub mod host;
 pub mod limits;
 pub mod outcome;
 pub mod preflight;
+pub mod preview;
 pub mod render;
 pub mod spec;
 

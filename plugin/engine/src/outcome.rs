@@ -16,6 +16,14 @@ pub struct Outcome {
     /// The value of `result` if the snippet assigned it, else of its last expression
     /// statement, as JSON (`null` when there is neither). Datetimes are ISO 8601 strings.
     pub result: Value,
+    /// True when the snippet ended without assigning `result` and without a final expression
+    /// statement, so `result` is `null` only because nothing was returned (not `result = None`).
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub result_unset: bool,
+    /// The session global that holds the full result when it was too large to send: `result`
+    /// is then a text preview of it (see [`crate::preview`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub result_ref: Option<String>,
     /// Whether `result` was shortened to fit [`Limits::max_result_chars`].
     #[serde(default, skip_serializing_if = "is_false")]
     pub result_truncated: bool,
@@ -403,7 +411,8 @@ fn shrink(value: &Value, items: usize, chars: usize, depth: usize) -> Value {
     }
 }
 
-fn json_len(value: &Value) -> usize {
+/// The length of `value`'s JSON in characters (`usize::MAX` if it cannot be encoded).
+pub fn json_len(value: &Value) -> usize {
     serde_json::to_string(value).map_or(usize::MAX, |text| text.chars().count())
 }
 

@@ -26,6 +26,13 @@ pub fn render_outcome(outcome: &Outcome) -> String {
             let _ = write!(text, "\n  details: {}", Value::Object(details.clone()));
         }
         text.push('\n');
+    } else if outcome.result_unset {
+        text.push_str(if outcome.printed.is_empty() {
+            "result: None — the snippet never assigned `result` and printed nothing. Return a \
+             value with `result = ...` (or end with an expression, or print()).\n"
+        } else {
+            "result: None (`result` was never assigned; the printed output is below).\n"
+        });
     } else {
         let result = match &outcome.result {
             Value::String(text) => text.clone(),

@@ -438,6 +438,24 @@ impl Session {
         host: Arc<dyn HostCalls>,
     ) -> Outcome {
         let limits = self.inner.config.limits.clone();
+        self.execute_with_limits(source, functions, host, limits)
+            .await
+    }
+
+    /// Whether the session's worker (and so its state) is still there: false after a run that
+    /// hit a limit, crashed the worker or asked for a recycle.
+    pub fn is_alive(&self) -> bool {
+        self.worker.is_some()
+    }
+
+    /// Runs `source` in the session's state with `limits`.
+    pub async fn execute_with_limits(
+        &mut self,
+        source: &str,
+        functions: &FunctionSet,
+        host: Arc<dyn HostCalls>,
+        limits: Limits,
+    ) -> Outcome {
         if let Some(refused) = oversized_source(source, &limits) {
             return refused;
         }

@@ -219,6 +219,8 @@ mod tests {
             ok: false,
             result: json!({"a": 1}),
             result_truncated: true,
+            result_unset: false,
+            result_ref: None,
             printed: "hi\n".to_owned(),
             printed_truncated: true,
             calls: vec![CallRecord {

@@ -29,16 +29,18 @@ use super::{
     presentation, prompts, resources,
 };
 use crate::{
-    catalogue::ListRequest,
+    catalogue::{Detail, ListRequest},
     control::{PiiSession, SessionControl},
     service::{CodeMode, ExecuteOptions, MAX_TIMEOUT, render_outcome},
+    sessions::{ClientSessions, SessionLimits, SessionRequest},
 };
 
 /// What the server tells the client about the three steps (sent once per session).
 /// The server instructions, which clients add to the system prompt.
 pub const INSTRUCTIONS: &str = "Desktop apps' methods and intents are Python functions. \
-1) list_python_definitions finds them (query= searches). \
-2) get_python_definitions gives typed stubs for the names you will call. \
+1) list_python_definitions(query=...) finds them; top hits come with typed signatures and \
+result keys, enough to write the call. \
+2) get_python_definitions gives full stubs if you need more. \
 3) execute_python_code runs one snippet on the device: do every call and filter there, \
 then assign `result` or print(); only that comes back.";
 
@@ -54,6 +56,9 @@ struct ListArgs {
     /// next_cursor of the previous page.
     #[serde(default)]
     cursor: Option<String>,
+    /// names, signatures (default) or stubs.
+    #[serde(default)]
+    detail: Option<String>,
 }
 
 /// Arguments of `get_python_definitions`.
@@ -71,12 +76,20 @@ struct ExecuteArgs {
     /// Wall-time limit in seconds (default: the server's, 30 unless configured).
     #[serde(default)]
     timeout_seconds: Option<f64>,
+    /// true (or a name) keeps variables between calls.
+    #[serde(default)]
+    session: Option<serde_json::Value>,
+    /// Clear the session's variables first.
+    #[serde(default)]
+    reset: bool,
 }
 
 /// The MCP handler: cheap to clone (one per HTTP session), all clones share one [`CodeMode`].
 #[derive(Clone)]
 pub struct McpServer {
     service: Arc<CodeMode>,
+    /// This client's snippet sessions (one handler per client: never shared across clients).
+    sessions: Arc<ClientSessions>,
     tool_router: ToolRouter<Self>,
     /// The client this handler serves (one per session), for fair queueing of its snippets.
     client: Arc<str>,
@@ -106,6 +119,7 @@ impl McpServer {
         let client = NEXT_CLIENT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         Self {
             service,
+            sessions: Arc::new(ClientSessions::new(SessionLimits::default())),
             tool_router: Self::tool_router(),
             client: format!("mcp-{client}").into(),
             pii: Arc::new(PiiSession::new()),
@@ -117,18 +131,23 @@ impl McpServer {
     /// Step 1: the listing page, searched or filtered.
     #[tool(
         name = "list_python_definitions",
-        description = "List the Python functions for desktop apps, one line each. Search with query, filter by namespace, page with cursor.",
+        description = "Search the Python functions for desktop apps: top hits with typed signatures, the rest by name. Filter by namespace, page with cursor.",
         annotations(read_only_hint = true)
     )]
     async fn list_python_definitions(
         &self,
         Parameters(args): Parameters<ListArgs>,
     ) -> CallToolResult {
+        let detail = match args.detail.as_deref().map(Detail::parse).transpose() {
+            Ok(detail) => detail,
+            Err(message) => return CallToolResult::error(vec![ContentBlock::text(message)]),
+        };
         let request = ListRequest {
             query: args.query,
             namespace: args.namespace,
             cursor: args.cursor,
             token_budget: None,
+            detail,
         };
         let service = Arc::clone(&self.service);
         match tokio::task::spawn_blocking(move || service.list(&request)).await {
@@ -194,10 +213,16 @@ impl McpServer {
         Parameters(ExecuteArgs {
             code,
             timeout_seconds,
+            session,
+            reset,
         }): Parameters<ExecuteArgs>,
     ) -> CallToolResult {
         let timeout = match timeout_seconds.map(parse_timeout).transpose() {
             Ok(timeout) => timeout,
+            Err(message) => return CallToolResult::error(vec![ContentBlock::text(message)]),
+        };
+        let session = match SessionRequest::parse(session.as_ref(), reset) {
+            Ok(session) => session,
             Err(message) => return CallToolResult::error(vec![ContentBlock::text(message)]),
         };
         let notifier = RunNotifier::start(
@@ -229,12 +254,26 @@ impl McpServer {
                 session: self.session.clone(),
             },
         };
-        let outcome = self.service.execute(&code, options).await;
+        let (outcome, note) = match &session {
+            Some(request) => {
+                let run = self
+                    .sessions
+                    .execute(&self.service, request, &code, options)
+                    .await;
+                (run.outcome, run.note)
+            }
+            None => (self.service.execute(&code, options).await, String::new()),
+        };
         if let Some(notifier) = notifier {
             notifier.finish(&outcome).await;
         }
         // The text is what a model reads; structuredContent is the same outcome for programs.
-        let content = vec![ContentBlock::text(render_outcome(&outcome))];
+        let mut text = render_outcome(&outcome);
+        if !note.is_empty() {
+            text.push_str(&note);
+            text.push('\n');
+        }
+        let content = vec![ContentBlock::text(text)];
         let mut result = if outcome.ok {
             CallToolResult::success(content)
         } else {

@@ -1,5 +1,6 @@
-//! The scripted scenarios, played in both arms, and code mode's side of each: the list page,
-//! the stubs and the snippets, all from the live service.
+//! The scripted scenarios, played in both arms, and code mode's side of each: the search page
+//! (whose top hits carry the typed signatures the snippet is written from) and the snippets,
+//! all from the live service.
 
 use std::fmt::Write as _;
 
@@ -59,13 +60,12 @@ pub(super) async fn seed(
     classic.answer(&answer);
 
     let mut code = code_transcript(scenario);
-    code.call(list(service, "client adviser"));
     let wanted: &[&str] = if retry {
         &["crm.get_client", "crm.get_clients"]
     } else {
         &["crm.get_clients"]
     };
-    code.call(get(service, scenario, wanted)?);
+    code.call(list(service, scenario, "client adviser", wanted)?);
     if retry {
         let (call, outcome) = execute(
             service,
@@ -123,10 +123,10 @@ pub(super) async fn multi_step(service: &CodeMode, tools: &ClassicTools) -> Resu
     classic.answer(&answer);
 
     let mut code = code_transcript(scenario);
-    code.call(list(service, "clients adviser assets open portfolio"));
-    code.call(get(
+    code.call(list(
         service,
         scenario,
+        "clients adviser assets open portfolio",
         &["crm.get_clients", "intents.view_portfolio"],
     )?);
     let (call, outcome) = execute(
@@ -208,10 +208,10 @@ pub(super) async fn fan_out(service: &CodeMode, tools: &ClassicTools) -> Result<
     classic.answer(&answer);
 
     let mut code = code_transcript(scenario);
-    code.call(list(service, "client holdings portfolio market value"));
-    code.call(get(
+    code.call(list(
         service,
         scenario,
+        "adviser clients holdings",
         &["crm.get_clients", "portfolio.get_holdings"],
     )?);
     let (call, outcome) = execute(
@@ -252,7 +252,7 @@ pub(super) async fn fan_out(service: &CodeMode, tools: &ClassicTools) -> Result<
 // ---------------------------------------------------------------------------------------------
 // Code mode's side
 
-fn code_transcript(scenario: Scenario) -> Transcript {
+pub(super) fn code_transcript(scenario: Scenario) -> Transcript {
     let definitions = code_mode_tools();
     let mut transcript = Transcript::new(
         definitions.as_array().map_or(0, Vec::len),
@@ -263,29 +263,31 @@ fn code_transcript(scenario: Scenario) -> Transcript {
     transcript
 }
 
-fn list(service: &CodeMode, query: &str) -> (Block, String) {
+/// The search step; the page must show every function the snippet calls with its typed
+/// signature (a card: a line starting with the name and its parameters), since the script
+/// writes the snippet from the page alone.
+pub(super) fn list(
+    service: &CodeMode,
+    scenario: Scenario,
+    query: &str,
+    needed: &[&str],
+) -> Result<(Block, String), Error> {
     let page = service.list(&ListRequest {
         query: Some(query.to_owned()),
         ..ListRequest::default()
     });
-    (
-        tool_use("list_python_definitions", &json!({"query": query})),
-        page.text,
-    )
-}
-
-fn get(service: &CodeMode, scenario: Scenario, names: &[&str]) -> Result<(Block, String), Error> {
-    let names: Vec<String> = names.iter().map(|name| (*name).to_owned()).collect();
-    let definitions = service.get(&names);
-    if !definitions.unknown.is_empty() {
-        return Err(mismatch(
-            scenario,
-            &format!("unknown functions: {:?}", definitions.unknown),
-        ));
+    for name in needed {
+        let card = format!("{name}(");
+        if !page.text.lines().any(|line| line.starts_with(&card)) {
+            return Err(mismatch(
+                scenario,
+                &format!("the search page for {query:?} shows no signature of {name}"),
+            ));
+        }
     }
     Ok((
-        tool_use("get_python_definitions", &json!({"names": names})),
-        definitions.text,
+        tool_use("list_python_definitions", &json!({"query": query})),
+        page.text,
     ))
 }
 
@@ -317,13 +319,14 @@ pub fn code_mode_tools() -> Value {
     json!([
         {
             "name": "list_python_definitions",
-            "description": "List the Python functions for desktop apps, one line each. Search with query, filter by namespace, page with cursor.",
+            "description": "Search the Python functions for desktop apps: top hits with typed signatures, the rest by name. Filter by namespace, page with cursor.",
             "input_schema": {
                 "type": "object",
                 "properties": {
                     "query": {"description": "Search words, e.g. \"client adviser\".", "type": ["string", "null"], "default": null},
                     "namespace": {"description": "Only this namespace, e.g. \"crm\".", "type": ["string", "null"], "default": null},
-                    "cursor": {"description": "next_cursor of the previous page.", "type": ["string", "null"], "default": null}
+                    "cursor": {"description": "next_cursor of the previous page.", "type": ["string", "null"], "default": null},
+                    "detail": {"description": "names, signatures (default) or stubs.", "type": ["string", "null"], "default": null}
                 }
             }
         },
@@ -346,7 +349,9 @@ pub fn code_mode_tools() -> Value {
                 "required": ["code"],
                 "properties": {
                     "code": {"description": "Python source.", "type": "string"},
-                    "timeout_seconds": {"description": "Wall-time limit in seconds (default: the server's, 30 unless configured).", "type": ["number", "null"], "format": "double", "default": null}
+                    "timeout_seconds": {"description": "Wall-time limit in seconds (default: the server's, 30 unless configured).", "type": ["number", "null"], "format": "double", "default": null},
+                    "session": {"description": "true (or a name) keeps variables between calls.", "default": null},
+                    "reset": {"description": "Clear the session's variables first.", "type": "boolean", "default": false}
                 }
             }
         }

@@ -71,6 +71,19 @@ async def scenario(client, plan):
         "execute_python_code", {"code": plan["adviser"]}, progress_callback=on_marker_progress)
     await asyncio.wait_for(marker_seen.wait(), timeout=30)
     report["progress"] = progress
+
+    # A session keeps variables between calls; a large result stays in it by reference.
+    async def run(code, **extra):
+        return outcome(await client.call_tool("execute_python_code", {"code": code, **extra}))
+
+    report["session"] = {
+        "first": await run("clients = crm.get_clients()['clients']\nresult = len(clients)",
+                           session=True),
+        "kept": await run("result = clients", session=True),
+        "by_reference": await run("result = _r1[0]['id'] + ' of ' + str(len(_r1))", session=True),
+        "without_session": await run("result = len(clients)"),
+        "after_reset": await run("result = len(clients)", session=True, reset=True),
+    }
     return report
 
 

@@ -179,6 +179,7 @@ impl<B: Bridge + Clone + 'static> Core<B> {
             namespace: args.namespace,
             cursor: args.cursor,
             token_budget: None,
+            detail: None,
         };
         Answer::text(self.shared.borrow().catalogue.list(&request).text, false)
     }

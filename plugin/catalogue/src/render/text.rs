@@ -120,10 +120,17 @@ pub(crate) fn list_cut(items: &[String], max: usize) -> String {
 
 /// The first sentence of a one-line text.
 pub(crate) fn first_sentence(text: &str) -> String {
-    match text.find(". ") {
-        Some(end) => text.get(..=end).unwrap_or(text).to_owned(),
-        None => text.to_owned(),
+    let mut from = 0;
+    while let Some(found) = text.get(from..).and_then(|rest| rest.find(". ")) {
+        let end = from + found;
+        let before = text.get(..end).unwrap_or("");
+        // "e.g. " and "i.e. " do not end a sentence.
+        if !(before.ends_with("e.g") || before.ends_with("i.e") || before.ends_with("etc")) {
+            return text.get(..=end).unwrap_or(text).to_owned();
+        }
+        from = end + 2;
     }
+    text.to_owned()
 }
 
 /// Cuts text at a word boundary to at most `max` characters, adding `…`.

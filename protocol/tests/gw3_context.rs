@@ -2,7 +2,6 @@
 //! `@interopio/desktop` clients (docs/channels-wire.md) decode to typed messages and encode back
 //! unchanged; the channel value's FDC3 encoding reads and writes as the desktop client does;
 //! deltas never panic on hostile input.
-#![expect(clippy::expect_used, reason = "tests fail loudly")]
 
 use codemode_protocol::gw3::{
     self, ContextDelta, Gw3Message,

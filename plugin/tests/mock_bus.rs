@@ -235,7 +235,12 @@ impl RawClient {
             matches!(&reply, Gw3Message::Success(success) if success.envelope.domain == Some(Domain::Agm)),
             "join agm answered {reply:?}"
         );
+        // The channels' shared contexts are announced in the global domain right after the
+        // welcome, as the real gateway does; they are not part of the agm bootstrap.
         before
+            .into_iter()
+            .filter(|message| !matches!(message, Gw3Message::ContextAdded(_)))
+            .collect()
     }
 
     /// Registers `methods` and waits for the success; returns the frames before it.

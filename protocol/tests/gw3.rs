@@ -34,13 +34,13 @@ fn every_captured_frame_decodes_to_a_known_type_and_round_trips_unchanged() {
 
 #[test]
 fn unknown_message_type_is_kept_whole_and_reencoded_verbatim() {
-    let frame = r#"{"domain":"context","type":"context-updated","peer_id":"p-1","context_id":"c","delta":{"added":{"a":1}}}"#;
+    let frame = r#"{"domain":"activity","type":"activity-created","peer_id":"p-1","activity_id":"c","context":{"a":1}}"#;
     let message = gw3::decode(frame, DEFAULT_MAX_FRAME_BYTES).unwrap();
     let Gw3Message::Unknown(object) = &message else {
         panic!("expected unknown, got {message:?}")
     };
-    assert_eq!(object["context_id"], "c");
-    assert_eq!(message.message_type(), "context-updated");
+    assert_eq!(object["activity_id"], "c");
+    assert_eq!(message.message_type(), "activity-created");
     let back: Value = serde_json::from_str(&gw3::encode(&message)).unwrap();
     assert_eq!(back, serde_json::from_str::<Value>(frame).unwrap());
 }

@@ -137,7 +137,7 @@ pub(crate) fn example(op: ContextOp, instrument: &str) -> String {
             "context = channels.get_context(context_type=\"fdc3.instrument\")".to_owned()
         }
         ContextOp::Broadcast => format!("channels.broadcast({instrument})"),
-        ContextOp::JoinChannel => "channels.join(channels.list()[0][\"id\"])".to_owned(),
+        ContextOp::JoinChannel => "channels.join(\"Red\")  # an id from channels.list()".to_owned(),
         ContextOp::RaiseForContext => format!("result = intents.raise_for_context({instrument})"),
     }
 }

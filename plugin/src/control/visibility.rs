@@ -12,7 +12,7 @@ use std::{
 };
 
 use async_trait::async_trait;
-use codemode_adapters::{Bus, BusEvent, Invoke, RaiseIntent, Serve};
+use codemode_adapters::{Bus, BusEvent, Channels, Invoke, RaiseIntent, Serve};
 use codemode_protocol::model::{Catalogue, IntentInfo, MethodInfo};
 use serde_json::{Map, Value};
 use tokio::sync::broadcast;
@@ -246,6 +246,10 @@ impl Bus for PolicyBus {
 
     fn method_server(&self) -> Option<&dyn Serve> {
         self.inner.method_server()
+    }
+
+    fn channels(&self) -> Option<&dyn Channels> {
+        self.inner.channels()
     }
 
     async fn close(&self) {

@@ -4,8 +4,8 @@
 #   reference agent, the FDC3 context schemas), into git-ignored node_modules folders;
 # - a Python venv at target/pyvenv with mypy (type-checks the generated API) and the official
 #   MCP Python SDK (a real MCP client);
-# then checks formatting and lints, checks that the portable core builds for wasm32, and runs
-# every test.
+# then checks formatting and lints, checks that the portable core builds for wasm32, runs
+# every test, and builds and tests the Windows exe under Wine (tests/windows/run.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -26,3 +26,6 @@ if ! rustup target list --installed 2>/dev/null | grep -qx wasm32-unknown-unknow
 fi
 cargo check --locked --target wasm32-unknown-unknown -p codemode-catalogue -p codemode-engine
 cargo test --workspace --locked
+# The Windows build under Wine: cross-build codemode.exe and its release zip, then the Windows
+# test set (installs the rustup target, mingw and Wine when missing; see tests/windows/run.sh).
+bash tests/windows/run.sh

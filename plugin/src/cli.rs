@@ -60,7 +60,7 @@ pub(crate) struct BusArgs {
     /// Synthetic apps on the embedded mock bus.
     #[arg(long, global = true, default_value_t = 0, requires = "mock_bus")]
     pub(crate) mock_apps: usize,
-    /// io.Connect login name [env: CODEMODE_USER; default: $USER].
+    /// io.Connect login name [env: CODEMODE_USER; default: $USER, or %USERNAME% on Windows].
     #[arg(long, global = true, env = "CODEMODE_USER")]
     pub(crate) user: Option<String>,
     /// io.Connect secret (password) for `--user`.
@@ -116,7 +116,8 @@ pub(crate) struct BusArgs {
     /// A TOML config file with any of: bus, dialect, user, application, fdc3_identity_url,
     /// fdc3_app_directory, call_timeout_seconds, timeout_seconds, max_timeout_seconds, memory_mib,
     /// max_bus_calls,
-    /// workers, audit_log, mcp, listen, allowed_origins.
+    /// workers, audit_log, mcp, listen, allowed_origins. Default: %APPDATA%\codemode\codemode.toml
+    /// on Windows, $XDG_CONFIG_HOME/codemode/codemode.toml elsewhere, when it exists.
     #[arg(long, global = true, env = "CODEMODE_CONFIG")]
     pub(crate) config: Option<PathBuf>,
 }
@@ -198,8 +199,12 @@ fn seconds(value: f64, what: &str) -> anyhow::Result<Duration> {
 
 /// Connects to the bus described by `args` and builds the service over it.
 pub(crate) async fn attach(args: &BusArgs) -> anyhow::Result<Attached> {
-    let config = match &args.config {
-        Some(path) => ConfigFile::read(path)?,
+    let config = match args
+        .config
+        .clone()
+        .or_else(crate::platform::default_config_file)
+    {
+        Some(path) => ConfigFile::read(&path)?,
         None => ConfigFile::default(),
     };
     let dialect = args
@@ -235,7 +240,7 @@ pub(crate) async fn attach(args: &BusArgs) -> anyhow::Result<Attached> {
                 .user
                 .clone()
                 .or_else(|| config.user.clone())
-                .or_else(|| std::env::var("USER").ok())
+                .or_else(crate::platform::default_user)
                 .unwrap_or_else(|| "codemode".to_owned());
             let authentication = if let Some(token) = &args.gateway_token {
                 Authentication::gateway_token(token.clone())
@@ -590,6 +595,8 @@ pub(crate) struct ShutdownSignals {
     interrupt: Option<tokio::signal::unix::Signal>,
     #[cfg(unix)]
     terminate: Option<tokio::signal::unix::Signal>,
+    #[cfg(windows)]
+    windows: crate::platform::WindowsSignals,
 }
 
 impl ShutdownSignals {
@@ -610,7 +617,13 @@ impl ShutdownSignals {
                 terminate: listen(SignalKind::terminate(), "SIGTERM"),
             }
         }
-        #[cfg(not(unix))]
+        #[cfg(windows)]
+        {
+            Self {
+                windows: crate::platform::WindowsSignals::listen(),
+            }
+        }
+        #[cfg(not(any(unix, windows)))]
         {
             Self {}
         }
@@ -635,7 +648,11 @@ impl ShutdownSignals {
                 () = next(self.terminate.as_mut()) => "SIGTERM",
             }
         }
-        #[cfg(not(unix))]
+        #[cfg(windows)]
+        {
+            self.windows.recv().await
+        }
+        #[cfg(not(any(unix, windows)))]
         {
             if let Err(error) = tokio::signal::ctrl_c().await {
                 tracing::warn!(%error, "cannot listen for Ctrl-C");

@@ -6,6 +6,7 @@
 
 mod cli;
 mod demo;
+mod platform;
 
 use std::{ffi::OsString, net::SocketAddr, path::PathBuf, process::ExitCode};
 

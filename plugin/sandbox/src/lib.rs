@@ -10,11 +10,17 @@
 //! - [`wire`]: the line-JSON frames between the plugin and a worker;
 //! - [`worker`]: the worker process (`codemode sandbox-worker`): rlimits, a deadline
 //!   watchdog, one engine on a dedicated thread;
+//! - [`heap_cap`]: the capped, counting global allocator (the portable memory cap);
 //! - [`pool`]: the plugin side: [`Sandbox`] and its stateful [`Session`]s;
+//! - `windows` (Windows only): a job object per worker, no console window;
 //!
 //! The engine's types are re-exported, so a host needs only this crate.
 
+mod exit;
+pub mod heap_cap;
 pub mod pool;
+#[cfg(windows)]
+mod windows;
 pub mod wire;
 pub mod worker;
 
@@ -23,4 +29,6 @@ pub use codemode_engine::{
     HostCalls, HostErrorKind, HostPort, LimitHit, LimitKind, Limits, Outcome, ParamKind, ParamSpec,
     PortClosed, RunRequest, SnippetError, engine, host, limits, outcome, preflight, spec,
 };
+#[cfg(windows)]
+pub use codemode_winjob::JobReport;
 pub use pool::{CountTokens, Sandbox, SandboxConfig, SandboxError, Session, WorkerCommand};

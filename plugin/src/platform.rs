@@ -74,9 +74,10 @@ impl WindowsSignals {
     /// Waits for any of the events and names the one that came.
     pub(crate) async fn recv(&mut self) -> &'static str {
         macro_rules! next {
-            ($listener:expr) => {
-                async {
-                    match $listener {
+            ($listener:expr) => {{
+                let listener = $listener;
+                async move {
+                    match listener {
                         Some(listener) => {
                             if listener.recv().await.is_none() {
                                 std::future::pending::<()>().await;
@@ -85,7 +86,7 @@ impl WindowsSignals {
                         None => std::future::pending::<()>().await,
                     }
                 }
-            };
+            }};
         }
         tokio::select! {
             () = next!(self.ctrl_c.as_mut()) => "Ctrl-C",

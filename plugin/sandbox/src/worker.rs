@@ -400,6 +400,7 @@ struct MemoryCap {
 const HEAP_CAP_FACTOR: u64 = 2;
 /// The address-space rlimit's headroom, in multiples of the run's memory limit (a backstop:
 /// looser than the heap cap, which it must not pre-empt).
+#[cfg(unix)]
 const ADDRESS_SPACE_FACTOR: u64 = 4;
 
 impl MemoryCap {

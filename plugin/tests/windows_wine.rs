@@ -107,16 +107,20 @@ async fn exec_on_the_mock_bus_answers_and_reports_snippet_errors_under_wine() {
 async fn the_python_mcp_sdk_drives_codemode_exe_over_stdio() {
     let exe = exe();
     let exe = exe.to_string_lossy();
-    let report = run_python_client(&[
-        "--stdio",
-        "wine",
-        &exe,
-        "serve",
-        "--mock-bus",
-        "--mcp",
-        "stdio",
-    ])
-    .await;
+    // The SDK starts stdio servers with a minimal environment of its own; `env` hands Wine the
+    // test prefix (with the bcryptprimitives shim) and its settings.
+    let wine_env: Vec<String> = ["WINEPREFIX", "WINEDEBUG", "WINEDLLOVERRIDES"]
+        .iter()
+        .filter_map(|name| {
+            std::env::var(name)
+                .ok()
+                .map(|value| format!("{name}={value}"))
+        })
+        .collect();
+    let mut target = vec!["--stdio", "env"];
+    target.extend(wine_env.iter().map(String::as_str));
+    target.extend(["wine", &exe, "serve", "--mock-bus", "--mcp", "stdio"]);
+    let report = run_python_client(&target).await;
     let tools: Vec<&str> = report["tools"]
         .as_array()
         .expect("tools")

@@ -31,6 +31,9 @@ step "codemode.exe against real peers" "$t"
 
 t=$(date +%s)
 CARGO_TARGET_X86_64_PC_WINDOWS_GNU_RUNNER=wine cargo test --locked --profile "$WIN_PROFILE" \
-  --target "$WIN_TRIPLE" -p codemode --test sandbox_windows --test sandbox_redteam
+  --target "$WIN_TRIPLE" -p codemode --test sandbox_windows --test sandbox_redteam -- \
+  --skip each_worker_runs_in_a_job_object_configured_with_every_limit
+# Skipped under Wine 8.0: its QueryInformationJobObject answers ERROR_INVALID_FUNCTION, so the
+# job cannot be read back there (the test is for real Windows; see tests/windows/README.md).
 step "Windows test binaries under Wine" "$t"
 step "the Windows part" "$t0"

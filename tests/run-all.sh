@@ -5,8 +5,8 @@
 #   into git-ignored node_modules folders;
 # - a Python venv at target/pyvenv with mypy (type-checks the generated API) and the official
 #   MCP Python SDK (a real MCP client);
-# then checks formatting and lints, checks that the portable core builds for wasm32, and runs
-# every test.
+# then checks formatting and lints, checks that the portable core builds for wasm32, runs
+# every test, and builds and tests the Windows exe under Wine (tests/windows/run.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -32,3 +32,6 @@ cargo test --workspace --locked
 # The browser package: built once for wasm32 (wasm-bindgen-cli installed when missing) and
 # tested in headless Debian Chromium against Glue42 Core and the FDC3 web agent.
 bash tests/web/run.sh
+# The Windows build under Wine: cross-build codemode.exe and its release zip, then the Windows
+# test set (installs the rustup target, mingw and Wine when missing; see tests/windows/run.sh).
+bash tests/windows/run.sh

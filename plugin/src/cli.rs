@@ -2,7 +2,7 @@
 //! share (which bus, how to log in, sandbox limits, an optional config file).
 //!
 //! Precedence: command-line flag, then environment variable (`CODEMODE_*`), then the config
-//! file (`--config`, else [`default_config_file`]; TOML), then the default. Mistakes in any of
+//! file (`--config`, else `platform::default_config_file`; TOML), then the default. Mistakes in any of
 //! them are usage errors (exit code 2). Secrets are read from flags or the environment
 //! only, never from the config file, so it can be shared.
 
@@ -82,7 +82,7 @@ pub(crate) struct BusArgs {
         help_heading = "Bus"
     )]
     pub(crate) mock_apps: usize,
-    /// io.Connect login name [default: $USER].
+    /// io.Connect login name [default: $USER, or %USERNAME% on Windows].
     #[arg(long, global = true, env = "CODEMODE_USER", help_heading = "Login")]
     pub(crate) user: Option<String>,
     /// io.Connect secret (password) for `--user`.
@@ -192,7 +192,8 @@ pub(crate) struct BusArgs {
     /// fdc3_app_directory, call_timeout_seconds, timeout_seconds, max_timeout_seconds, memory_mib,
     /// max_bus_calls,
     /// workers, audit_log, mcp, listen, allowed_origins, and a [policy] section (reloaded
-    /// when the file changes; see samples/config/policy.toml).
+    /// when the file changes; see samples/config/policy.toml). Default: %APPDATA%\codemode\codemode.toml
+    /// on Windows, $XDG_CONFIG_HOME/codemode/codemode.toml elsewhere, when it exists.
     #[arg(long, global = true, env = "CODEMODE_CONFIG", help_heading = "Config")]
     pub(crate) config: Option<PathBuf>,
     /// Refuse every call that writes, before it reaches the bus.
@@ -230,18 +231,6 @@ pub(crate) struct BusArgs {
         help_heading = "Policy"
     )]
     pub(crate) allow_app: Vec<String>,
-}
-
-/// The config file used when `--config` is not given: `codemode/config.toml` under
-/// `$XDG_CONFIG_HOME` (or `~/.config`), if it exists. Other platforms' locations (Windows:
-/// `%APPDATA%`) go here too.
-pub(crate) fn default_config_file() -> Option<PathBuf> {
-    let base = std::env::var_os("XDG_CONFIG_HOME")
-        .filter(|dir| !dir.is_empty())
-        .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".config")))?;
-    let path = base.join("codemode").join("config.toml");
-    path.is_file().then_some(path)
 }
 
 /// The config file (every key optional; no secrets).
@@ -329,7 +318,10 @@ fn seconds(value: f64, what: &str) -> anyhow::Result<Duration> {
 
 /// Connects to the bus described by `args` and builds the service over it.
 pub(crate) async fn attach(args: &BusArgs) -> anyhow::Result<Attached> {
-    let config_path = args.config.clone().or_else(default_config_file);
+    let config_path = args
+        .config
+        .clone()
+        .or_else(crate::platform::default_config_file);
     let config = match &config_path {
         Some(path) => ConfigFile::read(path).map_err(|error| usage(format!("{error:#}")))?,
         None => ConfigFile::default(),
@@ -369,7 +361,7 @@ pub(crate) async fn attach(args: &BusArgs) -> anyhow::Result<Attached> {
                 .user
                 .clone()
                 .or_else(|| config.user.clone())
-                .or_else(|| std::env::var("USER").ok())
+                .or_else(crate::platform::default_user)
                 .unwrap_or_else(|| "codemode".to_owned());
             let authentication = if let Some(token) = &args.gateway_token {
                 Authentication::gateway_token(token.clone())
@@ -776,6 +768,8 @@ pub(crate) struct ShutdownSignals {
     interrupt: Option<tokio::signal::unix::Signal>,
     #[cfg(unix)]
     terminate: Option<tokio::signal::unix::Signal>,
+    #[cfg(windows)]
+    windows: crate::platform::WindowsSignals,
 }
 
 impl ShutdownSignals {
@@ -796,7 +790,13 @@ impl ShutdownSignals {
                 terminate: listen(SignalKind::terminate(), "SIGTERM"),
             }
         }
-        #[cfg(not(unix))]
+        #[cfg(windows)]
+        {
+            Self {
+                windows: crate::platform::WindowsSignals::listen(),
+            }
+        }
+        #[cfg(not(any(unix, windows)))]
         {
             Self {}
         }
@@ -821,7 +821,11 @@ impl ShutdownSignals {
                 () = next(self.terminate.as_mut()) => "SIGTERM",
             }
         }
-        #[cfg(not(unix))]
+        #[cfg(windows)]
+        {
+            self.windows.recv().await
+        }
+        #[cfg(not(any(unix, windows)))]
         {
             if let Err(error) = tokio::signal::ctrl_c().await {
                 tracing::warn!(%error, "cannot listen for Ctrl-C");

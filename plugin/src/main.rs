@@ -7,6 +7,7 @@
 mod cli;
 mod demo;
 mod exit;
+mod platform;
 
 use std::{ffi::OsString, net::SocketAddr, path::PathBuf, process::ExitCode};
 

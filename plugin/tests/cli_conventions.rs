@@ -180,7 +180,7 @@ fn completions_print_a_script_for_the_shell() {
 fn the_config_file_under_xdg_config_home_is_read_without_config() {
     let home = std::env::temp_dir().join(format!("codemode-xdg-{}", std::process::id()));
     std::fs::create_dir_all(home.join("codemode")).expect("config dir");
-    std::fs::write(home.join("codemode/config.toml"), "no_such_key = 1\n").expect("config");
+    std::fs::write(home.join("codemode/codemode.toml"), "no_such_key = 1\n").expect("config");
     let home_text = home.to_str().expect("utf-8 path");
     let output = codemode(
         &["exec", "--mock-bus", "-"],
@@ -190,7 +190,7 @@ fn the_config_file_under_xdg_config_home_is_read_without_config() {
     let _ = std::fs::remove_dir_all(&home);
     assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
     assert!(
-        stderr(&output).contains("codemode/config.toml"),
+        stderr(&output).contains("codemode/codemode.toml"),
         "names the file: {}",
         stderr(&output)
     );

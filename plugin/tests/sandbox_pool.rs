@@ -194,6 +194,36 @@ async fn gradual_memory_growth_is_contained_by_the_memory_limit() {
     assert_eq!(next.result, normal_answer());
 }
 
+/// The portable heap cap (a capped counting allocator in the worker) stops a single allocation
+/// of three times the limit on Linux too, where the address-space rlimit (four times) would let
+/// it through and, the bytes being untouched, the resident-memory watchdog would not see it:
+/// the worker stops and the run reports the memory limit. Without the heap cap this snippet
+/// returns its length.
+#[tokio::test]
+async fn the_heap_cap_stops_an_allocation_the_address_space_limit_would_allow() {
+    let sandbox = Sandbox::new(config(1));
+    let mut limits = sandbox.config().limits.clone();
+    limits.memory_bytes = 64 * 1024 * 1024;
+    limits.wall_time = Duration::from_secs(10);
+    let outcome = sandbox
+        .execute_with_limits(
+            "block = bytearray(192 * 1024 * 1024)\nresult = len(block)",
+            &fake::functions(),
+            host(),
+            limits,
+        )
+        .await;
+    let error = outcome.error.expect("the 192 MiB allocation was allowed");
+    assert_eq!(error.phase, ErrorPhase::Worker, "{error:?}");
+    assert_eq!(
+        error.limit.as_ref().map(|limit| limit.kind),
+        Some(LimitKind::Memory),
+        "{error:?}"
+    );
+    let next = sandbox.execute(NORMAL, &fake::functions(), host()).await;
+    assert_eq!(next.result, normal_answer());
+}
+
 /// A 300,000-term sum: the parser/compiler recurse once per term and overflow even the
 /// interpreter thread's 256 MiB stack, which aborts the worker process. The default 64 KiB source
 /// limit refuses such a snippet before it is parsed, so the crash needs a larger limit.

@@ -3,6 +3,7 @@
 //! Desktop Agent.
 #![expect(clippy::expect_used, reason = "test helpers fail loudly")]
 
+mod app_definition;
 mod contract;
 mod fdc3_agent;
 mod real_gateway;

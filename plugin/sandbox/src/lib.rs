@@ -10,15 +10,21 @@
 //! - [`wire`]: the line-JSON frames between the plugin and a worker;
 //! - [`worker`]: the worker process (`codemode sandbox-worker`): rlimits, a deadline
 //!   watchdog, one engine on a dedicated thread;
+//! - [`heap_cap`]: the capped, counting global allocator (the portable memory cap);
 //! - [`pool`]: the plugin side: [`Sandbox`] and its stateful [`Session`]s;
 //! - `schedule`: the pool's slots and its fair, bounded queue of waiting runs;
 //! - [`clock`]: a run's wall-time clock, stopped while the plugin waits for a person;
+//! - `windows` (Windows only): a job object per worker, no console window;
 //!
 //! The engine's types are re-exported, so a host needs only this crate.
 
 pub mod clock;
+mod exit;
+pub mod heap_cap;
 pub mod pool;
 mod schedule;
+#[cfg(windows)]
+mod windows;
 pub mod wire;
 pub mod worker;
 
@@ -29,6 +35,8 @@ pub use codemode_engine::{
     ParamKind, ParamSpec, PortClosed, RunRequest, SnippetError, engine, host, limits, outcome,
     preflight, render, spec,
 };
+#[cfg(windows)]
+pub use codemode_winjob::JobReport;
 pub use pool::{
     CountTokens, RunScope, Sandbox, SandboxConfig, SandboxError, Session, WorkerCommand,
 };

@@ -16,7 +16,6 @@
 //! here (o200k_base), after the worker's character caps.
 
 use std::{
-    collections::VecDeque,
     ffi::OsString,
     path::PathBuf,
     process::Stdio,
@@ -40,6 +39,7 @@ mod run;
 
 use super::{
     clock::PauseClock,
+    exit::{StderrTail, describe_status, drain_stderr},
     host::HostCalls,
     limits::{Limits, deadline_after},
     outcome::{CallRecord, ErrorPhase, Outcome, SnippetError},
@@ -484,6 +484,15 @@ impl Session {
         self.worker = worker;
         outcome
     }
+
+    /// The job object of the session's worker as Windows reports it (`None` before the first
+    /// worker starts or after it had to go).
+    #[cfg(windows)]
+    pub fn worker_job(&self) -> Option<std::io::Result<codemode_winjob::JobReport>> {
+        self.worker
+            .as_ref()
+            .map(|worker| super::windows::report(&worker.job))
+    }
 }
 
 impl Inner {
@@ -648,16 +657,21 @@ impl Inner {
             program: command.program.clone(),
             reason,
         };
-        let mut child = Command::new(&command.program)
+        let mut spawn = Command::new(&command.program);
+        spawn
             .args(&command.args)
             .env_clear()
             .env("MALLOC_ARENA_MAX", "2")
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
-            .kill_on_drop(true)
-            .spawn()
-            .map_err(|error| failed(error.to_string()))?;
+            .kill_on_drop(true);
+        #[cfg(windows)]
+        super::windows::prepare(&mut spawn);
+        let mut child = spawn.spawn().map_err(|error| failed(error.to_string()))?;
+        #[cfg(windows)]
+        let job =
+            super::windows::contain(&child, self.config.limits.memory_bytes).map_err(failed)?;
         let (Some(stdin), Some(stdout), Some(stderr)) =
             (child.stdin.take(), child.stdout.take(), child.stderr.take())
         else {
@@ -683,6 +697,8 @@ impl Inner {
                     runs: 0,
                     next_run: 1,
                     functions: None,
+                    #[cfg(windows)]
+                    job,
                 })
             }
             Ok(Some(Ok(FromWorker::Fatal { message }))) => Err(failed(message)),
@@ -748,29 +764,6 @@ fn worker_error(message: &str) -> Outcome {
     ))
 }
 
-fn describe_status(status: Option<std::process::ExitStatus>) -> String {
-    let Some(status) = status else {
-        return "status unknown".to_owned();
-    };
-    #[cfg(unix)]
-    {
-        use std::os::unix::process::ExitStatusExt;
-        if let Some(signal) = status.signal() {
-            let name = match signal {
-                6 => "SIGABRT",
-                9 => "SIGKILL",
-                11 => "SIGSEGV",
-                _ => "signal",
-            };
-            return format!("killed by {name} ({signal})");
-        }
-    }
-    match status.code() {
-        Some(code) => format!("exit code {code}"),
-        None => "no exit code".to_owned(),
-    }
-}
-
 /// How one run on a worker is limited and stopped.
 struct RunControl<'a> {
     limits: &'a Limits,
@@ -792,6 +785,9 @@ struct Worker {
     runs: u32,
     next_run: u64,
     functions: Option<u64>,
+    /// The worker's job object (kill-on-close: dropping the worker kills it).
+    #[cfg(windows)]
+    job: codemode_winjob::WorkerJob,
 }
 
 /// Reads frames from a worker's stdout into a channel (a dedicated task, so a `select!` in
@@ -821,42 +817,6 @@ async fn read_frames(
         let stop = frame.is_err();
         if frames.send(frame).await.is_err() || stop {
             return;
-        }
-    }
-}
-
-/// The last few KiB a worker wrote to stderr (crash messages).
-#[derive(Default)]
-struct StderrTail {
-    bytes: VecDeque<u8>,
-}
-
-impl StderrTail {
-    const CAPACITY: usize = 8 * 1024;
-
-    fn push(&mut self, chunk: &[u8]) {
-        self.bytes.extend(chunk);
-        while self.bytes.len() > Self::CAPACITY {
-            self.bytes.pop_front();
-        }
-    }
-
-    fn text(&self) -> String {
-        let bytes: Vec<u8> = self.bytes.iter().copied().collect();
-        String::from_utf8_lossy(&bytes).trim().to_owned()
-    }
-}
-
-async fn drain_stderr(mut stderr: tokio::process::ChildStderr, tail: Arc<Mutex<StderrTail>>) {
-    let mut chunk = [0u8; 4096];
-    loop {
-        match stderr.read(&mut chunk).await {
-            Ok(0) | Err(_) => return,
-            Ok(read) => {
-                if let Ok(mut tail) = tail.lock() {
-                    tail.push(&chunk[..read]);
-                }
-            }
         }
     }
 }

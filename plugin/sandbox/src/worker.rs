@@ -7,11 +7,14 @@
 //! - **watchdog**: at a run's deadline, interrupts it every 10 ms until it returns (the
 //!   plugin kills the whole process if that does not work).
 //!
-//! Memory: the watchdog raises `MemoryError` in the run when resident memory grows past the
-//! run's limit (checked every 10 ms, so gradual growth is catchable); an address-space rlimit
-//! of twice the limit stops single huge allocations, which abort this process (RustPython 0.5
-//! does not turn allocation failure into `MemoryError`) and which the plugin reports as the
-//! memory limit. Also: no core dumps, no file writes.
+//! Memory: the watchdog raises `MemoryError` in the run when memory grows past the run's limit
+//! (resident memory from `/proc` on Linux, the heap counter elsewhere; checked every 10 ms, so
+//! gradual growth is catchable). The portable [heap cap](super::heap_cap) of twice the limit
+//! above the heap at start-up stops single huge allocations on every platform: they abort this
+//! process (RustPython 0.5 does not turn allocation failure into `MemoryError`), which the plugin
+//! reports as the memory limit. On Linux an address-space rlimit of four times the limit backs
+//! it up for memory that does not come from the heap; on Windows the pool's job object does.
+//! Also: no core dumps, no file writes.
 
 use std::{
     cell::Cell,
@@ -32,6 +35,7 @@ use super::{
         ClockPause, Completion, Engine, EngineOptions, HostPort, Interrupter, PortClosed,
         RunRequest,
     },
+    heap_cap,
     host::HostCall,
     limits::deadline_after,
     spec::FunctionSet,
@@ -477,8 +481,13 @@ impl Watchdog {
     }
 }
 
-/// The process's resident memory (Linux `/proc/self/statm`, 4 KiB pages assumed).
+/// The memory the watchdog compares with a run's limit: resident memory where `/proc` tells
+/// it (Linux, 4 KiB pages assumed), else the heap counter of the [heap cap](super::heap_cap).
 fn resident_bytes() -> Option<u64> {
+    proc_resident_bytes().or_else(|| Some(heap_cap::heap_bytes()))
+}
+
+fn proc_resident_bytes() -> Option<u64> {
     let statm = std::fs::read_to_string("/proc/self/statm").ok()?;
     let pages: u64 = statm.split_whitespace().nth(1)?.parse().ok()?;
     pages.checked_mul(4096)
@@ -494,32 +503,46 @@ fn limit_process() {
     }
 }
 
-/// The address-space cap: the size after start-up plus the run's memory limit.
+/// The per-run memory caps: the heap cap (every platform) at the heap after start-up plus twice
+/// the run's limit, and on Linux the address-space rlimit at the size after start-up plus four
+/// times the limit (a backstop for memory that does not come from the heap).
 struct MemoryCap {
-    baseline: Option<u64>,
+    heap_baseline: u64,
+    address_space_baseline: Option<u64>,
 }
+
+/// The heap cap's headroom, in multiples of the run's memory limit: the watchdog's
+/// `MemoryError` comes first for gradual growth; this stops single huge allocations.
+const HEAP_CAP_FACTOR: u64 = 2;
+/// The address-space rlimit's headroom, in multiples of the run's memory limit (a backstop:
+/// looser than the heap cap, which it must not pre-empt).
+#[cfg(unix)]
+const ADDRESS_SPACE_FACTOR: u64 = 4;
 
 impl MemoryCap {
     fn measure() -> Self {
         Self {
-            baseline: address_space_bytes(),
+            heap_baseline: heap_cap::heap_bytes(),
+            address_space_baseline: address_space_bytes(),
         }
     }
 
     fn apply(&self, memory_bytes: u64) {
+        heap_cap::set_heap_limit(
+            self.heap_baseline
+                .saturating_add(memory_bytes.saturating_mul(HEAP_CAP_FACTOR)),
+        );
         #[cfg(unix)]
-        if let Some(baseline) = self.baseline {
+        if let Some(baseline) = self.address_space_baseline {
             use nix::sys::resource::{Resource, getrlimit, setrlimit};
             let hard = getrlimit(Resource::RLIMIT_AS).map_or(u64::MAX, |(_, hard)| hard);
-            // Twice the limit: the watchdog's `MemoryError` comes first for gradual growth;
-            // this cap stops single huge allocations (which abort the worker).
             let soft = baseline
-                .saturating_add(memory_bytes.saturating_mul(2))
+                .saturating_add(memory_bytes.saturating_mul(ADDRESS_SPACE_FACTOR))
                 .min(hard);
             let _ = setrlimit(Resource::RLIMIT_AS, soft, hard);
         }
         #[cfg(not(unix))]
-        let _ = (self.baseline, memory_bytes);
+        let _ = self.address_space_baseline;
     }
 }
 

@@ -9,11 +9,11 @@ use std::{
 use tokio::{io::AsyncWriteExt, sync::mpsc, task::JoinSet};
 
 use super::{
-    CANCEL_GRACE, Inner, REPLY_BATCH_BYTES, RunControl, Worker, describe_status, finish_records,
-    worker_error,
+    CANCEL_GRACE, Inner, REPLY_BATCH_BYTES, RunControl, Worker, finish_records, worker_error,
 };
 use crate::{
     clock::PauseTracker,
+    exit::describe_status,
     host::{HostCall, HostCallError, HostCalls},
     limits::{LimitKind, Limits, deadline_after},
     outcome::{self, CallRecord, ErrorPhase, Outcome, SnippetError},
@@ -58,6 +58,8 @@ impl Inner {
             );
             return (Some(worker), worker_error(&message));
         }
+        #[cfg(windows)]
+        super::super::windows::limit_run(&mut worker.job, limits.memory_bytes);
         if worker.stdin.write_all(&line).await.is_err() {
             return (
                 None,

@@ -13,7 +13,7 @@
 //! A snippet that fails is an invocation error whose reason is the same text an MCP client gets
 //! (the exception and the snippet line), with the structured outcome as the error's context.
 
-use std::{sync::Arc, time::Duration};
+use std::sync::Arc;
 
 use async_trait::async_trait;
 use codemode_adapters::{BusError, HandlerError, Identity, MethodHandler, ServedMethod};
@@ -22,7 +22,8 @@ use serde_json::{Map, Value, json};
 use crate::{
     catalogue::{Detail, ListRequest},
     control::{BUS_APPROVAL_METHOD, BusApprover, SessionControl},
-    service::{CodeMode, ExecuteOptions, MAX_TIMEOUT, render_outcome},
+    sandbox::parse_timeout_seconds,
+    service::{CodeMode, ExecuteOptions, render_outcome},
 };
 
 /// `CodeMode.ListPythonDefinitions`.
@@ -171,10 +172,7 @@ impl MethodHandler for Operation {
                     Some(value) => Some(
                         value
                             .as_f64()
-                            .filter(|seconds| seconds.is_finite() && *seconds > 0.0)
-                            .map(|seconds| {
-                                Duration::try_from_secs_f64(seconds).unwrap_or(MAX_TIMEOUT)
-                            })
+                            .and_then(|seconds| parse_timeout_seconds(seconds).ok())
                             .ok_or_else(|| invalid("timeoutSeconds must be a positive number"))?,
                     ),
                 };

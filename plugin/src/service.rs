@@ -57,8 +57,8 @@ pub const DEBOUNCE: Duration = Duration::from_millis(50);
 /// The longest a burst of changes delays the fold (a bus that never stays quiet).
 pub const MAX_DEBOUNCE: Duration = Duration::from_millis(500);
 
-/// The default cap on the wall time a snippet may ask for ([`CodeModeConfig::max_timeout`]).
-pub const MAX_TIMEOUT: Duration = Duration::from_mins(10);
+/// The default cap on the wall time a caller may ask for (`--max-timeout-seconds`).
+pub use crate::sandbox::MAX_TIMEOUT;
 
 /// Configuration of a [`CodeMode`] service.
 #[derive(Debug, Clone)]

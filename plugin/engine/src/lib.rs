@@ -39,6 +39,6 @@ pub mod spec;
 
 pub use engine::{ClockPause, Completion, Engine, EngineError, HostPort, PortClosed, RunRequest};
 pub use host::{HostCall, HostCallError, HostCalls, HostErrorKind};
-pub use limits::{LimitKind, Limits};
+pub use limits::{LimitKind, Limits, MAX_TIMEOUT, parse_timeout_seconds};
 pub use outcome::{CallRecord, ErrorPhase, LimitHit, Outcome, SnippetError};
 pub use spec::{FunctionSet, FunctionSpec, ParamKind, ParamSpec};

@@ -6,6 +6,24 @@ use std::{fmt, time::Duration};
 use serde::{Deserialize, Serialize};
 use web_time::Instant;
 
+/// The longest wall time a caller may ask for, unless the host configures another cap.
+pub const MAX_TIMEOUT: Duration = Duration::from_mins(10);
+
+/// A caller's `timeout_seconds` as a duration, or the error text for a value that is not a
+/// positive number of seconds. Not clamped: each host applies its own cap (the desktop's is
+/// configurable), so a value above [`MAX_TIMEOUT`] is the host's to judge.
+pub fn parse_timeout_seconds(seconds: f64) -> Result<Duration, String> {
+    if seconds.is_finite() && seconds > 0.0 {
+        Ok(Duration::try_from_secs_f64(seconds).unwrap_or(Duration::MAX))
+    } else {
+        Err(format!(
+            "timeout_seconds must be a positive number of seconds (default cap {}), got \
+             {seconds}.",
+            MAX_TIMEOUT.as_secs()
+        ))
+    }
+}
+
 /// What a run may use. `Limits::default()` gives the documented defaults.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]

@@ -31,9 +31,9 @@ pub mod worker;
 pub use clock::{PauseClock, PauseGuard};
 pub use codemode_engine::{
     CallRecord, ClockPause, Completion, Engine, ErrorPhase, FunctionSet, FunctionSpec, HostCall,
-    HostCallError, HostCalls, HostErrorKind, HostPort, LimitHit, LimitKind, Limits, Outcome,
-    ParamKind, ParamSpec, PortClosed, RunRequest, SnippetError, engine, host, limits, outcome,
-    preflight, render, spec,
+    HostCallError, HostCalls, HostErrorKind, HostPort, LimitHit, LimitKind, Limits, MAX_TIMEOUT,
+    Outcome, ParamKind, ParamSpec, PortClosed, RunRequest, SnippetError, engine, host, limits,
+    outcome, parse_timeout_seconds, preflight, render, spec,
 };
 #[cfg(windows)]
 pub use codemode_winjob::JobReport;

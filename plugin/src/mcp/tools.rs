@@ -4,7 +4,7 @@
 //! carries again, so they are short; the long explanations live in the tool answers themselves
 //! (the listing footer, the stub docstrings, the error text).
 
-use std::{sync::Arc, time::Duration};
+use std::sync::Arc;
 
 use rmcp::{
     ErrorData, Peer, RoleServer, ServerHandler,
@@ -31,7 +31,8 @@ use super::{
 use crate::{
     catalogue::{Detail, ListRequest},
     control::{PiiSession, SessionControl},
-    service::{CodeMode, ExecuteOptions, MAX_TIMEOUT, render_outcome},
+    sandbox::parse_timeout_seconds,
+    service::{CodeMode, ExecuteOptions, render_outcome},
     sessions::{ClientSessions, SessionLimits, SessionRequest},
 };
 
@@ -217,7 +218,7 @@ impl McpServer {
             reset,
         }): Parameters<ExecuteArgs>,
     ) -> CallToolResult {
-        let timeout = match timeout_seconds.map(parse_timeout).transpose() {
+        let timeout = match timeout_seconds.map(parse_timeout_seconds).transpose() {
             Ok(timeout) => timeout,
             Err(message) => return CallToolResult::error(vec![ContentBlock::text(message)]),
         };
@@ -420,31 +421,19 @@ fn unavailable(tool: &str, error: &tokio::task::JoinError) -> CallToolResult {
     )])
 }
 
-/// `timeout_seconds` as a duration; the service caps it at its configured maximum
-/// (`--max-timeout-seconds`, default [`MAX_TIMEOUT`]), so nothing is clamped here.
-fn parse_timeout(seconds: f64) -> Result<Duration, String> {
-    if seconds.is_finite() && seconds > 0.0 {
-        Ok(Duration::try_from_secs_f64(seconds).unwrap_or(Duration::MAX))
-    } else {
-        Err(format!(
-            "timeout_seconds must be a positive number of seconds (default cap {}), got \
-             {seconds}.",
-            MAX_TIMEOUT.as_secs()
-        ))
-    }
-}
-
 #[cfg(test)]
 mod tests {
+    use std::time::Duration;
+
     use super::*;
 
     /// Regression: `parse_timeout` clamped to the default 600 s cap before the service applied
     /// the configured one, so `--max-timeout-seconds 1200` had no effect over MCP.
     #[test]
     fn timeout_seconds_is_not_clamped_before_the_configured_cap() {
-        assert_eq!(parse_timeout(1_200.0), Ok(Duration::from_mins(20)));
-        assert_eq!(parse_timeout(0.5), Ok(Duration::from_millis(500)));
-        assert!(parse_timeout(-1.0).is_err());
-        assert!(parse_timeout(f64::NAN).is_err());
+        assert_eq!(parse_timeout_seconds(1_200.0), Ok(Duration::from_mins(20)));
+        assert_eq!(parse_timeout_seconds(0.5), Ok(Duration::from_millis(500)));
+        assert!(parse_timeout_seconds(-1.0).is_err());
+        assert!(parse_timeout_seconds(f64::NAN).is_err());
     }
 }

@@ -23,9 +23,6 @@ use crate::{
     model::BusModel,
 };
 
-/// The longest wall time a run may ask for (as on the desktop).
-pub const MAX_TIMEOUT: Duration = Duration::from_mins(10);
-
 /// The memory a snippet may use: the module's linear-memory cap (see `build.rs`).
 pub const MEMORY_BYTES: u64 = 1 << 30;
 
@@ -195,7 +192,7 @@ impl<B: Bridge + Clone + 'static> Core<B> {
     }
 
     /// `execute_python_code`, with the wall time `timeout` (default 30 s, at most
-    /// [`MAX_TIMEOUT`]). Blocks (suspends, in the browser) while bus calls are pending.
+    /// [`codemode_engine::MAX_TIMEOUT`]). Blocks (suspends, in the browser) while bus calls are pending.
     pub fn execute(&mut self, code: &str, timeout: Option<Duration>) -> Answer {
         let limits = limits(timeout);
         if self.engine.is_none() {
@@ -238,7 +235,7 @@ pub fn limits(timeout: Option<Duration>) -> Limits {
         ..Limits::default()
     };
     if let Some(timeout) = timeout {
-        limits.wall_time = timeout.clamp(Duration::from_millis(1), MAX_TIMEOUT);
+        limits.wall_time = timeout.clamp(Duration::from_millis(1), codemode_engine::MAX_TIMEOUT);
     }
     limits
 }
@@ -288,21 +285,6 @@ pub fn stopped(
     outcome.calls = calls;
     outcome.duration_ms = elapsed_ms;
     Answer::outcome(outcome)
-}
-
-/// A `timeout_seconds` value as a duration, or the error text for a bad one.
-pub fn parse_timeout(seconds: f64) -> Result<Duration, String> {
-    if seconds.is_finite() && seconds > 0.0 {
-        Ok(
-            Duration::try_from_secs_f64(seconds.min(MAX_TIMEOUT.as_secs_f64()))
-                .unwrap_or(MAX_TIMEOUT),
-        )
-    } else {
-        Err(format!(
-            "timeout_seconds must be a positive number of seconds (at most {}), got {seconds}.",
-            MAX_TIMEOUT.as_secs()
-        ))
-    }
 }
 
 fn config() -> CatalogueConfig {

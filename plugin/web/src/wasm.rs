@@ -167,7 +167,10 @@ pub fn get(names: &str) -> Result<String, JsError> {
     reason = "owned: the JS glue may free a borrowed string when the run first suspends"
 )]
 pub fn execute(code: String, timeout_seconds: Option<f64>) -> Result<String, JsError> {
-    let timeout = match timeout_seconds.map(core::parse_timeout).transpose() {
+    let timeout = match timeout_seconds
+        .map(codemode_engine::parse_timeout_seconds)
+        .transpose()
+    {
         Ok(timeout) => timeout,
         Err(message) => {
             return Ok(answer(&Answer {
@@ -199,7 +202,8 @@ pub fn stopped(
             })
         })?;
     let calls: Vec<CallRecord> = serde_json::from_str(calls).unwrap_or_default();
-    let timeout = timeout_seconds.and_then(|seconds| core::parse_timeout(seconds).ok());
+    let timeout =
+        timeout_seconds.and_then(|seconds| codemode_engine::parse_timeout_seconds(seconds).ok());
     Ok(answer(&core::stopped(
         reason, timeout, elapsed_ms, detail, calls,
     )))

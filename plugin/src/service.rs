@@ -419,7 +419,7 @@ impl CodeMode {
             match session {
                 Some(session) => {
                     session
-                        .execute_with_limits(code, &functions, host, limits)
+                        .execute_in(code, &functions, host, limits, &scope)
                         .await
                 }
                 None => {

@@ -244,3 +244,54 @@ async fn two_long_runs_do_not_delay_a_third_clients_trivial_run() {
         hog.abort();
     }
 }
+
+/// Regression: a run in a stateful session ignored its caller's cancel (the session passed a
+/// fresh token of its own), so a client that gave up still held the session's worker until the
+/// run's own timeout.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cancelled_session_run_stops_its_calls() {
+    let sandbox = Sandbox::new(config(1, 2, 1));
+    let mut session = sandbox.session().await.expect("a session");
+    let bus = Arc::new(HangingBus::default());
+    let waiting = Arc::clone(&bus.waiting);
+    let scope = RunScope {
+        client: "a".to_owned(),
+        cancel: CancellationToken::new(),
+        ..RunScope::default()
+    };
+    let cancel = scope.cancel.clone();
+    let mut limits = sandbox.config().limits.clone();
+    limits.wall_time = Duration::from_secs(30);
+    let run = tokio::spawn(async move {
+        let outcome = session
+            .execute_in(
+                "result = crm.slow(ms=1, tag=1)",
+                &fake::functions(),
+                bus,
+                limits,
+                &scope,
+            )
+            .await;
+        (outcome, session)
+    });
+    wait_until("the call to start", || waiting.load(Ordering::SeqCst) == 1).await;
+    let cancelled_at = Instant::now();
+    cancel.cancel();
+    let (outcome, _session) = run.await.expect("run task");
+    let stopped_in = cancelled_at.elapsed();
+    assert_eq!(
+        outcome.error.as_ref().map(|error| error.kind.as_str()),
+        Some("Cancelled"),
+        "{:?}",
+        outcome.error
+    );
+    assert!(
+        stopped_in < Duration::from_secs(2),
+        "cancel took {stopped_in:?}"
+    );
+    assert_eq!(
+        waiting.load(Ordering::SeqCst),
+        0,
+        "the bus call still waits"
+    );
+}

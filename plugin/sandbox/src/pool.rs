@@ -456,6 +456,21 @@ impl Session {
         host: Arc<dyn HostCalls>,
         limits: Limits,
     ) -> Outcome {
+        self.execute_in(source, functions, host, limits, &RunScope::default())
+            .await
+    }
+
+    /// Runs `source` in the session's state with `limits` until it ends or `scope` cancels;
+    /// while `scope`'s clock is paused (a person is asked to approve a call) the wall time
+    /// does not count. The session's own worker needs no queue, so `scope.client` is unused.
+    pub async fn execute_in(
+        &mut self,
+        source: &str,
+        functions: &FunctionSet,
+        host: Arc<dyn HostCalls>,
+        limits: Limits,
+        scope: &RunScope,
+    ) -> Outcome {
         if let Some(refused) = oversized_source(source, &limits) {
             return refused;
         }
@@ -476,8 +491,8 @@ impl Session {
                 RunControl {
                     limits: &limits,
                     keep_state: true,
-                    cancel: &CancellationToken::new(),
-                    clock: None,
+                    cancel: &scope.cancel,
+                    clock: scope.clock.clone(),
                 },
             )
             .await;

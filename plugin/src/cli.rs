@@ -2,17 +2,12 @@
 //! share (which bus, how to log in, sandbox limits, an optional config file).
 //!
 //! Precedence: command-line flag, then environment variable (`CODEMODE_*`), then the config
-//! file (`--config`, else `platform::default_config_file`; TOML), then the default. Mistakes in any of
-//! them are usage errors (exit code 2). Secrets are read from flags or the environment
-//! only, never from the config file, so it can be shared.
+//! file (`--config`, else `platform::default_config_file`; TOML), then the default, layered in
+//! one place (`crate::settings`). Mistakes in any of them are usage errors (exit code 2).
+//! Secrets are read from flags or the environment only, never from the config file, so it can
+//! be shared.
 
-use std::{
-    io::Read as _,
-    net::SocketAddr,
-    path::{Path, PathBuf},
-    sync::Arc,
-    time::Duration,
-};
+use std::{io::Read as _, net::SocketAddr, path::PathBuf, sync::Arc};
 
 use anyhow::Context as _;
 use clap::{Args, Subcommand, ValueEnum};
@@ -30,11 +25,11 @@ use codemode_adapters::{
 };
 use codemode_protocol::gw3::Authentication;
 
-use crate::exit::usage;
+use crate::{
+    exit::usage,
+    settings::{ConfigFile, Settings},
+};
 use serde::Deserialize;
-
-/// The default io.Connect Desktop gateway.
-const DEFAULT_IOCONNECT_URL: &str = "ws://127.0.0.1:8385/gw";
 
 /// Which wire protocol the bus speaks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Deserialize)]
@@ -50,11 +45,10 @@ pub(crate) enum Dialect {
 /// well as `codemode catalogue --mock-bus list`.
 #[derive(Debug, Clone, Args)]
 pub(crate) struct BusArgs {
-    /// Bus WebSocket URL [default: ws://127.0.0.1:8385/gw, or the URL io.Connect Desktop hands
-    /// over in _GD_STARTING_CONTEXT_].
+    /// Bus WebSocket URL.
     #[arg(long, global = true, env = "CODEMODE_BUS_URL", help_heading = "Bus")]
     pub(crate) bus: Option<String>,
-    /// Bus dialect [default: ioconnect].
+    /// Bus dialect.
     #[arg(
         long,
         global = true,
@@ -82,7 +76,7 @@ pub(crate) struct BusArgs {
         help_heading = "Bus"
     )]
     pub(crate) mock_apps: usize,
-    /// io.Connect login name [default: $USER, or %USERNAME% on Windows].
+    /// io.Connect login name.
     #[arg(long, global = true, env = "CODEMODE_USER", help_heading = "Login")]
     pub(crate) user: Option<String>,
     /// io.Connect secret (password) for `--user`.
@@ -112,7 +106,7 @@ pub(crate) struct BusArgs {
         help_heading = "Login"
     )]
     pub(crate) access_token: Option<String>,
-    /// Application name codemode announces on the bus [default: codemode].
+    /// Application name codemode announces on the bus.
     #[arg(
         long,
         global = true,
@@ -136,7 +130,7 @@ pub(crate) struct BusArgs {
         help_heading = "Bus"
     )]
     pub fdc3_app_directory: Option<String>,
-    /// Timeout of one bus call, in seconds [default: 30].
+    /// Timeout of one bus call, in seconds.
     #[arg(
         long,
         global = true,
@@ -144,7 +138,7 @@ pub(crate) struct BusArgs {
         help_heading = "Limits"
     )]
     pub(crate) call_timeout_seconds: Option<f64>,
-    /// Wall-time limit of one snippet, in seconds [default: 30].
+    /// Wall-time limit of one snippet, in seconds.
     #[arg(
         long,
         global = true,
@@ -152,8 +146,7 @@ pub(crate) struct BusArgs {
         help_heading = "Limits"
     )]
     pub(crate) timeout_seconds: Option<f64>,
-    /// The longest wall time a caller may ask for with `timeout_seconds`, in seconds
-    /// [default: 600].
+    /// The longest wall time a caller may ask for with `timeout_seconds`, in seconds.
     #[arg(
         long,
         global = true,
@@ -161,7 +154,7 @@ pub(crate) struct BusArgs {
         help_heading = "Limits"
     )]
     pub(crate) max_timeout_seconds: Option<f64>,
-    /// Memory limit of one snippet, in MiB [default: 256].
+    /// Memory limit of one snippet, in MiB.
     #[arg(
         long,
         global = true,
@@ -169,7 +162,7 @@ pub(crate) struct BusArgs {
         help_heading = "Limits"
     )]
     pub(crate) memory_mib: Option<u64>,
-    /// Bus calls one snippet may make [default: 1000].
+    /// Bus calls one snippet may make.
     #[arg(
         long,
         global = true,
@@ -177,7 +170,7 @@ pub(crate) struct BusArgs {
         help_heading = "Limits"
     )]
     pub(crate) max_bus_calls: Option<u32>,
-    /// Snippets that may run at once (one worker process each) [default: 2].
+    /// Worker processes kept warm for snippets (one snippet each at a time).
     #[arg(long, global = true, env = "CODEMODE_WORKERS", help_heading = "Limits")]
     pub(crate) workers: Option<usize>,
     /// Append one JSON line per snippet (code, outcome, bus calls) to this file.
@@ -233,47 +226,6 @@ pub(crate) struct BusArgs {
     pub(crate) allow_app: Vec<String>,
 }
 
-/// The config file (every key optional; no secrets).
-#[derive(Debug, Default, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct ConfigFile {
-    bus: Option<String>,
-    dialect: Option<Dialect>,
-    user: Option<String>,
-    application: Option<String>,
-    fdc3_identity_url: Option<String>,
-    fdc3_app_directory: Option<String>,
-    call_timeout_seconds: Option<f64>,
-    timeout_seconds: Option<f64>,
-    max_timeout_seconds: Option<f64>,
-    memory_mib: Option<u64>,
-    max_bus_calls: Option<u32>,
-    workers: Option<usize>,
-    audit_log: Option<PathBuf>,
-    /// `serve`: MCP transport.
-    pub(crate) mcp: Option<McpTransport>,
-    /// `serve`: HTTP listen address.
-    pub(crate) listen: Option<SocketAddr>,
-    /// `serve`: extra allowed `Origin`s.
-    #[serde(default)]
-    pub(crate) allowed_origins: Vec<String>,
-    /// The policy; read (and re-read on change) by the policy store itself.
-    #[expect(
-        dead_code,
-        reason = "accepted here, parsed by codemode::control::PolicyStore"
-    )]
-    policy: Option<toml::Table>,
-}
-
-impl ConfigFile {
-    /// Reads `path` (TOML).
-    pub(crate) fn read(path: &Path) -> anyhow::Result<Self> {
-        let text = std::fs::read_to_string(path)
-            .with_context(|| format!("reading the config file {}", path.display()))?;
-        toml::from_str(&text).with_context(|| format!("parsing the config file {}", path.display()))
-    }
-}
-
 /// MCP transports of `codemode serve`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -293,8 +245,8 @@ pub(crate) struct Attached {
     pub(crate) service: Arc<CodeMode>,
     /// The embedded mock bus, if `--mock-bus`.
     pub(crate) mock_bus: Option<MockBusHandle>,
-    /// The config file, for subcommand-specific keys.
-    pub(crate) config: ConfigFile,
+    /// The layered settings, for subcommand-specific keys.
+    pub(crate) settings: Settings,
 }
 
 impl Attached {
@@ -307,31 +259,11 @@ impl Attached {
     }
 }
 
-fn seconds(value: f64, what: &str) -> anyhow::Result<Duration> {
-    if !value.is_finite() || value <= 0.0 {
-        return Err(usage(format!(
-            "{what} must be a positive number of seconds, not {value}"
-        )));
-    }
-    Duration::try_from_secs_f64(value).map_err(|_| usage(format!("{what} is too large")))
-}
-
 /// Connects to the bus described by `args` and builds the service over it.
 pub(crate) async fn attach(args: &BusArgs) -> anyhow::Result<Attached> {
-    let config_path = args
-        .config
-        .clone()
-        .or_else(crate::platform::default_config_file);
-    let config = match &config_path {
-        Some(path) => ConfigFile::read(path).map_err(|error| usage(format!("{error:#}")))?,
-        None => ConfigFile::default(),
-    };
-    let dialect = args
-        .dialect
-        .or(config.dialect)
-        .unwrap_or(Dialect::Ioconnect);
+    let settings = Settings::resolve(args, ConfigFile::load(args.config.as_deref())?)?;
     let mock_bus = if args.mock_bus {
-        if dialect == Dialect::Fdc3 {
+        if settings.dialect == Dialect::Fdc3 {
             return Err(usage(
                 "the embedded mock bus speaks io.Connect's GW3; drop --dialect fdc3",
             ));
@@ -349,20 +281,10 @@ pub(crate) async fn attach(args: &BusArgs) -> anyhow::Result<Attached> {
     };
     let url = match &mock_bus {
         Some(bus) => Some(bus.url()),
-        None => args.bus.clone().or_else(|| config.bus.clone()),
+        None => settings.bus_url.clone(),
     };
-    let call_timeout = match args.call_timeout_seconds.or(config.call_timeout_seconds) {
-        Some(value) => seconds(value, "--call-timeout-seconds")?,
-        None => Duration::from_secs(30),
-    };
-    let bus: Arc<dyn Bus> = match dialect {
+    let bus: Arc<dyn Bus> = match settings.dialect {
         Dialect::Ioconnect => {
-            let user = args
-                .user
-                .clone()
-                .or_else(|| config.user.clone())
-                .or_else(crate::platform::default_user)
-                .unwrap_or_else(|| "codemode".to_owned());
             let authentication = if let Some(token) = &args.gateway_token {
                 Authentication::gateway_token(token.clone())
             } else if let Some(token) = &args.access_token {
@@ -371,13 +293,13 @@ pub(crate) async fn attach(args: &BusArgs) -> anyhow::Result<Attached> {
                 // The gateway's default authenticator takes any secret; a real deployment sets
                 // one with --secret or CODEMODE_SECRET.
                 Authentication::secret(
-                    user,
+                    settings.user.clone(),
                     args.secret.clone().unwrap_or_else(|| "codemode".to_owned()),
                 )
             };
             let mut adapter = IoConnectConfig::new(
                 url.clone()
-                    .unwrap_or_else(|| DEFAULT_IOCONNECT_URL.to_owned()),
+                    .unwrap_or_else(|| settings.defaults.ioconnect_url.clone()),
                 authentication,
             );
             if mock_bus.is_none() {
@@ -393,14 +315,10 @@ pub(crate) async fn attach(args: &BusArgs) -> anyhow::Result<Attached> {
                     }
                 }
             }
-            if let Some(name) = args
-                .application
-                .clone()
-                .or_else(|| config.application.clone())
-            {
-                adapter.application = name;
+            if let Some(name) = &settings.application {
+                adapter.application.clone_from(name);
             }
-            adapter.call_timeout = call_timeout;
+            adapter.call_timeout = settings.call_timeout;
             tracing::info!(url = %adapter.url, "connecting to the io.Connect gateway");
             Arc::new(
                 IoConnectBus::connect(adapter.clone())
@@ -416,17 +334,11 @@ pub(crate) async fn attach(args: &BusArgs) -> anyhow::Result<Attached> {
                     "--dialect fdc3 needs --bus ws://HOST:PORT/ (the Desktop Agent's WebSocket)",
                 ));
             };
-            let identity = args
-                .fdc3_identity_url
-                .clone()
-                .or_else(|| config.fdc3_identity_url.clone())
-                .unwrap_or_else(|| "https://codemode.local/".to_owned());
-            let mut adapter = Fdc3Config::new(url.clone(), identity);
-            adapter.app_directory = args
-                .fdc3_app_directory
-                .clone()
-                .or_else(|| config.fdc3_app_directory.clone());
-            adapter.message_timeout = call_timeout.min(adapter.message_timeout);
+            let mut adapter = Fdc3Config::new(url.clone(), settings.fdc3_identity_url.clone());
+            adapter
+                .app_directory
+                .clone_from(&settings.fdc3_app_directory);
+            adapter.message_timeout = settings.call_timeout.min(adapter.message_timeout);
             tracing::info!(%url, "connecting to the FDC3 Desktop Agent");
             Arc::new(
                 Fdc3Bus::connect(adapter)
@@ -445,24 +357,12 @@ pub(crate) async fn attach(args: &BusArgs) -> anyhow::Result<Attached> {
 
     let worker = WorkerCommand::current_exe().context("locating the codemode executable")?;
     let mut sandbox = SandboxConfig::new(worker);
-    if let Some(workers) = args.workers.or(config.workers) {
-        sandbox.workers = workers.max(1);
-    }
-    if let Some(value) = args.timeout_seconds.or(config.timeout_seconds) {
-        sandbox.limits.wall_time = seconds(value, "--timeout-seconds")?;
-    }
-    if let Some(mib) = args.memory_mib.or(config.memory_mib) {
-        sandbox.limits.memory_bytes = mib.saturating_mul(1024 * 1024);
-    }
-    if let Some(calls) = args.max_bus_calls.or(config.max_bus_calls) {
-        sandbox.limits.max_bus_calls = calls;
-    }
+    sandbox.workers = settings.workers;
+    sandbox.limits = settings.limits.clone();
     let mut service_config = CodeModeConfig::new(sandbox);
-    service_config.call_timeout = call_timeout;
-    if let Some(value) = args.max_timeout_seconds.or(config.max_timeout_seconds) {
-        service_config.max_timeout = seconds(value, "--max-timeout-seconds")?;
-    }
-    service_config.audit_log = args.audit_log.clone().or_else(|| config.audit_log.clone());
+    service_config.call_timeout = settings.call_timeout;
+    service_config.max_timeout = settings.max_timeout;
+    service_config.audit_log.clone_from(&settings.audit_log);
     let overrides = codemode::control::PolicyOverrides {
         read_only: args.read_only,
         approve: args.require_approval,
@@ -470,14 +370,15 @@ pub(crate) async fn attach(args: &BusArgs) -> anyhow::Result<Attached> {
         allow_apps: args.allow_app.clone(),
     };
     service_config.policy = Some(Arc::new(
-        codemode::control::PolicyStore::from_file(args.config.clone(), overrides)
+        codemode::control::PolicyStore::from_file(settings.config_path.clone(), overrides)
+            // The file in use, `--config` or the platform's default: its [policy] applies.
             .context("reading the policy")?,
     ));
     let service = CodeMode::new(bus, service_config).context("starting Code Mode")?;
     Ok(Attached {
         service: Arc::new(service),
         mock_bus,
-        config,
+        settings,
     })
 }
 
@@ -486,10 +387,10 @@ pub(crate) async fn attach(args: &BusArgs) -> anyhow::Result<Attached> {
 pub(crate) struct ServeArgs {
     #[command(flatten)]
     pub(crate) bus: BusArgs,
-    /// MCP transport [default: stdio].
+    /// MCP transport.
     #[arg(long, value_enum, env = "CODEMODE_MCP", help_heading = "MCP")]
     pub(crate) mcp: Option<McpTransport>,
-    /// HTTP listen address for `--mcp http` (loopback by default).
+    /// HTTP listen address for `--mcp http`.
     #[arg(long, env = "CODEMODE_LISTEN", help_heading = "MCP")]
     pub(crate) listen: Option<SocketAddr>,
     /// Bearer token HTTP clients must send (`Authorization: Bearer …`).
@@ -557,10 +458,10 @@ pub(crate) enum CatalogueCommand {
     /// One page of `list_python_definitions` (names and one-liners).
     List {
         /// Only this namespace (`crm`, `intents`…).
-        #[arg(long)]
+        #[arg(long, env = "CODEMODE_NAMESPACE")]
         namespace: Option<String>,
         /// Continue from a previous page's cursor.
-        #[arg(long)]
+        #[arg(long, env = "CODEMODE_CURSOR")]
         cursor: Option<String>,
     },
     /// Relevance-ranked search over names, descriptions, arguments, intents and context types.
@@ -568,7 +469,7 @@ pub(crate) enum CatalogueCommand {
         /// The search words.
         query: String,
         /// Only this namespace.
-        #[arg(long)]
+        #[arg(long, env = "CODEMODE_NAMESPACE")]
         namespace: Option<String>,
     },
     /// Full typed stubs (`get_python_definitions`).
@@ -684,10 +585,7 @@ async fn serve_attached(
     if let Err(error) = service.warm_up().await {
         tracing::warn!(%error, "sandbox workers did not start ahead of time; they start on the first snippet");
     }
-    let transport = args
-        .mcp
-        .or(attached.config.mcp)
-        .unwrap_or(McpTransport::Stdio);
+    let transport = attached.settings.mcp_transport(args);
     let on_bus = if args.no_bus_methods {
         false
     } else {
@@ -708,15 +606,7 @@ async fn serve_attached(
             }
         }
         McpTransport::Http => {
-            let mut options = codemode::mcp::McpHttpOptions::default();
-            if let Some(listen) = args.listen.or(attached.config.listen) {
-                options.listen = listen;
-            }
-            options.bearer_token = args.bearer_token.clone();
-            options.allowed_origins = args.allowed_origins.clone();
-            options
-                .allowed_origins
-                .extend(attached.config.allowed_origins.iter().cloned());
+            let options = attached.settings.http_options(args);
             serve_http_until_shutdown(Arc::clone(&service), options, signals).await?;
         }
         McpTransport::None => {

@@ -26,7 +26,7 @@ use codemode_protocol::gw3::Authentication;
 #[derive(Debug, Args)]
 pub(crate) struct DemoArgs {
     /// Synthetic apps on the mock bus, besides the samples.
-    #[arg(long, default_value_t = 300)]
+    #[arg(long, default_value_t = 300, env = "CODEMODE_DEMO_APPS")]
     pub(crate) apps: usize,
 }
 

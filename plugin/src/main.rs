@@ -8,11 +8,14 @@ mod cli;
 mod demo;
 mod exit;
 mod platform;
+mod settings;
 
 use std::{ffi::OsString, net::SocketAddr, path::PathBuf, process::ExitCode};
 
 use anyhow::Context as _;
-use clap::{ArgAction, Args, CommandFactory as _, Parser, Subcommand, ValueEnum};
+use clap::{
+    ArgAction, Args, CommandFactory as _, FromArgMatches as _, Parser, Subcommand, ValueEnum,
+};
 
 use codemode::mock_bus::{MockBus, MockBusConfig, synthetic};
 
@@ -67,8 +70,8 @@ Examples:
   codemode completions bash > ~/.local/share/bash-completion/completions/codemode
 
 Every flag also reads a CODEMODE_* variable (see each subcommand's --help), and a config file
-(--config, or codemode/config.toml under $XDG_CONFIG_HOME or ~/.config). Precedence: flag,
-variable, file, default.
+(--config, or codemode/codemode.toml under %APPDATA% on Windows, $XDG_CONFIG_HOME or ~/.config
+elsewhere). Precedence: flag, variable, file, default.
 
 Exit codes:
   0  success
@@ -112,31 +115,41 @@ enum Command {
 #[derive(Debug, Args)]
 struct MockBusArgs {
     /// Address to listen on (use port 0 for a free port).
-    #[arg(long, default_value = "127.0.0.1:8385")]
+    #[arg(
+        long,
+        default_value = "127.0.0.1:8385",
+        env = "CODEMODE_MOCK_BUS_LISTEN"
+    )]
     listen: SocketAddr,
     /// Number of synthetic apps to add to the sample apps.
-    #[arg(long, default_value_t = 0)]
+    #[arg(long, default_value_t = 0, env = "CODEMODE_MOCK_APPS")]
     apps: usize,
     /// Seed of the synthetic apps (the same seed and count give the same apps).
-    #[arg(long, default_value_t = synthetic::DEFAULT_SEED)]
+    #[arg(long, default_value_t = synthetic::DEFAULT_SEED, env = "CODEMODE_MOCK_SEED")]
     seed: u64,
     /// Owner of the apps: only clients logged in as this user see them (default: everyone).
-    #[arg(long)]
+    #[arg(long, env = "CODEMODE_MOCK_BUS_USER")]
     user: Option<String>,
     /// Directory of app definitions (`*.json`) to use instead of the built-in samples.
-    #[arg(long)]
+    #[arg(long, env = "CODEMODE_MOCK_SAMPLES")]
     samples: Option<PathBuf>,
 }
 
+/// Parses the command line; `--help` shows each default from the values the settings use.
+fn parse_cli() -> Cli {
+    let matches = settings::document_defaults(Cli::command()).get_matches();
+    Cli::from_arg_matches(&matches).unwrap_or_else(|error| error.exit())
+}
+
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = parse_cli();
     match cli.command {
         // The worker owns its process: no runtime, no logging on its protocol pipes.
         Command::SandboxWorker => return codemode::sandbox::worker::run_worker_stdio(),
         Command::Completions { shell } => {
             clap_complete::generate(
                 shell,
-                &mut Cli::command(),
+                &mut settings::document_defaults(Cli::command()),
                 "codemode",
                 &mut std::io::stdout(),
             );
@@ -232,4 +245,41 @@ fn print_ready_line(url: &str) {
     use std::io::Write as _;
     println!("{url}");
     let _ = std::io::stdout().flush();
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory as _;
+
+    use super::Cli;
+
+    /// Every flag of every subcommand reads a `CODEMODE_*` variable, except the ones a variable
+    /// would make no sense for (help, version, and -v/-q, which RUST_LOG covers).
+    #[test]
+    fn every_flag_has_a_codemode_variable() {
+        fn check(command: &clap::Command, path: &str, missing: &mut Vec<String>) {
+            for arg in command.get_arguments() {
+                let Some(long) = arg.get_long() else { continue };
+                if ["help", "version", "verbose", "quiet"].contains(&long) {
+                    continue;
+                }
+                let named = arg
+                    .get_env()
+                    .and_then(|name| name.to_str())
+                    .is_some_and(|name| name.starts_with("CODEMODE_"));
+                if !named {
+                    missing.push(format!("{path} --{long}"));
+                }
+            }
+            for sub in command.get_subcommands() {
+                check(sub, &format!("{path} {}", sub.get_name()), missing);
+            }
+        }
+        let mut missing = Vec::new();
+        check(&Cli::command(), "codemode", &mut missing);
+        assert!(
+            missing.is_empty(),
+            "flags without a CODEMODE_* variable: {missing:?}"
+        );
+    }
 }

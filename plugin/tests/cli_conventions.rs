@@ -197,6 +197,49 @@ fn the_config_file_under_xdg_config_home_is_read_without_config() {
 }
 
 #[test]
+fn the_default_config_files_policy_applies_without_config() {
+    let home = std::env::temp_dir().join(format!("codemode-xdg-policy-{}", std::process::id()));
+    std::fs::create_dir_all(home.join("codemode")).expect("config dir");
+    std::fs::write(
+        home.join("codemode/codemode.toml"),
+        "[policy.deny]\napps = [\"CRM\"]\n",
+    )
+    .expect("config");
+    let home_text = home.to_str().expect("utf-8 path");
+    let with_policy = codemode(
+        &["catalogue", "--mock-bus", "list"],
+        "",
+        &[("XDG_CONFIG_HOME", home_text)],
+    );
+    let _ = std::fs::remove_dir_all(&home);
+    let without = codemode(&["catalogue", "--mock-bus", "list"], "", &[]);
+    assert!(with_policy.status.success(), "{}", stderr(&with_policy));
+    let listed =
+        |output: &std::process::Output| String::from_utf8_lossy(&output.stdout).into_owned();
+    assert!(listed(&without).contains("crm"), "{}", listed(&without));
+    assert!(
+        !listed(&with_policy).contains("crm."),
+        "the [policy] of the default file hides CRM: {}",
+        listed(&with_policy)
+    );
+}
+
+#[test]
+fn help_shows_the_defaults_the_settings_use() {
+    let output = codemode(&["serve", "--help"], "", &[]);
+    let help = String::from_utf8_lossy(&output.stdout);
+    for shown in [
+        "[default: 30]",
+        "[default: 256]",
+        "[default: 600]",
+        "[default: stdio]",
+        "[default: ioconnect]",
+    ] {
+        assert!(help.contains(shown), "{shown}: {help}");
+    }
+}
+
+#[test]
 fn every_sample_client_config_starts_codemode_with_flags_it_accepts() {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../samples/mcp");
     let mut checked = 0;

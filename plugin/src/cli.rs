@@ -24,7 +24,7 @@ use codemode::{
     service::{CodeMode, CodeModeConfig, ExecuteOptions, render_outcome},
 };
 use codemode_adapters::{
-    Bus, BusError,
+    Bus, BusError, TlsConfig,
     fdc3::{Fdc3Bus, Fdc3Config},
     ioconnect::{IoConnectBus, IoConnectConfig},
 };
@@ -50,8 +50,8 @@ pub(crate) enum Dialect {
 /// well as `codemode catalogue --mock-bus list`.
 #[derive(Debug, Clone, Args)]
 pub(crate) struct BusArgs {
-    /// Bus WebSocket URL [default: ws://127.0.0.1:8385/gw, or the URL io.Connect Desktop hands
-    /// over in _GD_STARTING_CONTEXT_].
+    /// Bus WebSocket URL, ws:// or wss:// [default: ws://127.0.0.1:8385/gw, or the URL
+    /// io.Connect Desktop hands over in _GD_STARTING_CONTEXT_].
     #[arg(long, global = true, env = "CODEMODE_BUS_URL", help_heading = "Bus")]
     pub(crate) bus: Option<String>,
     /// Bus dialect [default: ioconnect].
@@ -136,6 +136,10 @@ pub(crate) struct BusArgs {
         help_heading = "Bus"
     )]
     pub fdc3_app_directory: Option<String>,
+    /// Extra trusted CA certificates (a PEM file) for `wss://` buses and `https://` App
+    /// Directories, besides the system's trust store.
+    #[arg(long, global = true, env = "CODEMODE_CA_FILE", help_heading = "Bus")]
+    pub(crate) ca_file: Option<PathBuf>,
     /// Timeout of one bus call, in seconds [default: 30].
     #[arg(
         long,
@@ -189,7 +193,7 @@ pub(crate) struct BusArgs {
     )]
     pub(crate) audit_log: Option<PathBuf>,
     /// A TOML config file with any of: bus, dialect, user, application, fdc3_identity_url,
-    /// fdc3_app_directory, call_timeout_seconds, timeout_seconds, max_timeout_seconds, memory_mib,
+    /// fdc3_app_directory, ca_file, call_timeout_seconds, timeout_seconds, max_timeout_seconds, memory_mib,
     /// max_bus_calls,
     /// workers, audit_log, mcp, listen, allowed_origins, and a [policy] section (reloaded
     /// when the file changes; see samples/config/policy.toml). Default: %APPDATA%\codemode\codemode.toml
@@ -243,6 +247,7 @@ pub(crate) struct ConfigFile {
     application: Option<String>,
     fdc3_identity_url: Option<String>,
     fdc3_app_directory: Option<String>,
+    ca_file: Option<PathBuf>,
     call_timeout_seconds: Option<f64>,
     timeout_seconds: Option<f64>,
     max_timeout_seconds: Option<f64>,
@@ -355,6 +360,10 @@ pub(crate) async fn attach(args: &BusArgs) -> anyhow::Result<Attached> {
         Some(value) => seconds(value, "--call-timeout-seconds")?,
         None => Duration::from_secs(30),
     };
+    let tls = match args.ca_file.as_ref().or(config.ca_file.as_ref()) {
+        Some(path) => TlsConfig::with_ca_file(path).map_err(|error| usage(error.to_string()))?,
+        None => TlsConfig::platform(),
+    };
     let bus: Arc<dyn Bus> = match dialect {
         Dialect::Ioconnect => {
             let user = args
@@ -401,6 +410,7 @@ pub(crate) async fn attach(args: &BusArgs) -> anyhow::Result<Attached> {
                 adapter.application = name;
             }
             adapter.call_timeout = call_timeout;
+            adapter.tls = tls;
             tracing::info!(url = %adapter.url, "connecting to the io.Connect gateway");
             Arc::new(
                 IoConnectBus::connect(adapter.clone())
@@ -427,6 +437,7 @@ pub(crate) async fn attach(args: &BusArgs) -> anyhow::Result<Attached> {
                 .clone()
                 .or_else(|| config.fdc3_app_directory.clone());
             adapter.message_timeout = call_timeout.min(adapter.message_timeout);
+            adapter.tls = tls;
             tracing::info!(%url, "connecting to the FDC3 Desktop Agent");
             Arc::new(
                 Fdc3Bus::connect(adapter)

@@ -27,10 +27,10 @@ pub use crate::{
     channels::{ChannelInfo, ChannelOp, Channels, ContextRaise},
     error::BusError,
     link::Backoff,
-    tls::TlsConfig,
     model::{
         BusEvent, CallOptions, Catalogue, HandlerError, Identity, IntentHandler, IntentInfo,
         IntentRequest, IntentResolution, IntentTarget, MethodHandler, MethodInfo, ServedMethod,
         ServerFilter, ServerInfo, ServerReply, Target, applications,
     },
+    tls::TlsConfig,
 };

@@ -376,9 +376,7 @@ impl Wire {
                  {HANDSHAKE_SILENCE:?} (is it a bus?)"
             )
         })?
-        .map_err(|error| {
-            tls::explain(&error).unwrap_or_else(|| error.to_string())
-        })?;
+        .map_err(|error| tls::explain(&error).unwrap_or_else(|| error.to_string()))?;
         Ok(Self {
             socket,
             corked: false,

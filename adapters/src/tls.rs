@@ -222,8 +222,7 @@ mod tests {
         );
         let message = explain(&wrapped).expect("explained");
         assert!(
-            message.contains("not trusted")
-                && message.contains("--ca-file"),
+            message.contains("not trusted") && message.contains("--ca-file"),
             "{message}"
         );
         let other = io::Error::new(io::ErrorKind::ConnectionRefused, "refused");

@@ -51,10 +51,14 @@ pub(crate) async fn load(location: &str, tls: &TlsConfig) -> Result<Vec<Declared
 
 /// `GET url`'s body; a status other than 2xx is an error.
 async fn fetch(url: &str, tls: &TlsConfig) -> Result<String, String> {
-    let explained = |error: reqwest::Error| {
-        crate::tls::explain(&error).unwrap_or_else(|| describe(&error))
-    };
-    let response = tls.http_client()?.get(url).send().await.map_err(explained)?;
+    let explained =
+        |error: reqwest::Error| crate::tls::explain(&error).unwrap_or_else(|| describe(&error));
+    let response = tls
+        .http_client()?
+        .get(url)
+        .send()
+        .await
+        .map_err(explained)?;
     let response = response.error_for_status().map_err(explained)?;
     response.text().await.map_err(explained)
 }

@@ -74,6 +74,7 @@ impl Fdc3Bus {
                 max: config.reconnect_max_delay,
             },
             max_frame_bytes: config.max_frame_bytes,
+            tls: config.tls.clone(),
         };
         let link = Link::start(agent, link_config, events.clone()).await?;
         let bus = Self {
@@ -120,7 +121,7 @@ impl Fdc3Bus {
 
         let mut builder = CatalogueBuilder::default();
         if let Some(location) = &self.config.app_directory {
-            for declared in appd::load(location).await? {
+            for declared in appd::load(location, &self.config.tls).await? {
                 builder.add_declared(&declared);
             }
         }

@@ -73,6 +73,7 @@ impl IoConnectBus {
                 max: config.reconnect_max_delay,
             },
             max_frame_bytes: config.max_frame_bytes,
+            tls: config.tls.clone(),
         };
         let link = Link::start(gateway, link_config, shared.events.clone()).await?;
         let bus = Self {

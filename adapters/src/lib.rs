@@ -10,6 +10,7 @@
 //! - `model`: the neutral types ([`Catalogue`], [`MethodInfo`], [`Target`], …).
 //! - [`ioconnect`]: io.Connect Desktop's gateway (GW3) over WebSocket.
 //! - [`fdc3`]: an FDC3 2.2 Desktop Agent (DACP over the Web Connection Protocol).
+//! - [`tls`]: rustls for `wss://` and `https://`: the platform's roots plus `--ca-file`'s.
 //! - [`BusError`]: the one error type.
 
 mod bus;
@@ -19,6 +20,7 @@ pub mod fdc3;
 pub mod ioconnect;
 mod link;
 mod model;
+pub mod tls;
 
 pub use crate::{
     bus::{Bus, Invoke, RaiseIntent, Serve},
@@ -30,4 +32,5 @@ pub use crate::{
         IntentRequest, IntentResolution, IntentTarget, MethodHandler, MethodInfo, ServedMethod,
         ServerFilter, ServerInfo, ServerReply, Target, applications,
     },
+    tls::TlsConfig,
 };

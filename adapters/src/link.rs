@@ -25,11 +25,15 @@ use tokio::{
     sync::{broadcast, mpsc, oneshot, watch},
 };
 use tokio_tungstenite::{
-    MaybeTlsStream, WebSocketStream,
+    Connector, MaybeTlsStream, WebSocketStream,
     tungstenite::{Message, Utf8Bytes, protocol::WebSocketConfig},
 };
 
-use crate::{error::BusError, model::BusEvent};
+use crate::{
+    error::BusError,
+    model::BusEvent,
+    tls::{self, TlsConfig},
+};
 
 /// One dialect's part of a link: its handshake, its frames and its commands. The link calls
 /// these from its task only, so a dialect keeps its state in plain fields, no locks.
@@ -119,6 +123,8 @@ pub(crate) struct LinkConfig {
     pub(crate) backoff: Backoff,
     /// Largest frame (and message) accepted.
     pub(crate) max_frame_bytes: usize,
+    /// How `wss://` peers are verified.
+    pub(crate) tls: TlsConfig,
 }
 
 /// Capped exponential backoff with jitter: attempt `n` waits `initial · 2^(n−1)`, at most `max`,
@@ -197,6 +203,12 @@ async fn port_reopened(url: &str) -> bool {
         seen_closed |= !open;
         tokio::time::sleep(PROBE_INTERVAL).await;
     }
+}
+
+/// Whether `url` is a `wss://` URL.
+fn is_tls_url(url: &str) -> bool {
+    url.get(..6)
+        .is_some_and(|scheme| scheme.eq_ignore_ascii_case("wss://"))
 }
 
 /// `host:port` of a `ws://` or `wss://` URL (default ports 80 and 443).
@@ -341,12 +353,20 @@ impl Wire {
         let ws_config = WebSocketConfig::default()
             .max_message_size(Some(config.max_frame_bytes))
             .max_frame_size(Some(config.max_frame_bytes));
+        // Our own rustls configuration for `wss://` (platform roots plus --ca-file); `ws://`
+        // ignores the connector.
+        let connector = if is_tls_url(&config.url) {
+            Some(Connector::Rustls(config.tls.client_config()?))
+        } else {
+            None
+        };
         let (socket, _) = tokio::time::timeout(
             HANDSHAKE_SILENCE,
-            tokio_tungstenite::connect_async_with_config(
+            tokio_tungstenite::connect_async_tls_with_config(
                 config.url.as_str(),
                 Some(ws_config),
                 true,
+                connector,
             ),
         )
         .await
@@ -356,7 +376,7 @@ impl Wire {
                  {HANDSHAKE_SILENCE:?} (is it a bus?)"
             )
         })?
-        .map_err(|error| error.to_string())?;
+        .map_err(|error| tls::explain(&error).unwrap_or_else(|| error.to_string()))?;
         Ok(Self {
             socket,
             corked: false,

@@ -19,7 +19,7 @@ use codemode::{
     service::{CodeMode, CodeModeConfig, ExecuteOptions, render_outcome},
 };
 use codemode_adapters::{
-    Bus, BusError,
+    Bus, BusError, TlsConfig,
     fdc3::{Fdc3Bus, Fdc3Config},
     ioconnect::{IoConnectBus, IoConnectConfig},
 };
@@ -45,7 +45,7 @@ pub(crate) enum Dialect {
 /// well as `codemode catalogue --mock-bus list`.
 #[derive(Debug, Clone, Args)]
 pub(crate) struct BusArgs {
-    /// Bus WebSocket URL.
+    /// Bus WebSocket URL, ws:// or wss://.
     #[arg(long, global = true, env = "CODEMODE_BUS_URL", help_heading = "Bus")]
     pub(crate) bus: Option<String>,
     /// Bus dialect.
@@ -130,6 +130,10 @@ pub(crate) struct BusArgs {
         help_heading = "Bus"
     )]
     pub fdc3_app_directory: Option<String>,
+    /// Extra trusted CA certificates (a PEM file) for `wss://` buses and `https://` App
+    /// Directories, besides the system's trust store.
+    #[arg(long, global = true, env = "CODEMODE_CA_FILE", help_heading = "Bus")]
+    pub(crate) ca_file: Option<PathBuf>,
     /// Timeout of one bus call, in seconds.
     #[arg(
         long,
@@ -182,7 +186,7 @@ pub(crate) struct BusArgs {
     )]
     pub(crate) audit_log: Option<PathBuf>,
     /// A TOML config file with any of: bus, dialect, user, application, fdc3_identity_url,
-    /// fdc3_app_directory, call_timeout_seconds, timeout_seconds, max_timeout_seconds, memory_mib,
+    /// fdc3_app_directory, ca_file, call_timeout_seconds, timeout_seconds, max_timeout_seconds, memory_mib,
     /// max_bus_calls,
     /// workers, audit_log, mcp, listen, allowed_origins, and a [policy] section (reloaded
     /// when the file changes; see samples/config/policy.toml). Default: %APPDATA%\codemode\codemode.toml
@@ -283,6 +287,10 @@ pub(crate) async fn attach(args: &BusArgs) -> anyhow::Result<Attached> {
         Some(bus) => Some(bus.url()),
         None => settings.bus_url.clone(),
     };
+    let tls = match &settings.ca_file {
+        Some(path) => TlsConfig::with_ca_file(path).map_err(|error| usage(error.to_string()))?,
+        None => TlsConfig::platform(),
+    };
     let bus: Arc<dyn Bus> = match settings.dialect {
         Dialect::Ioconnect => {
             let authentication = if let Some(token) = &args.gateway_token {
@@ -319,6 +327,7 @@ pub(crate) async fn attach(args: &BusArgs) -> anyhow::Result<Attached> {
                 adapter.application.clone_from(name);
             }
             adapter.call_timeout = settings.call_timeout;
+            adapter.tls = tls;
             tracing::info!(url = %adapter.url, "connecting to the io.Connect gateway");
             Arc::new(
                 IoConnectBus::connect(adapter.clone())
@@ -339,6 +348,7 @@ pub(crate) async fn attach(args: &BusArgs) -> anyhow::Result<Attached> {
                 .app_directory
                 .clone_from(&settings.fdc3_app_directory);
             adapter.message_timeout = settings.call_timeout.min(adapter.message_timeout);
+            adapter.tls = tls;
             tracing::info!(%url, "connecting to the FDC3 Desktop Agent");
             Arc::new(
                 Fdc3Bus::connect(adapter)

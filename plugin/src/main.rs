@@ -158,6 +158,9 @@ fn main() -> ExitCode {
         _ => {}
     }
     codemode::logging::init_with(cli.log_options());
+    // HTTP clients that build their own TLS setup (rmcp's client in `bench`) use the process's
+    // rustls provider; the build has only `ring`.
+    codemode_adapters::tls::install_default_crypto_provider();
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

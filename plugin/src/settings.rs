@@ -35,6 +35,7 @@ pub(crate) struct ConfigFile {
     application: Option<String>,
     fdc3_identity_url: Option<String>,
     fdc3_app_directory: Option<String>,
+    ca_file: Option<PathBuf>,
     call_timeout_seconds: Option<f64>,
     timeout_seconds: Option<f64>,
     max_timeout_seconds: Option<f64>,
@@ -215,6 +216,8 @@ pub(crate) struct Settings {
     pub(crate) fdc3_identity_url: String,
     /// FDC3 App Directory.
     pub(crate) fdc3_app_directory: Option<String>,
+    /// Extra trusted CA certificates (PEM) for `wss://` and `https://`.
+    pub(crate) ca_file: Option<PathBuf>,
     /// Timeout of one bus call.
     pub(crate) call_timeout: Duration,
     /// Limits of one snippet.
@@ -280,6 +283,7 @@ impl Settings {
                 .fdc3_app_directory
                 .clone()
                 .or_else(|| file.fdc3_app_directory.clone()),
+            ca_file: args.ca_file.clone().or_else(|| file.ca_file.clone()),
             call_timeout: duration(
                 args.call_timeout_seconds,
                 file.call_timeout_seconds,

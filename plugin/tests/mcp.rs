@@ -66,6 +66,7 @@ async fn pipe_client(fixture: &Fixture) -> Client {
 }
 
 async fn http_client(url: &str, bearer: Option<&str>) -> Client {
+    codemode_adapters::tls::install_default_crypto_provider();
     let mut config = StreamableHttpClientTransportConfig::with_uri(url.to_owned());
     if let Some(token) = bearer {
         config = config.auth_header(token.to_owned());
@@ -499,6 +500,7 @@ async fn a_foreign_origin_is_rejected_with_403_while_loopback_and_allowed_origin
         assert_eq!(status, expected, "Origin {origin:?}");
     }
     server.shutdown().await.expect("server stops");
+    codemode_adapters::tls::install_default_crypto_provider();
     assert!(
         reqwest::Client::new().get(&url).send().await.is_err(),
         "nothing listens after shutdown"
@@ -852,6 +854,7 @@ async fn initialize_status(url: &str, origin: Option<&str>, authorization: Optio
     let body = json!({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
         "protocolVersion": "2025-11-25", "capabilities": {},
         "clientInfo": {"name": "raw", "version": "0"}}});
+    codemode_adapters::tls::install_default_crypto_provider();
     let mut request = reqwest::Client::new()
         .post(url)
         .header("content-type", "application/json")

@@ -132,6 +132,7 @@ async fn deleting_the_http_session_stops_its_running_snippet() {
     let server = start_http(Arc::clone(&fixture.service), loopback_port_0())
         .await
         .expect("HTTP server starts");
+    codemode_adapters::tls::install_default_crypto_provider();
     let client: Client =
         ().serve(StreamableHttpClientTransport::from_uri(server.url()))
             .await
@@ -189,6 +190,7 @@ async fn a_dropped_http_connection_cancels_its_tool_call() {
     let server = start_http(Arc::clone(&fixture.service), loopback_port_0())
         .await
         .expect("HTTP server starts");
+    codemode_adapters::tls::install_default_crypto_provider();
     let http = reqwest::Client::new();
     let session = raw_session(&http, &server.url()).await;
     let call = json!({"jsonrpc": "2.0", "id": 7, "method": "tools/call", "params": {
@@ -222,6 +224,7 @@ async fn http_faults_get_their_own_status_and_the_session_limit_holds() {
         .await
         .expect("HTTP server starts");
     let url = server.url();
+    codemode_adapters::tls::install_default_crypto_provider();
     let http = reqwest::Client::new();
 
     let not_json = post(&http, &url, None, "this is { not json").await;
@@ -267,6 +270,7 @@ async fn back_to_back_calls_on_one_connection_do_not_wait_for_delayed_acks() {
         .await
         .expect("HTTP server starts");
     let url = server.url();
+    codemode_adapters::tls::install_default_crypto_provider();
     let http = reqwest::Client::new();
     let session = raw_session(&http, &url).await;
     let mut took = Vec::new();

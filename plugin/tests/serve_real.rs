@@ -298,6 +298,7 @@ async fn codemode_serve_on_fdc3_over_mcp_http_lists_intents_and_returns_the_hand
         )
     });
 
+    codemode_adapters::tls::install_default_crypto_provider();
     let client =
         ().serve(StreamableHttpClientTransport::from_uri(url))
             .await

@@ -304,6 +304,7 @@ async fn rmcp_drives_codemode_exe_over_http_and_ctrl_c_stops_it_cleanly() {
     .unwrap_or_else(|| panic!("the server prints its URL on stdout\n{}", stderr.text()));
     assert!(url.starts_with("http://127.0.0.1:"), "{url}");
 
+    codemode_adapters::tls::install_default_crypto_provider();
     let client =
         ().serve(StreamableHttpClientTransport::from_uri(url))
             .await

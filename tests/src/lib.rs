@@ -2,7 +2,8 @@
 //!
 //! [`RealGateway`] runs the real open-source GW3 gateway (`@glue42/gateway-web`) behind a `ws`
 //! server on 127.0.0.1 with real `@interopio/*` apps (`tests/fixtures/ioconnect/run.js`);
-//! [`probe`] asks a real `@interopio/desktop` client what it sees, as a reference oracle.
+//! [`probe`] asks a real `@interopio/desktop` client what it sees, as a reference oracle;
+//! [`tls`] puts a TLS-terminating proxy with a test CA's certificate in front of either.
 //! Node processes exit when their stdin closes, so a crashed test run leaves no orphans.
 #![expect(
     clippy::expect_used,
@@ -11,6 +12,7 @@
 )]
 
 pub mod raw;
+pub mod tls;
 
 use std::{
     io::{BufRead, BufReader},

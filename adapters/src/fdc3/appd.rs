@@ -7,7 +7,7 @@
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
-use crate::error::BusError;
+use crate::{error::BusError, tls::TlsConfig};
 
 /// One app's declared intent handler.
 #[derive(Debug, Clone, PartialEq)]
@@ -27,29 +27,51 @@ enum Directory {
     Bare(Vec<Value>),
 }
 
-/// Loads the directory from an `http(s)://` URL or a file path.
-pub(crate) async fn load(location: &str) -> Result<Vec<DeclaredIntent>, BusError> {
+/// Loads the directory from an `http(s)://` URL (`https://` verified with `tls`) or a file
+/// path.
+pub(crate) async fn load(location: &str, tls: &TlsConfig) -> Result<Vec<DeclaredIntent>, BusError> {
     let failed = |reason: String| BusError::Config {
         what: format!("cannot read the App Directory at {location}"),
         reason,
     };
-    let text = if location.starts_with("http://") || location.starts_with("https://") {
-        let response = reqwest::get(location)
-            .await
-            .map_err(|error| failed(error.to_string()))?;
-        let response = response
-            .error_for_status()
-            .map_err(|error| failed(error.to_string()))?;
-        response
-            .text()
-            .await
-            .map_err(|error| failed(error.to_string()))?
+    let is_url = |scheme: &str| {
+        location
+            .get(..scheme.len())
+            .is_some_and(|prefix| prefix.eq_ignore_ascii_case(scheme))
+    };
+    let text = if is_url("http://") || is_url("https://") {
+        fetch(location, tls).await.map_err(failed)?
     } else {
         tokio::fs::read_to_string(location)
             .await
             .map_err(|error| failed(error.to_string()))?
     };
     parse(&text).map_err(failed)
+}
+
+/// `GET url`'s body; a status other than 2xx is an error.
+async fn fetch(url: &str, tls: &TlsConfig) -> Result<String, String> {
+    let explained =
+        |error: reqwest::Error| crate::tls::explain(&error).unwrap_or_else(|| describe(&error));
+    let response = tls
+        .http_client()?
+        .get(url)
+        .send()
+        .await
+        .map_err(explained)?;
+    let response = response.error_for_status().map_err(explained)?;
+    response.text().await.map_err(explained)
+}
+
+/// reqwest's message and what it wraps (its own `Display` stops at "error sending request").
+fn describe(error: &reqwest::Error) -> String {
+    let mut message = error.to_string();
+    let mut source = std::error::Error::source(error);
+    while let Some(error) = source {
+        message = format!("{message}: {error}");
+        source = error.source();
+    }
+    message
 }
 
 /// Reads `{applications: [...]}` or a bare array of AppD records.

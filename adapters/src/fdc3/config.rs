@@ -4,6 +4,8 @@ use std::time::Duration;
 
 use codemode_protocol::gw3::DEFAULT_MAX_FRAME_BYTES;
 
+use crate::tls::TlsConfig;
+
 /// Settings of an FDC3 connection; [`Fdc3Config::new`] gives the defaults.
 #[derive(Debug, Clone)]
 pub struct Fdc3Config {
@@ -40,6 +42,9 @@ pub struct Fdc3Config {
     pub extra_intents: Vec<String>,
     /// Largest frame accepted.
     pub max_frame_bytes: usize,
+    /// How a `wss://` agent and an `https://` App Directory are verified (default: the
+    /// platform's trusted roots).
+    pub tls: TlsConfig,
 }
 
 impl Fdc3Config {
@@ -62,6 +67,7 @@ impl Fdc3Config {
             extra_context_types: Vec::new(),
             extra_intents: Vec::new(),
             max_frame_bytes: DEFAULT_MAX_FRAME_BYTES,
+            tls: TlsConfig::platform(),
         }
     }
 }

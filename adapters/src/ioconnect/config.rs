@@ -7,7 +7,7 @@ use serde_json::Value;
 
 use codemode_protocol::gw3::{Authentication, DEFAULT_MAX_FRAME_BYTES};
 
-use crate::error::BusError;
+use crate::{error::BusError, tls::TlsConfig};
 
 /// io.Connect Desktop's default gateway address.
 pub const DEFAULT_GATEWAY_URL: &str = "ws://127.0.0.1:8385/gw";
@@ -45,6 +45,8 @@ pub struct IoConnectConfig {
     pub reconnect: bool,
     /// Largest frame accepted.
     pub max_frame_bytes: usize,
+    /// How a `wss://` gateway is verified (default: the platform's trusted roots).
+    pub tls: TlsConfig,
 }
 
 impl IoConnectConfig {
@@ -63,6 +65,7 @@ impl IoConnectConfig {
             reconnect_max_delay: Duration::from_secs(2),
             reconnect: true,
             max_frame_bytes: DEFAULT_MAX_FRAME_BYTES,
+            tls: TlsConfig::platform(),
         }
     }
 

@@ -415,6 +415,8 @@ async fn mcp_http_row(service: &Arc<CodeMode>, runs: usize) -> PerfRow {
         Ok(server) => server,
         Err(error) => return skipped(MEASUREMENT, TARGET, &error.to_string()),
     };
+    // rmcp's reqwest client takes the process's rustls provider (this build has only `ring`).
+    codemode_adapters::tls::install_default_crypto_provider();
     let client = match ().serve(StreamableHttpClientTransport::from_uri(server.url())).await {
         Ok(client) => client,
         Err(error) => {

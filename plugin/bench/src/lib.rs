@@ -26,6 +26,7 @@ mod catalogue_speed;
 mod chart;
 mod discovery;
 mod perf;
+mod process_memory;
 mod python_speed;
 mod ranking;
 pub mod sandbox_speed;

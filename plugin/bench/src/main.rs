@@ -242,6 +242,10 @@ struct PerfArgs {
     /// Skip the real gateway.
     #[arg(long)]
     no_gateway: bool,
+    /// Run only these sections (default: all): memory, mock-bus, gateway, discovery,
+    /// catalogue, overhead, interpreter.
+    #[arg(long, value_delimiter = ',')]
+    only: Vec<String>,
 }
 
 /// Runs the performance benchmark and prints its Markdown tables.
@@ -265,6 +269,7 @@ async fn run_perf(args: PerfArgs) -> anyhow::Result<()> {
         rss_methods: args.rss_methods,
         discovery_apps: args.apps,
         fixture,
+        only: args.only,
     };
     let report = bench::perf(&config)
         .await

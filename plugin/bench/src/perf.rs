@@ -35,6 +35,7 @@ use tokio::{
 };
 
 use super::{BenchError, DiscoveryRow, Summary, discovery, discovery_at, render_discovery};
+use crate::process_memory::{process_memory, worker_memory};
 use crate::{
     catalogue::ListRequest,
     mcp::{McpHttpOptions, start_http},
@@ -62,6 +63,15 @@ pub struct PerfConfig {
     pub discovery_apps: Vec<usize>,
     /// The io.Connect fixture (`tests/fixtures/ioconnect`); `None` skips the real gateway.
     pub fixture: Option<PathBuf>,
+    /// Only these sections (empty: all): `memory`, `mock-bus`, `gateway`, `discovery`,
+    /// `catalogue`, `overhead`, `interpreter`.
+    pub only: Vec<String>,
+}
+
+impl PerfConfig {
+    fn runs_section(&self, section: &str) -> bool {
+        self.only.is_empty() || self.only.iter().any(|only| only == section)
+    }
 }
 
 /// One measured figure against its target.
@@ -96,38 +106,52 @@ pub async fn perf(config: &PerfConfig) -> Result<PerfReport, BenchError> {
     let runs = config.runs.max(3);
     let mut report = PerfReport::default();
     // First, while this process is still small: its peak RSS is the measurement.
-    report.rows.extend(memory(config).await?);
-    report.rows.extend(mock_bus_timings(config, runs).await?);
-    match real_gateway(config, runs).await {
-        Ok(rows) => report.rows.extend(rows),
-        Err(why) => report.rows.push(skipped(
-            "bus call from a snippet vs. @interopio/core on the real gateway",
-            "snippet ≤ 1.0× the JS client",
-            &why,
-        )),
+    if config.runs_section("memory") {
+        report.rows.extend(memory(config).await?);
     }
-    report.discovery_mock = discovery(&config.discovery_apps, runs).await?;
-    for row in &report.discovery_mock {
-        report.rows.push(catalogue_ready_row("mock bus", row));
+    if config.runs_section("mock-bus") {
+        report.rows.extend(mock_bus_timings(config, runs).await?);
     }
-    match real_discovery(config, runs).await {
-        Ok(rows) => {
-            for row in &rows {
-                report.rows.push(catalogue_ready_row("real gateway", row));
-            }
-            report.discovery_real = rows;
+    if config.runs_section("gateway") {
+        match real_gateway(config, runs).await {
+            Ok(rows) => report.rows.extend(rows),
+            Err(why) => report.rows.push(skipped(
+                "bus call from a snippet vs. @interopio/core on the real gateway",
+                "snippet ≤ 1.0× the JS client",
+                &why,
+            )),
         }
-        Err(why) => report.rows.push(skipped(
-            "discovery on the real gateway",
-            "catalogue ready ≤ 1.2× raw bootstrap",
-            &why,
-        )),
     }
-    report
-        .rows
-        .extend(super::catalogue_speed::catalogue_speed(config.rss_methods, runs).await?);
-    report.rows.push(call_overhead(config, runs).await);
-    report.rows.extend(interpreter(config, runs).await);
+    if config.runs_section("discovery") {
+        report.discovery_mock = discovery(&config.discovery_apps, runs).await?;
+        for row in &report.discovery_mock {
+            report.rows.push(catalogue_ready_row("mock bus", row));
+        }
+        match real_discovery(config, runs).await {
+            Ok(rows) => {
+                for row in &rows {
+                    report.rows.push(catalogue_ready_row("real gateway", row));
+                }
+                report.discovery_real = rows;
+            }
+            Err(why) => report.rows.push(skipped(
+                "discovery on the real gateway",
+                "catalogue ready ≤ 1.2× raw bootstrap",
+                &why,
+            )),
+        }
+    }
+    if config.runs_section("catalogue") {
+        report
+            .rows
+            .extend(super::catalogue_speed::catalogue_speed(config.rss_methods, runs).await?);
+    }
+    if config.runs_section("overhead") {
+        report.rows.push(call_overhead(config, runs).await);
+    }
+    if config.runs_section("interpreter") {
+        report.rows.extend(interpreter(config, runs).await);
+    }
     Ok(report)
 }
 
@@ -218,7 +242,7 @@ async fn memory_at(config: &PerfConfig, url: &str) -> Result<Vec<PerfRow>, Bench
             what: format!("memory snippet failed: {}", render_outcome(&first)),
         });
     }
-    let own = proc_status(Path::new("/proc/self/status"));
+    let own = process_memory(Path::new("/proc/self"));
     let children = worker_memory();
     service.bus().close().await;
     let target_bytes = 64 * 1024 * 1024;
@@ -232,7 +256,7 @@ async fn memory_at(config: &PerfConfig, url: &str) -> Result<Vec<PerfRow>, Bench
             mebibytes(own.peak),
             mebibytes(own.now)
         ),
-        target: "≤ 64 MB".into(),
+        target: "≤ 64 MiB".into(),
         met: Some(own.peak <= target_bytes),
         note: "adapter + live catalogue + pool, after list, search, get and two snippets; the \
                mock bus runs in a child process"
@@ -257,6 +281,34 @@ async fn memory_at(config: &PerfConfig, url: &str) -> Result<Vec<PerfRow>, Bench
         met: None,
         note: "VmHWM of each `sandbox-worker` child process".into(),
     });
+    let worst_unshared = children
+        .iter()
+        .map(|child| child.unshared)
+        .max()
+        .unwrap_or(0);
+    rows.push(PerfRow {
+        measurement: "unshared memory of an idle warm worker (USS)".into(),
+        result: format!(
+            "{} at most ({}; private dirty {})",
+            mebibytes(worst_unshared),
+            children
+                .iter()
+                .map(|child| mebibytes(child.unshared))
+                .collect::<Vec<_>>()
+                .join(", "),
+            children
+                .iter()
+                .map(|child| mebibytes(child.private_dirty))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+        target: "≤ 24 MiB each".into(),
+        met: (!children.is_empty()).then_some(worst_unshared <= 24 * 1024 * 1024),
+        note: "Private_Clean + Private_Dirty of each `sandbox-worker` child's \
+               /proc/<pid>/smaps_rollup after the snippets, with the catalogue's functions \
+               installed; what one more worker adds"
+            .into(),
+    });
     rows.push(PerfRow {
         measurement: "process + worker pool".into(),
         result: mebibytes(own.peak + worker_peak),
@@ -265,56 +317,6 @@ async fn memory_at(config: &PerfConfig, url: &str) -> Result<Vec<PerfRow>, Bench
         note: "sum of the peaks".into(),
     });
     Ok(rows)
-}
-
-/// VmHWM and VmRSS, in bytes.
-#[derive(Debug, Clone, Copy, Default)]
-struct Memory {
-    peak: u64,
-    now: u64,
-}
-
-fn proc_status(path: &Path) -> Memory {
-    let text = std::fs::read_to_string(path).unwrap_or_default();
-    let field = |name: &str| {
-        text.lines()
-            .find_map(|line| line.strip_prefix(name))
-            .and_then(|rest| rest.split_whitespace().next())
-            .and_then(|kib| kib.parse::<u64>().ok())
-            .map_or(0, |kib| kib * 1024)
-    };
-    Memory {
-        peak: field("VmHWM:"),
-        now: field("VmRSS:"),
-    }
-}
-
-/// The memory of this process's children that run the sandbox worker.
-fn worker_memory() -> Vec<Memory> {
-    let me = std::process::id().to_string();
-    let Ok(entries) = std::fs::read_dir("/proc") else {
-        return Vec::new();
-    };
-    entries
-        .filter_map(Result::ok)
-        .filter(|entry| {
-            entry
-                .file_name()
-                .to_string_lossy()
-                .bytes()
-                .all(|b| b.is_ascii_digit())
-        })
-        .filter_map(|entry| {
-            let status = std::fs::read_to_string(entry.path().join("status")).ok()?;
-            let parent = status
-                .lines()
-                .find_map(|line| line.strip_prefix("PPid:"))
-                .map(str::trim)?;
-            let cmdline = std::fs::read(entry.path().join("cmdline")).ok()?;
-            let is_worker = String::from_utf8_lossy(&cmdline).contains("sandbox-worker");
-            (parent == me && is_worker).then(|| proc_status(&entry.path().join("status")))
-        })
-        .collect()
 }
 
 #[expect(

@@ -2,8 +2,8 @@
 //!
 //! Budgets are in o200k_base tokens (the encoding of current OpenAI models; its counts agree
 //! exactly across the Rust, Python and JavaScript implementations, so anyone can check them).
-//! The ranks are compiled into `tiktoken-rs`, so counting needs no network or files. The
-//! encoder is built once per process on first use (about a tenth of a second in release).
+//! The ranks are compiled in as compact read-only tables (`codemode-o200k`), so counting needs
+//! no network or files and builds nothing at run time.
 
 use std::fmt;
 
@@ -20,7 +20,7 @@ pub struct O200k;
 
 impl TokenCounter for O200k {
     fn count(&self, text: &str) -> usize {
-        tiktoken_rs::o200k_base_singleton().count_ordinary(text)
+        codemode_o200k::count(text)
     }
 }
 

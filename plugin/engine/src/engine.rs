@@ -47,7 +47,7 @@ use super::{
     limits::{LimitKind, Limits},
     outcome::{self, ErrorPhase, Outcome, SnippetError},
     preflight,
-    spec::FunctionSet,
+    spec::{FunctionSet, FunctionSpec},
 };
 
 /// Builtins a snippet does not get.
@@ -636,50 +636,50 @@ fn setup(vm: &VirtualMachine, options: &EngineOptions) -> PyResult<Objects> {
     })
 }
 
+/// A bus function's `__doc__`: its signature, then its description.
+pub(crate) fn function_doc(vm: &VirtualMachine, spec: &FunctionSpec) -> PyObjectRef {
+    match &spec.doc {
+        Some(doc) => vm
+            .ctx
+            .new_str(format!("{}\n\n{doc}", spec.signature()))
+            .into(),
+        None => vm.ctx.new_str(spec.signature()).into(),
+    }
+}
+
 fn build_namespaces(
     vm: &VirtualMachine,
     runtime: &PyObjectRef,
     functions: &FunctionSet,
 ) -> Result<Vec<(String, PyObjectRef)>, String> {
     let result = (|| -> PyResult<Vec<(String, PyObjectRef)>> {
-        let tree = vm.ctx.new_dict();
+        // Only the top level is built here; a namespace's members are made when a snippet
+        // first uses them (`_Namespace.__getattr__` asks `_native.namespace_member`).
+        let mut top_level: Vec<PyObjectRef> = Vec::new();
         for spec in functions.specs() {
-            let doc: PyObjectRef = match &spec.doc {
-                Some(doc) => vm
-                    .ctx
-                    .new_str(format!("{}\n\n{doc}", spec.signature()))
-                    .into(),
-                None => vm.ctx.new_str(spec.signature()).into(),
-            };
-            let payload = vm
-                .ctx
-                .new_tuple(vec![vm.ctx.new_str(spec.short_name()).into(), doc]);
-            let entry = vm
-                .ctx
-                .new_tuple(vec![vm.ctx.new_str("function").into(), payload.into()]);
-            tree.set_item(spec.name.as_str(), entry.into(), vm)?;
-        }
-        let mut namespace_paths: Vec<String> = Vec::new();
-        for spec in functions.specs() {
-            let segments: Vec<&str> = spec.name.split('.').collect();
-            for depth in 1..segments.len() {
-                let path = segments[..depth].join(".");
-                if !namespace_paths.contains(&path) {
-                    namespace_paths.push(path);
-                }
+            if !spec.name.contains('.') {
+                let entry = vm.ctx.new_tuple(vec![
+                    vm.ctx.new_str(spec.name.as_str()).into(),
+                    vm.ctx.new_str("function").into(),
+                    function_doc(vm, spec),
+                ]);
+                top_level.push(entry.into());
             }
         }
-        for path in &namespace_paths {
-            let children: Vec<PyObjectRef> = functions
-                .members(path)
-                .map(|member| vm.ctx.new_str(format!("{path}.{member}")).into())
-                .collect();
-            let entry = vm.ctx.new_tuple(vec![
-                vm.ctx.new_str("namespace").into(),
-                vm.ctx.new_list(children).into(),
-            ]);
-            tree.set_item(path.as_str(), entry.into(), vm)?;
+        let mut seen: HashSet<&str> = HashSet::new();
+        for spec in functions.specs() {
+            if let Some((first, _)) = spec.name.split_once('.')
+                && seen.insert(first)
+            {
+                let entry = vm.ctx.new_tuple(vec![
+                    vm.ctx.new_str(first).into(),
+                    vm.ctx.new_str("namespace").into(),
+                    vm.ctx.none(),
+                ]);
+                top_level.push(entry.into());
+            }
         }
+        let tree = vm.ctx.new_list(top_level);
         let built = runtime
             .get_attr("_build_namespaces", vm)?
             .call((tree,), vm)?;

@@ -91,9 +91,9 @@ impl CountTokens {
         Self(Arc::new(count))
     }
 
-    /// o200k_base (tiktoken's ranks, embedded; no download).
+    /// o200k_base (compact ranks compiled in; no download, nothing built at run time).
     pub fn o200k() -> Self {
-        Self::new(|text| tiktoken_rs::o200k_base_singleton().count_ordinary(text))
+        Self::new(codemode_o200k::count)
     }
 
     /// The number of tokens in `text`.

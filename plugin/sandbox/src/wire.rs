@@ -152,9 +152,18 @@ pub fn read_frame<T: for<'de> Deserialize<'de>>(
         if buffer.iter().all(u8::is_ascii_whitespace) {
             continue;
         }
-        return Ok(Some(serde_json::from_slice(buffer)?));
+        let frame = serde_json::from_slice(buffer);
+        if buffer.capacity() > KEEP_BUFFER_BYTES {
+            // A rare large frame (a whole catalogue's function set): give its memory back
+            // rather than keep it for the life of the worker.
+            *buffer = Vec::new();
+        }
+        return Ok(Some(frame?));
     }
 }
+
+/// The read buffer's capacity kept between frames; a larger one is freed after its frame.
+const KEEP_BUFFER_BYTES: usize = 1024 * 1024;
 
 /// One frame as a line (JSON + `\n`).
 pub fn encode<T: Serialize>(frame: &T) -> Vec<u8> {

@@ -212,7 +212,7 @@ impl RunControl {
             id: NEXT_REQUEST.fetch_add(1, Ordering::Relaxed),
             function: python.to_owned(),
             wire: wire.to_owned(),
-            apps: self.view.apps.get(wire).cloned().unwrap_or_default(),
+            apps: self.view.apps(wire),
             writes: class == Class::Write,
             arguments,
             lines: lines_calling(&self.source, python),
@@ -358,11 +358,7 @@ fn classify(
         CalleeKind::Intent => policy.classify(&names, Callee::Intent),
         CalleeKind::Context { write } => policy.classify(&names, Callee::Context { write }),
         CalleeKind::Method => {
-            let metadata: Vec<&Map<String, Value>> = view
-                .metadata
-                .get(wire)
-                .map(|maps| maps.iter().collect())
-                .unwrap_or_default();
+            let metadata = view.metadata(wire);
             policy.classify(
                 &names,
                 Callee::Method {

@@ -29,13 +29,42 @@ pub struct PolicyView {
     pub visible: Arc<Catalogue>,
     /// Hidden functions: Python name → wire name.
     pub hidden: BTreeMap<String, String>,
-    /// Each visible method's metadata maps, one per variant (for read/write by metadata).
-    pub metadata: HashMap<String, Vec<Map<String, Value>>>,
-    /// Each visible method's applications.
-    pub apps: HashMap<String, Vec<String>>,
+    /// Each visible method's variants: their indices in `visible.methods`.
+    variants: HashMap<String, Vec<usize>>,
 }
 
 impl PolicyView {
+    /// The metadata maps of the visible method `wire`, one per variant (for read/write by
+    /// metadata).
+    pub fn metadata(&self, wire: &str) -> Vec<&Map<String, Value>> {
+        self.visible_variants(wire)
+            .map(|method| &method.metadata)
+            .collect()
+    }
+
+    /// The applications serving the visible method `wire`, each once, in discovery order.
+    pub fn apps(&self, wire: &str) -> Vec<String> {
+        let mut apps: Vec<String> = Vec::new();
+        for server in self
+            .visible_variants(wire)
+            .flat_map(|method| &method.servers)
+        {
+            let app = server.application();
+            if !apps.iter().any(|seen| seen == app) {
+                apps.push(app.to_owned());
+            }
+        }
+        apps
+    }
+
+    fn visible_variants(&self, wire: &str) -> impl Iterator<Item = &MethodInfo> {
+        self.variants
+            .get(wire)
+            .into_iter()
+            .flatten()
+            .filter_map(|&index| self.visible.methods.get(index))
+    }
+
     /// The message for a call to a hidden function, if `function` is one.
     pub fn hidden_message(&self, function: &str) -> Option<String> {
         self.hidden.get(function).map(|wire| {
@@ -100,7 +129,17 @@ impl PolicyBus {
     }
 }
 
-fn build_view(snapshot: &Catalogue, policy: &Policy, generation: u64) -> PolicyView {
+fn build_view(snapshot: &Arc<Catalogue>, policy: &Policy, generation: u64) -> PolicyView {
+    if generation == snapshot.generation && shows_everything(snapshot, policy) {
+        // Nothing hidden (the usual case without a policy): share the bus's snapshot rather
+        // than copying every method.
+        return PolicyView {
+            generation,
+            visible: Arc::clone(snapshot),
+            hidden: BTreeMap::new(),
+            variants: variants_of(snapshot),
+        };
+    }
     let mut visible = Catalogue {
         generation,
         methods: Vec::with_capacity(snapshot.methods.len()),
@@ -111,22 +150,9 @@ fn build_view(snapshot: &Catalogue, policy: &Policy, generation: u64) -> PolicyV
         methods: Vec::new(),
         intents: Vec::new(),
     };
-    let mut metadata: HashMap<String, Vec<Map<String, Value>>> = HashMap::new();
-    let mut apps: HashMap<String, Vec<String>> = HashMap::new();
     for method in &snapshot.methods {
         let (shown, gone) = split_method(method, policy);
         if let Some(shown) = shown {
-            metadata
-                .entry(shown.name.clone())
-                .or_default()
-                .push(shown.metadata.clone());
-            let names = apps.entry(shown.name.clone()).or_default();
-            for server in &shown.servers {
-                let app = server.application().to_owned();
-                if !names.contains(&app) {
-                    names.push(app);
-                }
-            }
             visible.methods.push(shown);
         }
         if let Some(gone) = gone {
@@ -162,11 +188,36 @@ fn build_view(snapshot: &Catalogue, policy: &Policy, generation: u64) -> PolicyV
     };
     PolicyView {
         generation,
+        variants: variants_of(&visible),
         visible: Arc::new(visible),
         hidden: hidden_names,
-        metadata,
-        apps,
     }
+}
+
+/// Whether the policy shows every method, server, intent and handler of `snapshot`.
+fn shows_everything(snapshot: &Catalogue, policy: &Policy) -> bool {
+    snapshot.methods.iter().all(|method| {
+        policy.method_visible(&method.name)
+            && method
+                .servers
+                .iter()
+                .all(|server| policy.app_visible(server.application()))
+    }) && snapshot.intents.iter().all(|intent| {
+        policy.intent_visible(&intent.name)
+            && intent
+                .handlers
+                .iter()
+                .all(|handler| policy.app_visible(&handler.application))
+    })
+}
+
+/// Each method name's variants: their indices in `catalogue.methods`.
+fn variants_of(catalogue: &Catalogue) -> HashMap<String, Vec<usize>> {
+    let mut variants: HashMap<String, Vec<usize>> = HashMap::with_capacity(catalogue.methods.len());
+    for (index, method) in catalogue.methods.iter().enumerate() {
+        variants.entry(method.name.clone()).or_default().push(index);
+    }
+    variants
 }
 
 /// The method with only its visible servers, and the hidden rest.

@@ -525,6 +525,31 @@ pub(crate) mod _codemode_native {
         super::caller_is_async(vm)
     }
 
+    /// A catalogue namespace's member `name`: `("function", doc)`, `("namespace", None)`, or
+    /// `None` when it has none of that name.
+    #[pyfunction]
+    fn namespace_member(
+        path: PyStrRef,
+        name: PyStrRef,
+        vm: &VirtualMachine,
+    ) -> PyResult<Option<PyObjectRef>> {
+        super::namespace_member(&path.to_string_lossy(), &name.to_string_lossy(), vm)
+    }
+
+    /// The names directly under a catalogue namespace, sorted.
+    #[pyfunction]
+    fn namespace_members(path: PyStrRef, vm: &VirtualMachine) -> PyResult<PyObjectRef> {
+        let path = path.to_string_lossy();
+        super::with_runtime(vm, |runtime| {
+            let names: Vec<PyObjectRef> = runtime
+                .functions
+                .members(&path)
+                .map(|name| vm.ctx.new_str(name).into())
+                .collect();
+            Ok(vm.ctx.new_list(names).into())
+        })
+    }
+
     /// The `AttributeError` text for a missing namespace member, with suggestions.
     #[pyfunction]
     fn unknown_attribute(path: PyStrRef, name: PyStrRef, vm: &VirtualMachine) -> PyResult<String> {
@@ -867,6 +892,28 @@ fn defer(thunk: &PyObjectRef, expand: bool, vm: &VirtualMachine) -> PyResult {
 fn caller_is_async(vm: &VirtualMachine) -> PyResult<bool> {
     let skip = with_runtime(vm, |runtime| Ok(runtime.own_codes.clone()))?;
     Ok(returns_future(vm, &skip, &[]))
+}
+
+fn namespace_member(path: &str, name: &str, vm: &VirtualMachine) -> PyResult<Option<PyObjectRef>> {
+    with_runtime(vm, |runtime| {
+        let full = format!("{path}.{name}");
+        if let Some(spec) = runtime.functions.get(&full) {
+            let doc = super::function_doc(vm, spec);
+            return Ok(Some(
+                vm.ctx
+                    .new_tuple(vec![vm.ctx.new_str("function").into(), doc])
+                    .into(),
+            ));
+        }
+        if runtime.functions.is_namespace(&full) {
+            return Ok(Some(
+                vm.ctx
+                    .new_tuple(vec![vm.ctx.new_str("namespace").into(), vm.ctx.none()])
+                    .into(),
+            ));
+        }
+        Ok(None)
+    })
 }
 
 fn unknown_attribute(path: &str, name: &str, vm: &VirtualMachine) -> PyResult<String> {

@@ -189,14 +189,30 @@ def _convert_other(obj, for_bus):
 
 
 class _Namespace:
-    """A read-only group of catalogue functions, e.g. `crm`."""
+    """A read-only group of catalogue functions, e.g. `crm`. Its members are made on first use
+    (from the catalogue's function set, through `_native`) and kept, so a worker holds Python
+    objects only for the functions its snippets touched, not for all of a large catalogue."""
 
-    __slots__ = ()
-    _cm_path = ""
-    _cm_names = ()
+    __slots__ = ("_cm_path", "_cm_members")
+
+    def __init__(self, path):
+        object.__setattr__(self, "_cm_path", path)
+        object.__setattr__(self, "_cm_members", {})
 
     def __getattr__(self, name):
-        raise AttributeError(_native.unknown_attribute(self._cm_path, name))
+        members = object.__getattribute__(self, "_cm_members")
+        if name in members:
+            return members[name]
+        path = object.__getattribute__(self, "_cm_path")
+        member = _native.namespace_member(path, name)
+        if member is None:
+            raise AttributeError(_native.unknown_attribute(path, name))
+        if member[0] == "function":
+            value = _bus_function(path + "." + name, name, member[1])
+        else:
+            value = _Namespace(path + "." + name)
+        members[name] = value
+        return value
 
     def __setattr__(self, name, value):
         raise AttributeError(f"catalogue namespace '{self._cm_path}' is read-only")
@@ -206,6 +222,10 @@ class _Namespace:
 
     def __dir__(self):
         return list(self._cm_names)
+
+    @property
+    def _cm_names(self):
+        return tuple(_native.namespace_members(self._cm_path))
 
     def __repr__(self):
         return f"<namespace {self._cm_path}: {', '.join(self._cm_names)}>"
@@ -224,37 +244,16 @@ def _bus_function(path, name, doc):
 _WRAPPER_CODE = _bus_function("", "", None).__code__
 
 
-def _build_namespaces(tree):
-    """`tree` maps a path to (kind, payload): ("function", (name, doc)) or
-    ("namespace", [child paths]). Returns {top-level name: object}."""
+def _build_namespaces(top_level):
+    """`top_level` lists (name, kind, doc): kind "function" (a global bus function) or
+    "namespace" (its members are resolved when first used). Returns {name: object}."""
     built = {}
-
-    def build(path):
-        if path in built:
-            return built[path]
-        kind, payload = tree[path]
+    for name, kind, doc in top_level:
         if kind == "function":
-            name, doc = payload
-            obj = _bus_function(path, name, doc)
+            built[name] = _bus_function(name, name, doc)
         else:
-            members = {}
-            names = []
-            for child in payload:
-                short = child.rpartition(".")[2]
-                value = build(child)
-                if tree[child][0] == "function":
-                    value = staticmethod(value)
-                members[short] = value
-                names.append(short)
-            members["__slots__"] = ()
-            members["_cm_path"] = path
-            members["_cm_names"] = tuple(names)
-            cls = type(path.rpartition(".")[2], (_Namespace,), members)
-            obj = cls()
-        built[path] = obj
-        return obj
-
-    return {path: build(path) for path in tree if "." not in path}
+            built[name] = _Namespace(name)
+    return built
 
 
 # ---------------------------------------------------------------------------------------------

@@ -12,6 +12,7 @@
 //! - [`bridge`]: a snippet's calls performed on the bus, through one version's call map.
 //! - [`service`]: the three Code Mode operations over one bus, catalogue and pool.
 //! - [`sessions`]: a client's stateful snippet sessions (`execute_python_code(session=…)`).
+//! - [`session_handles`]: sessions by id for clients without a connection (stateless MCP).
 //! - [`mcp`]: the MCP server (rmcp) offering those operations as tools, over stdio and HTTP.
 //! - [`on_bus`]: the same operations as `CodeMode.*` methods on the bus.
 //! - [`control`]: policy, approval of single calls, PII tokenization and the audit log.
@@ -31,6 +32,7 @@ pub mod logging;
 pub mod mcp;
 pub mod on_bus;
 pub mod service;
+pub mod session_handles;
 pub mod sessions;
 pub mod tokens;
 pub mod versions;

@@ -22,7 +22,7 @@ use serde_json::{Map, Value, json};
 use crate::{
     catalogue::{Detail, ListRequest},
     control::{BUS_APPROVAL_METHOD, BusApprover, SessionControl},
-    sandbox::parse_timeout_seconds,
+    sandbox::{Outcome, parse_timeout_seconds, render::listed_calls},
     service::{CodeMode, ExecuteOptions, render_outcome},
 };
 
@@ -205,18 +205,31 @@ impl MethodHandler for Operation {
                     )
                     .await;
                 let text = render_outcome(&outcome);
+                // The call log is bounded, like the MCP tool's.
+                let (calls, omitted) = listed_calls(&outcome);
+                let calls = calls.to_vec();
                 if outcome.ok {
-                    Ok(json!({
+                    let mut reply = json!({
                         "text": text,
                         "result": outcome.result,
                         "printed": outcome.printed,
-                        "calls": outcome.calls,
+                        "calls": calls,
                         "durationMs": outcome.duration_ms,
-                    }))
+                    });
+                    if omitted > 0 {
+                        reply["callsOmitted"] = json!(omitted);
+                    }
+                    Ok(reply)
                 } else {
+                    let mut context = serde_json::to_value(Outcome { calls, ..outcome }).ok();
+                    if let Some(Value::Object(context)) = context.as_mut()
+                        && omitted > 0
+                    {
+                        context.insert("calls_omitted".to_owned(), json!(omitted));
+                    }
                     Err(HandlerError {
                         reason: text,
-                        context: serde_json::to_value(&outcome).ok(),
+                        context,
                     })
                 }
             }

@@ -135,6 +135,8 @@ pub struct CodeMode {
     policy_bus: Arc<PolicyBus>,
     /// Placeholders for front ends without sessions (MCP 2026-07-28 is stateless).
     shared_pii: Arc<crate::control::PiiSession>,
+    /// Snippet sessions by id, for front ends without sessions (MCP 2026-07-28).
+    session_handles: Arc<crate::session_handles::SessionHandles>,
     /// The function set with hidden functions' specs added, per (version, view generation).
     hidden_functions: Mutex<Option<(u64, u64, Arc<FunctionSet>)>>,
     /// Stops the follower task when the service is dropped (`None` outside a tokio runtime).
@@ -190,6 +192,7 @@ impl CodeMode {
             shutdown: CancellationToken::new(),
             policy_bus,
             shared_pii: Arc::new(crate::control::PiiSession::new()),
+            session_handles: Arc::default(),
             hidden_functions: Mutex::new(None),
             _follower: follower,
         })
@@ -248,6 +251,12 @@ impl CodeMode {
     /// requests): one mapping for this service, in memory only.
     pub fn shared_pii(&self) -> Arc<crate::control::PiiSession> {
         Arc::clone(&self.shared_pii)
+    }
+
+    /// The snippet sessions of front ends that have no session of their own (stateless MCP
+    /// requests), by the ids their answers named.
+    pub fn session_handles(&self) -> Arc<crate::session_handles::SessionHandles> {
+        Arc::clone(&self.session_handles)
     }
 
     /// The policy now (reloaded if its file changed).

@@ -11,8 +11,8 @@
 //!   [`SessionLimits::idle`] is closed on the client's next call; a client holds at most
 //!   [`SessionLimits::per_client`].
 //! - **Stateless transports.** Streamable HTTP on the 2026-07-28 protocol has no MCP session:
-//!   every request gets a fresh handler, so a session lasts one call there (each answer says
-//!   which run of the session it was, so the model is never told of state that is gone).
+//!   every request gets a fresh handler, so sessions there are kept by id in the service
+//!   ([`crate::session_handles`]); the answer names the id to pass back.
 //! - **Endings are told.** When a run ends the worker (a limit, a crash, a recycle) or a session
 //!   expired, the next answer says that the state is gone and why, never silently.
 

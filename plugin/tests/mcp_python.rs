@@ -87,10 +87,14 @@ async fn python_sdk_with_a_legacy_session_over_streamable_http_sees_the_same() {
     fixture.stop().await;
 }
 
-/// Everything a model needs from the three tools, as the Python SDK saw it.
-/// The session steps of the scenario: state kept, a large result by reference, nothing leaks
-/// into stateless runs, and a reset clears it.
-fn check_sessions(report: &Value) {
+/// The session steps of the scenario, driven through the official SDK: state kept, a large
+/// result and long printed text by reference, a wrong key answered with the keys that exist,
+/// nothing leaking into stateless runs, an unknown id told, and a reset. `stateful`: the
+/// transport keeps one handler per client (stdio, an HTTP session with the initialize
+/// handshake) and `session: true` names the connection's session; streamable HTTP on the
+/// 2026-07-28 protocol has no MCP session, so the first answer names an id that the client
+/// passes back.
+fn check_sessions(report: &Value, stateful: bool) {
     let step = |name: &str| {
         let text = report["session"][name]["text"].as_str().unwrap_or_default();
         let failed = report["session"][name]["is_error"]
@@ -98,17 +102,34 @@ fn check_sessions(report: &Value) {
             .unwrap_or(true);
         (text.to_owned(), failed)
     };
+    let issued = report["session"]["id"].as_str().unwrap_or_default();
+    let (name, passed_back) = if stateful {
+        assert!(
+            issued.is_empty(),
+            "no id over a stateful transport: {issued}"
+        );
+        ("default".to_owned(), "session=true".to_owned())
+    } else {
+        assert!(
+            issued.len() == 34 && issued.starts_with("s-"),
+            "an id is issued: {report}"
+        );
+        (issued.to_owned(), format!("session=\"{issued}\""))
+    };
     let (first, failed) = step("first");
     assert!(!failed && first.starts_with("result: 480"), "{first}");
     assert!(
-        first.contains("Session \"default\": run 1; variables kept"),
+        first.contains(&format!(
+            "Session \"{name}\": run 1; variables kept for the next call with {passed_back}"
+        )),
         "{first}"
     );
     let (kept, failed) = step("kept");
     assert!(
         !failed
             && kept.contains("stays in this session as `_r1`")
-            && kept.contains("list of 480 items"),
+            && kept.contains("list of 480 items")
+            && kept.contains("run 2;"),
         "{kept}"
     );
     assert!(kept.contains("result = _r1[3:12]"), "{kept}");
@@ -122,31 +143,49 @@ fn check_sessions(report: &Value) {
         !failed && by_reference.starts_with("result: c-001 of 480"),
         "{by_reference}"
     );
+    let (printed, failed) = step("printed");
+    assert!(
+        !failed
+            && printed.contains("all of it stays in this session as `_p1`")
+            && printed.contains("in 480 lines")
+            && printed.contains("c-001 "),
+        "{printed}"
+    );
+    assert!(printed.len() < 3_000, "the preview is small: {printed}");
+    let (printed_by_reference, failed) = step("printed_by_reference");
+    assert!(
+        !failed && printed_by_reference.starts_with("result: c-480"),
+        "{printed_by_reference}"
+    );
+    let (key_error, failed) = step("key_error");
+    assert!(
+        failed
+            && key_error.contains("KeyError: 'advisor'; this dict (a bus result) has the keys")
+            && key_error.contains("'adviser'")
+            && key_error.contains("Did you mean: 'adviser'?"),
+        "{key_error}"
+    );
     let (stateless, failed) = step("without_session");
     assert!(failed && stateless.contains("clients"), "{stateless}");
+    let (unknown, failed) = step("unknown_id");
+    assert!(failed && unknown.contains("NameError"), "{unknown}");
+    if !stateful {
+        assert!(
+            unknown.contains("is not open (it expired, ended, or was never issued)"),
+            "{unknown}"
+        );
+    }
     let (reset, failed) = step("after_reset");
     assert!(
-        failed && reset.contains("Session \"default\" was reset."),
+        failed && reset.contains(&format!("Session \"{name}\" was reset.")),
         "{reset}"
     );
 }
 
-/// `stateful`: the transport keeps one handler per client (stdio, an HTTP session with the
-/// initialize handshake). Streamable HTTP on the 2026-07-28 protocol has no MCP session, so each
-/// request gets a fresh handler and snippet sessions cannot persist there yet; that case checks
-/// that the model is never told state was kept from an earlier call.
+/// Everything a model needs from the three tools, as the Python SDK saw it (`stateful`: see
+/// [`check_sessions`]).
 fn check_report(report: &Value, stateful: bool, protocol: &str) {
-    if stateful {
-        check_sessions(report);
-    } else {
-        let kept = report["session"]["kept"]["text"]
-            .as_str()
-            .unwrap_or_default();
-        assert!(
-            kept.contains("NameError") && kept.contains("run 1;"),
-            "{kept}"
-        );
-    }
+    check_sessions(report, stateful);
     assert_eq!(report["protocol_version"], protocol, "negotiated version");
     assert_eq!(report["server_name"], "codemode");
 

@@ -492,8 +492,10 @@ fn preflight_names_the_closest_functions_and_makes_no_call() {
         error.message
     );
     assert!(
-        error.message.contains("crm.get_client"),
-        "{}",
+        error
+            .message
+            .contains("did you mean one of: crm.get_client(*, id), "),
+        "the closest functions come with their signatures: {}",
         error.message
     );
 }
@@ -660,12 +662,21 @@ fn printed_output_and_result_are_capped_with_a_visible_marker() {
     assert!(outcome.ok);
     assert!(outcome.printed_truncated);
     assert!(
-        outcome
-            .printed
-            .contains("[output truncated: printed output limit of 6000 tokens or 100 characters reached; 100 of"),
+        outcome.printed.contains(
+            "[output truncated: printed output limit of 6000 tokens or 100 characters reached; "
+        ),
         "{}",
         outcome.printed
     );
+    // Cut at a line boundary: every line shown is whole.
+    let (body, _) = outcome
+        .printed
+        .split_once("\n… [output truncated")
+        .expect("marker");
+    assert!(body.len() > 80 && body.len() <= 100, "{body:?}");
+    for (index, line) in body.lines().enumerate() {
+        assert_eq!(line, format!("line {index}"), "{body:?}");
+    }
     assert!(outcome.result_truncated);
     let text = outcome.result.to_string();
     assert!(text.len() <= 600, "{}", text.len());
@@ -815,7 +826,7 @@ result = {"caught": caught, "hierarchy": hierarchy, "specific": specific}
                 "timeout": ["BusTimeoutError", "timeout", "crm.timeout", "`crm.timeout` did not answer within 5ms"],
                 "disconnected": ["DisconnectedError", "disconnected", "crm.disconnected", "disconnected from the bus"],
                 "peer_left": ["PeerLeftError", "peer_left", "crm.peer_left", "the CRM server left while the call was pending"],
-                "refused": ["InvalidArgumentsError", "invalid_arguments", "crm.refused", "the bus refused the arguments"],
+                "refused": ["InvalidArgumentsError", "invalid_arguments", "crm.refused", "the bus refused the arguments; expected crm.refused()"],
             },
             "hierarchy": [true, true, true, true, true, true, false],
             "specific": "IntentNotResolvedError",
@@ -1104,5 +1115,148 @@ result = asyncio.run(main())
         outcome.duration_ms < 1_200.0,
         "took {} ms",
         outcome.duration_ms
+    );
+}
+
+#[test]
+fn a_missing_key_on_a_bus_record_names_the_keys_it_has_and_the_closest() {
+    let outcome = run("client = crm.get_clients()[0]\nresult = client['advisor']");
+    let error = outcome.error.expect("a KeyError");
+    assert_eq!(error.kind, "KeyError");
+    assert_eq!(error.line, Some(2));
+    assert!(
+        error
+            .message
+            .starts_with("'advisor'; this dict (a bus result) has the keys ")
+            && error.message.ends_with(". Did you mean: 'adviser'?"),
+        "{}",
+        error.message
+    );
+    for key in ["'name'", "'adviser'", "'region'", "'aum'"] {
+        assert!(error.message.contains(key), "{key}: {}", error.message);
+    }
+    // A dict the snippet built itself keeps Python's plain message.
+    let plain = run("d = {'a': 1}\nresult = d['b']")
+        .error
+        .expect("a KeyError");
+    assert_eq!(
+        (plain.kind.as_str(), plain.message.as_str()),
+        ("KeyError", "'b'")
+    );
+}
+
+#[test]
+fn bus_records_behave_as_plain_dicts() {
+    let outcome = run(
+        "import copy, json\nclient = crm.get_clients()[0]\ntry:\n    client['nope']\n    caught = None\nexcept KeyError as error:\n    caught = list(error.args)\nresult = [client.get('nope'), client.get('nope', 1), 'name' in client, isinstance(client, dict), type(client).__name__, json.loads(json.dumps(client)) == client, dict(client) == client, sorted(client), caught, {**client}['aum'], copy.deepcopy(client) == client, client == {'name': 'Ada', 'adviser': 'ann', 'region': 'EU', 'aum': 120}, client.setdefault('x', 2), repr(crm.echo(value=1))]",
+    );
+    assert!(outcome.ok, "{:?}", outcome.error);
+    assert_eq!(
+        outcome.result,
+        json!([
+            null,
+            1,
+            true,
+            true,
+            "dict",
+            true,
+            true,
+            ["adviser", "aum", "name", "region"],
+            ["nope"],
+            120,
+            true,
+            true,
+            2,
+            "{'value': 1}"
+        ])
+    );
+}
+
+#[test]
+fn arguments_the_bus_refuses_come_back_with_the_signature() {
+    let outcome = run("result = crm.refused()");
+    let error = outcome.error.expect("refused");
+    assert_eq!(error.kind, "InvalidArgumentsError");
+    assert_eq!(
+        error.message,
+        "the bus refused the arguments; expected crm.refused()"
+    );
+}
+
+#[test]
+fn long_printed_text_in_a_session_stays_by_reference_in_whole_lines() {
+    let (first, second, plain) = with_engine(|engine, _| {
+        let session = |run_id: u64, source: &str| RunRequest {
+            run_id,
+            source: source.to_owned(),
+            limits: Limits::default(),
+            keep_state: true,
+        };
+        let first = engine
+            .run(&session(
+                1,
+                "for i in range(2000):\n    print('row', i, 'x' * 20)",
+            ))
+            .outcome;
+        let second = engine
+            .run(&session(
+                2,
+                "lines = _p1.splitlines()\nresult = [len(lines), lines[-1][:8], len(_p1)]",
+            ))
+            .outcome;
+        // Without a session nothing is kept: the text is cut at the output limit instead.
+        let plain = engine
+            .run(&request(
+                3,
+                "for i in range(2000):\n    print('row', i, 'x' * 20)",
+                Limits::default(),
+            ))
+            .outcome;
+        (first, second, plain)
+    });
+    assert!(first.ok, "{:?}", first.error);
+    assert_eq!(first.printed_ref.as_deref(), Some("_p1"));
+    let total = (0..2000)
+        .map(|i| format!("row {i} {}\n", "x".repeat(20)).len())
+        .sum::<usize>();
+    assert!(
+        first.printed.contains(&format!(
+            "[printed output is {total} characters in 2000 lines; all of it stays in this session as `_p1` (a str)."
+        )) && first.printed.contains("print(_p1[")
+            && first.printed.contains("more lines …"),
+        "{}",
+        first.printed
+    );
+    assert!(first.printed.len() < 2_500, "{}", first.printed.len());
+    // Every line shown is a whole printed line (or the gap marker): no line is cut in two.
+    for line in first
+        .printed
+        .lines()
+        .take_while(|line| !line.starts_with('['))
+    {
+        let whole = line
+            .strip_prefix("row ")
+            .and_then(|rest| rest.split_once(' '))
+            .is_some_and(|(number, tail)| number.parse::<u32>().is_ok() && tail == "x".repeat(20));
+        assert!(whole || line.ends_with(" more lines …"), "{line:?}");
+    }
+    assert!(first.printed.contains("row 0 ") && first.printed.contains("row 1999 "));
+    assert!(second.ok, "{:?}", second.error);
+    assert_eq!(second.result, json!([2000, "row 1999", total]));
+    assert!(plain.printed_ref.is_none() && plain.printed_truncated);
+}
+
+#[test]
+fn a_value_printed_on_one_line_is_never_cut_in_the_middle() {
+    let limits = Limits {
+        max_output_chars: 100,
+        ..Limits::default()
+    };
+    let outcome = run_with("import json\nprint(json.dumps(list(range(1000))))", limits);
+    assert!(outcome.ok && outcome.printed_truncated, "{outcome:?}");
+    assert!(
+        outcome.printed.starts_with("\n… [output truncated: "),
+        "no part of the JSON is shown: {}",
+        outcome.printed
     );
 }

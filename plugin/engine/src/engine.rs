@@ -12,6 +12,7 @@
 //! `sys.argv`, `sys.executable`, paths and prefixes are emptied.
 
 mod convert;
+mod hints;
 mod natives;
 mod stdlib;
 
@@ -304,6 +305,7 @@ struct Objects {
     make_error: PyObjectRef,
     convert_other: PyObjectRef,
     date_from_ms: PyObjectRef,
+    record: PyObjectRef,
     limit_exceeded: PyRef<PyType>,
     wrapper_code: usize,
     own_codes: HashSet<usize>,
@@ -394,6 +396,35 @@ impl Engine {
         self.session_globals = None;
     }
 
+    /// Keeps a session run's long printed text in the session as `_pN` (a `str`) and puts its
+    /// preview in `outcome.printed`; `total` is how many characters the snippet printed.
+    /// Returns whether it did (not without the session's globals).
+    fn keep_printed(&self, outcome: &mut Outcome, total: usize) -> bool {
+        let Some(globals) = self.session_globals.as_ref() else {
+            return false;
+        };
+        let kept = self.interpreter.enter(|vm| {
+            let name = (1..=100_000_u32)
+                .map(|n| format!("_p{n}"))
+                .find(|name| !globals.contains_key(name.as_str(), vm))?;
+            globals
+                .set_item(
+                    name.as_str(),
+                    vm.ctx.new_str(outcome.printed.as_str()).into(),
+                    vm,
+                )
+                .ok()?;
+            Some(name)
+        });
+        let Some(name) = kept else {
+            return false;
+        };
+        outcome.printed = crate::preview::printed_preview(&outcome.printed, &name, total);
+        outcome.printed_truncated = true;
+        outcome.printed_ref = Some(name);
+        true
+    }
+
     /// Runs one snippet to completion (or to a limit) and reports what happened.
     pub fn run(&mut self, request: &RunRequest) -> RunReport {
         let started = Instant::now();
@@ -423,6 +454,7 @@ impl Engine {
             make_error: self.objects.make_error.clone(),
             convert_other: self.objects.convert_other.clone(),
             date_from_ms: self.objects.date_from_ms.clone(),
+            record: self.objects.record.clone(),
             limit_exceeded: self.objects.limit_exceeded.clone(),
             wrapper_code: self.objects.wrapper_code,
             own_codes: self.objects.own_codes.clone(),
@@ -430,7 +462,15 @@ impl Engine {
             real_import: self.objects.real_import.clone(),
             per_run_view: self.objects.per_run_view.clone(),
         };
-        natives::install(runtime, RunState::new(port, limits.clone(), started));
+        // A session run keeps what it prints (up to a memory guard), so that text too long
+        // to send can stay in the session by reference.
+        let mut capture_limits = limits.clone();
+        if request.keep_state {
+            capture_limits.max_output_chars = capture_limits
+                .max_output_chars
+                .max(crate::preview::KEPT_PRINTED_CHARS);
+        }
+        natives::install(runtime, RunState::new(port, capture_limits, started));
         let objects = &self.objects;
         let namespaces = &self.namespaces;
         let functions = &self.functions;
@@ -469,10 +509,27 @@ impl Engine {
                 report.outcome.calls = run.calls;
                 let total = run.output_total;
                 report.outcome.printed = run.output;
-                if total > run.output_chars {
+                let by_reference = request.keep_state
+                    && report.recycle.is_none()
+                    && report.outcome.limit().is_none()
+                    && run.output_chars > crate::preview::PRINTED_REFERENCE_CHARS
+                    && self.keep_printed(&mut report.outcome, total);
+                if by_reference {
+                    // The preview replaced the text.
+                } else if run.output_chars > limits.max_output_chars {
+                    // A session's capture holds more than a run may send.
+                    let (kept, _) =
+                        outcome::cap_chars(&report.outcome.printed, limits.max_output_chars);
+                    let kept = outcome::whole_lines(&kept).to_owned();
+                    report.outcome.printed_truncated = true;
+                    let marker = outcome::output_marker(kept.chars().count(), total, limits);
+                    report.outcome.printed = kept + &marker;
+                } else if total > run.output_chars {
+                    let kept = outcome::whole_lines(&report.outcome.printed).len();
+                    report.outcome.printed.truncate(kept);
                     report.outcome.printed_truncated = true;
                     report.outcome.printed.push_str(&outcome::output_marker(
-                        run.output_chars,
+                        report.outcome.printed.chars().count(),
                         total,
                         limits,
                     ));
@@ -625,6 +682,7 @@ fn setup(vm: &VirtualMachine, options: &EngineOptions) -> PyResult<Objects> {
         make_error: runtime.get_attr("_make_error", vm)?,
         convert_other: runtime.get_attr("_convert_other", vm)?,
         date_from_ms: runtime.get_attr("_date_from_ms", vm)?,
+        record: runtime.get_attr("_Record", vm)?,
         limit_exceeded,
         wrapper_code,
         own_codes,
@@ -900,6 +958,7 @@ fn result_json(
     let helpers = Helpers {
         convert_other: &objects.convert_other,
         date_from_ms: &objects.date_from_ms,
+        record: &objects.record,
     };
     convert::to_json_marked(vm, &helpers, answer, Direction::Result)
 }
@@ -925,6 +984,11 @@ fn exception_to_error(
     // one hint is enough.
     if !message.to_lowercase().contains("did you mean")
         && let Some(hint) = did_you_mean(vm, exception)
+    {
+        message.push_str(&hint);
+    }
+    if kind == "KeyError"
+        && let Some(hint) = hints::record_keys(vm, &object)
     {
         message.push_str(&hint);
     }
@@ -1078,6 +1142,7 @@ fn bus_error_details(
     let helpers = Helpers {
         convert_other: &objects.convert_other,
         date_from_ms: &objects.date_from_ms,
+        record: &objects.record,
     };
     let mut details = Map::new();
     for name in ["kind", "function", "reason_uri", "context"] {

@@ -29,9 +29,14 @@ pub struct Outcome {
     pub result_truncated: bool,
     /// Everything the snippet printed (stdout and stderr, interleaved).
     pub printed: String,
-    /// Whether `printed` was cut at [`Limits::max_output_chars`].
+    /// Whether `printed` was cut at [`Limits::max_output_chars`] (or, with
+    /// [`Outcome::printed_ref`], replaced by a preview).
     #[serde(default, skip_serializing_if = "is_false")]
     pub printed_truncated: bool,
+    /// The session global that holds everything the snippet printed when it was too long to
+    /// send: `printed` is then a preview of it (see [`crate::preview::printed_preview`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub printed_ref: Option<String>,
     /// The bus calls the snippet started, in start order.
     pub calls: Vec<CallRecord>,
     /// Wall time of the run in milliseconds, as measured by the side that reports it.
@@ -194,6 +199,12 @@ pub fn cap_chars(text: &str, max: usize) -> (String, bool) {
     }
 }
 
+/// The whole lines of cut `text`: up to and including its last newline (empty when the first
+/// line is already cut), so a cut never splits a line, nor a value printed on one.
+pub fn whole_lines(text: &str) -> &str {
+    text.rfind('\n').map_or("", |at| &text[..=at])
+}
+
 /// The marker appended to cut output.
 pub fn output_marker(kept: usize, total: usize, limits: &Limits) -> String {
     format!(
@@ -278,7 +289,7 @@ fn cap_printed_tokens(outcome: &mut Outcome, limits: &Limits, count: &dyn Fn(&st
     if count(&outcome.printed) <= max {
         return;
     }
-    let kept = prefix_within(body, budget, count);
+    let kept = whole_lines(&prefix_within(body, budget, count)).to_owned();
     let marker = output_marker(kept.chars().count(), total, limits);
     outcome.printed = kept + &marker;
     outcome.printed_truncated = true;

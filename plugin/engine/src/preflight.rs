@@ -495,11 +495,16 @@ impl Checker<'_> {
             })
             .take(3)
             .collect();
+        // With the signature, the model can fix the call without looking it up.
+        let signatures: Vec<String> = suggestions
+            .iter()
+            .filter_map(|name| functions.get(name).map(FunctionSpec::signature))
+            .collect();
         self.issue(
             "AttributeError",
             format!(
                 "'{path}' is not a catalogue function{}",
-                did_you_mean(&suggestions)
+                did_you_mean(&signatures)
             ),
             offset,
         );

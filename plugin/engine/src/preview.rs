@@ -1,6 +1,7 @@
-//! Structural previews of large results kept by reference: in a session, a result too large to
+//! Structural previews of large values kept by reference: in a session, a result too large to
 //! send stays in the snippet's globals under a name (`_r1`), and the model reads this preview
 //! instead — type, length, keys, the first items, numeric summaries and how to continue.
+//! Printed text too long to send stays the same way (`_p1`), previewed by whole lines.
 //!
 //! Items are shown whole (never cut inside a JSON value): an item too long for the preview is
 //! replaced by its shape.
@@ -110,6 +111,93 @@ pub fn preview(value: &Value, name: &str, length: Option<usize>) -> String {
         );
     }
     out
+}
+
+/// The most printed characters a session run keeps (a memory guard; the worker's memory
+/// limit bounds the session as a whole).
+pub const KEPT_PRINTED_CHARS: usize = 1_000_000;
+/// Printed text longer than this (characters) is kept by reference in a session.
+pub const PRINTED_REFERENCE_CHARS: usize = 6_000;
+/// Characters of whole lines shown from the start of long printed text.
+const PRINTED_HEAD_CHARS: usize = 1_500;
+/// Characters of whole lines shown from its end.
+const PRINTED_TAIL_CHARS: usize = 400;
+/// The characters a model reads next, in the "how to continue" hint.
+const PRINTED_PAGE_CHARS: usize = 4_000;
+
+/// The preview of printed text kept as `name` (a `str` in the session): whole lines from the
+/// start and the end, never a line cut in two (a line too long to show, such as one printed
+/// JSON value, is described instead), and how to read the rest. `total` is how many characters
+/// the snippet printed (more than `text` holds when even the kept copy was capped).
+pub fn printed_preview(text: &str, name: &str, total: usize) -> String {
+    let lines: Vec<&str> = text.lines().collect();
+    let mut out = String::new();
+    let mut shown_chars = 0usize;
+    let mut head = 0usize;
+    for line in &lines {
+        let length = line.chars().count() + 1;
+        if shown_chars + length > PRINTED_HEAD_CHARS {
+            break;
+        }
+        out.push_str(line);
+        out.push('\n');
+        shown_chars += length;
+        head += 1;
+    }
+    if head == 0
+        && let Some(first) = lines.first()
+    {
+        let _ = writeln!(out, "<line 1: {}>", describe_line(first));
+        head = 1;
+    }
+    // The tail: whole lines that fit, after the head.
+    let mut tail: Vec<&str> = Vec::new();
+    let mut tail_chars = 0usize;
+    for line in lines.iter().skip(head).rev() {
+        let length = line.chars().count() + 1;
+        if tail_chars + length > PRINTED_TAIL_CHARS {
+            break;
+        }
+        tail.push(line);
+        tail_chars += length;
+    }
+    let hidden = lines.len().saturating_sub(head + tail.len());
+    if hidden > 0 {
+        let _ = writeln!(out, "… {hidden} more lines …");
+    }
+    for line in tail.iter().rev() {
+        out.push_str(line);
+        out.push('\n');
+    }
+    let from = shown_chars;
+    let _ = write!(
+        out,
+        "[printed output is {total} characters in {} lines; all of it stays in this session as \
+         `{name}` (a str). Read on in a later call with the same session: print({name}[{from}:{}]), \
+         or filter it: print('\\n'.join(line for line in {name}.splitlines() if 'word' in line))",
+        lines.len(),
+        from + PRINTED_PAGE_CHARS
+    );
+    if total > text.chars().count() {
+        let _ = write!(
+            out,
+            "; `{name}` holds the first {} characters",
+            text.chars().count()
+        );
+    }
+    out.push_str("]\n");
+    out
+}
+
+/// `12,345 characters: JSON list of 480 items` for a line too long to show.
+fn describe_line(line: &str) -> String {
+    let chars = line.chars().count();
+    match serde_json::from_str::<Value>(line.trim()) {
+        Ok(value @ (Value::Array(_) | Value::Object(_))) => {
+            format!("{chars} characters: JSON {}", describe(&value))
+        }
+        _ => format!("{chars} characters"),
+    }
 }
 
 /// `list of 480 items`, `dict of 3 keys`, `str of 52,000 characters`…

@@ -53,12 +53,22 @@ pub fn render_outcome(outcome: &Outcome) -> String {
         if !outcome.printed.ends_with('\n') {
             text.push('\n');
         }
-        if outcome.printed_truncated {
+        if outcome.printed_truncated && outcome.printed_ref.is_none() {
             text.push_str("[printed output truncated]\n");
         }
     }
     text.push_str(&calls_summary(outcome));
     text
+}
+
+/// The most bus calls listed one by one where an outcome is sent as data (the MCP tool's
+/// structured content, the on-bus method's reply); the text names at most six functions.
+pub const MAX_LISTED_CALLS: usize = 20;
+
+/// The calls to list one by one: the first [`MAX_LISTED_CALLS`], and how many are left out.
+pub fn listed_calls(outcome: &Outcome) -> (&[crate::outcome::CallRecord], usize) {
+    let shown = outcome.calls.len().min(MAX_LISTED_CALLS);
+    (&outcome.calls[..shown], outcome.calls.len() - shown)
 }
 
 /// "bus calls: 3 (crm.get_clients ×2, intents.view_chart; 1 failed) in 12 ms".

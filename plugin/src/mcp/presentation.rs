@@ -12,7 +12,7 @@ use rmcp::model::{JsonObject, Tool, ToolAnnotations};
 use serde::Serialize;
 use serde_json::{Value, json};
 
-use crate::sandbox::Outcome;
+use crate::sandbox::{Outcome, render::listed_calls};
 
 /// A tool's title and behaviour hints.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -89,8 +89,12 @@ pub(crate) struct ExecuteOutput {
     pub(crate) printed: String,
     /// Whether `printed` was cut at the output limit.
     pub(crate) printed_truncated: bool,
-    /// The bus calls the snippet made, in start order.
+    /// The bus calls the snippet made, in start order (the first
+    /// [`MAX_LISTED_CALLS`](crate::sandbox::render::MAX_LISTED_CALLS)).
     pub(crate) calls: Vec<CallOutput>,
+    /// How many later calls are left out of `calls`.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub(crate) calls_omitted: usize,
     /// Wall time of the run in milliseconds.
     pub(crate) duration_ms: f64,
     /// Why the run failed, when `ok` is false.
@@ -137,8 +141,8 @@ impl From<&Outcome> for ExecuteOutput {
             result_truncated: outcome.result_truncated,
             printed: outcome.printed.clone(),
             printed_truncated: outcome.printed_truncated,
-            calls: outcome
-                .calls
+            calls: listed_calls(outcome)
+                .0
                 .iter()
                 .map(|call| CallOutput {
                     function: call.function.clone(),
@@ -147,6 +151,7 @@ impl From<&Outcome> for ExecuteOutput {
                     error: call.error.clone(),
                 })
                 .collect(),
+            calls_omitted: listed_calls(outcome).1,
             duration_ms: outcome.duration_ms,
             error: outcome.error.as_ref().map(|error| ErrorOutput {
                 kind: error.kind.clone(),
@@ -185,6 +190,7 @@ pub(crate) fn execute_output_schema() -> Arc<JsonObject> {
                 },
                 "required": ["function", "ok"],
             }},
+            "calls_omitted": {"type": "integer"},
             "duration_ms": {"type": "number"},
             "error": {
                 "type": "object",
@@ -221,6 +227,7 @@ mod tests {
             result_truncated: true,
             result_unset: false,
             result_ref: None,
+            printed_ref: None,
             printed: "hi\n".to_owned(),
             printed_truncated: true,
             calls: vec![CallRecord {
@@ -280,4 +287,12 @@ mod tests {
         assert_eq!(hints.destructive_hint, Some(true));
         assert!(tool.output_schema.is_some());
     }
+}
+
+#[expect(
+    clippy::trivially_copy_pass_by_ref,
+    reason = "serde's skip_serializing_if passes a reference"
+)]
+fn is_zero(count: &usize) -> bool {
+    *count == 0
 }

@@ -77,7 +77,7 @@ struct ExecuteArgs {
     /// Wall-time limit in seconds (default: the server's, 30 unless configured).
     #[serde(default)]
     timeout_seconds: Option<f64>,
-    /// true (or a name) keeps variables between calls.
+    /// true, a name, or the id an answer gave: keeps variables between calls.
     #[serde(default)]
     session: Option<serde_json::Value>,
     /// Clear the session's variables first.
@@ -226,6 +226,12 @@ impl McpServer {
             Ok(session) => session,
             Err(message) => return CallToolResult::error(vec![ContentBlock::text(message)]),
         };
+        // An HTTP request without an MCP session (the 2026-07-28 protocol) may reach a fresh
+        // handler each time: its snippet sessions live in the service, by id.
+        let stateless = context
+            .extensions
+            .get::<axum::http::request::Parts>()
+            .is_some_and(|parts| !parts.headers.contains_key("mcp-session-id"));
         let notifier = RunNotifier::start(
             peer.clone(),
             meta.get_progress_token(),
@@ -256,6 +262,14 @@ impl McpServer {
             },
         };
         let (outcome, note) = match &session {
+            Some(request) if stateless => {
+                let run = self
+                    .service
+                    .session_handles()
+                    .execute(&self.service, request, &code, options)
+                    .await;
+                (run.outcome, run.note)
+            }
             Some(request) => {
                 let run = self
                     .sessions

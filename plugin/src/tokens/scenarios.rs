@@ -350,7 +350,7 @@ pub fn code_mode_tools() -> Value {
                 "properties": {
                     "code": {"description": "Python source.", "type": "string"},
                     "timeout_seconds": {"description": "Wall-time limit in seconds (default: the server's, 30 unless configured).", "type": ["number", "null"], "format": "double", "default": null},
-                    "session": {"description": "true (or a name) keeps variables between calls.", "default": null},
+                    "session": {"description": "true, a name, or the id an answer gave: keeps variables between calls.", "default": null},
                     "reset": {"description": "Clear the session's variables first.", "type": "boolean", "default": false}
                 }
             }

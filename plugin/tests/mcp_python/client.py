@@ -11,6 +11,7 @@ or the server logs goes to stderr.
 import argparse
 import asyncio
 import json
+import re
 import sys
 import time
 
@@ -76,13 +77,28 @@ async def scenario(client, plan):
     async def run(code, **extra):
         return outcome(await client.call_tool("execute_python_code", {"code": code, **extra}))
 
+    first = await run("clients = crm.get_clients()['clients']\nresult = len(clients)",
+                      session=True)
+    # Without an MCP session (streamable HTTP on 2026-07-28) the answer names an id to pass
+    # back; with one, `true` keeps naming the connection's session.
+    issued = re.search(r'session="(s-[0-9a-f]{32})"', first["text"])
+    session = issued.group(1) if issued else True
     report["session"] = {
-        "first": await run("clients = crm.get_clients()['clients']\nresult = len(clients)",
-                           session=True),
-        "kept": await run("result = clients", session=True),
-        "by_reference": await run("result = _r1[0]['id'] + ' of ' + str(len(_r1))", session=True),
+        "first": first,
+        "id": issued.group(1) if issued else None,
+        "kept": await run("result = clients", session=session),
+        "by_reference": await run("result = _r1[0]['id'] + ' of ' + str(len(_r1))",
+                                  session=session),
+        "printed": await run(
+            "for client in clients:\n    print(client['id'], client['name'], client['adviser'])",
+            session=session),
+        "printed_by_reference": await run(
+            "result = _p1.splitlines()[-1].split()[0]", session=session),
+        "key_error": await run("result = clients[0]['advisor']", session=session),
         "without_session": await run("result = len(clients)"),
-        "after_reset": await run("result = len(clients)", session=True, reset=True),
+        "unknown_id": await run("result = len(clients)",
+                                session="s-00000000000000000000000000000000"),
+        "after_reset": await run("result = len(clients)", session=session, reset=True),
     }
     return report
 

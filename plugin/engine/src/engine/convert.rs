@@ -1,6 +1,7 @@
 //! JSON ⇄ Python values.
 //!
-//! Inbound (bus results): JSON becomes `dict`/`list`/`str`/`int`/`float`/`bool`/`None`, and
+//! Inbound (bus results): JSON becomes `dict` (a subclass whose `KeyError` names the keys it
+//! has)/`list`/`str`/`int`/`float`/`bool`/`None`, and
 //! `"#T42_DATE#<ms>"` strings become timezone-aware UTC `datetime`s.
 //! Outbound, two policies: **arguments** must be JSON-like (a `TypeError` otherwise; datetimes
 //! become `"#T42_DATE#<ms>"`, naive ones taken as UTC); a **result** never fails (datetimes
@@ -36,6 +37,8 @@ pub(crate) struct Helpers<'a> {
     pub(crate) convert_other: &'a PyObjectRef,
     /// `_date_from_ms(ms) -> datetime`.
     pub(crate) date_from_ms: &'a PyObjectRef,
+    /// `_Record`: the dict class of inbound records (its `KeyError` names the keys it has).
+    pub(crate) record: &'a PyObjectRef,
 }
 
 /// Converts a Python value to JSON under `direction`'s policy.
@@ -235,11 +238,14 @@ pub(crate) fn to_python(
             vm.ctx.new_list(items).into()
         }
         Value::Object(map) => {
-            let dict = vm.ctx.new_dict();
+            let record = helpers.record.call((), vm)?;
+            let dict = record
+                .downcast_ref::<PyDict>()
+                .ok_or_else(|| vm.new_type_error("_Record is not a dict"))?;
             for (key, item) in map {
                 dict.set_item(key.as_str(), to_python(vm, helpers, item)?, vm)?;
             }
-            dict.into()
+            record
         }
     })
 }

@@ -51,6 +51,7 @@ pub(crate) struct Runtime {
     pub(crate) make_error: PyObjectRef,
     pub(crate) convert_other: PyObjectRef,
     pub(crate) date_from_ms: PyObjectRef,
+    pub(crate) record: PyObjectRef,
     pub(crate) limit_exceeded: PyRef<PyType>,
     pub(crate) wrapper_code: usize,
     pub(crate) own_codes: HashSet<usize>,
@@ -267,6 +268,7 @@ fn helpers(runtime: &Runtime) -> Helpers<'_> {
     Helpers {
         convert_other: &runtime.convert_other,
         date_from_ms: &runtime.date_from_ms,
+        record: &runtime.record,
     }
 }
 
@@ -451,6 +453,16 @@ fn settle(
                 Some(context) => convert::to_python(vm, &helpers(runtime), context)?,
                 None => vm.ctx.none(),
             };
+            // Arguments the bus refused: say what the function takes.
+            let message = match runtime.functions.get(function) {
+                Some(spec)
+                    if error.kind == HostErrorKind::InvalidArguments
+                        && !error.message.contains("; expected ") =>
+                {
+                    format!("{}; expected {}", error.message, spec.signature())
+                }
+                _ => error.message.clone(),
+            };
             let reason_uri: PyObjectRef = match &error.reason_uri {
                 Some(uri) => vm.ctx.new_str(uri.as_str()).into(),
                 None => vm.ctx.none(),
@@ -460,7 +472,7 @@ fn settle(
                 .call(
                     (
                         vm.ctx.new_str(error.kind.as_str()),
-                        vm.ctx.new_str(error.message.as_str()),
+                        vm.ctx.new_str(message),
                         vm.ctx.new_str(function),
                         reason_uri,
                         context,

@@ -146,6 +146,20 @@ def _date_from_ms(ms):
     return _EPOCH + _dt.timedelta(milliseconds=ms)
 
 
+class _Record(dict):
+    """A dict a bus call returned. It behaves as a dict; a missing key raises the usual
+    `KeyError`, carrying the keys the record has (`_cm_keys`) so the error can name them."""
+
+    def __missing__(self, key):
+        error = KeyError(key)
+        error._cm_keys = list(self)
+        raise error
+
+
+_Record.__name__ = "dict"
+_Record.__qualname__ = "dict"
+
+
 def _convert_other(obj, for_bus):
     """A JSON-able stand-in for `obj`; returns `obj` itself when it has none (results only)."""
     if isinstance(obj, _dt.datetime):

@@ -74,40 +74,37 @@ impl SessionHandles {
             let mut handles = self.handles.lock().await;
             let now = Instant::now();
             handles.retain(|_, handle| now.duration_since(handle.last_used) <= self.limits.idle);
-            match handles.get_mut(&request.name) {
-                Some(handle) => {
-                    handle.last_used = now;
-                    Some((request.name.clone(), Arc::clone(&handle.sessions)))
-                }
-                None => {
-                    if request.name.starts_with(PREFIX) {
-                        notes.push(format!(
+            if let Some(handle) = handles.get_mut(&request.name) {
+                handle.last_used = now;
+                Some((request.name.clone(), Arc::clone(&handle.sessions)))
+            } else {
+                if request.name.starts_with(PREFIX) {
+                    notes.push(format!(
                             "Session {:?} is not open (it expired, ended, or was never issued); its variables are gone, this run starts a new session.",
                             request.name
                         ));
-                    } else if request.name != crate::sessions::DEFAULT_SESSION {
-                        notes.push(format!(
+                } else if request.name != crate::sessions::DEFAULT_SESSION {
+                    notes.push(format!(
                             "This transport has no connection to keep a session named {:?} on; this run starts a new session under an id.",
                             request.name
                         ));
-                    }
-                    if handles.len() >= MAX_HANDLES {
-                        None
-                    } else {
-                        let id = format!("{PREFIX}{}", uuid::Uuid::new_v4().simple());
-                        let sessions = Arc::new(ClientSessions::new(SessionLimits {
-                            per_client: 1,
-                            ..self.limits
-                        }));
-                        handles.insert(
-                            id.clone(),
-                            Handle {
-                                sessions: Arc::clone(&sessions),
-                                last_used: now,
-                            },
-                        );
-                        Some((id, sessions))
-                    }
+                }
+                if handles.len() >= MAX_HANDLES {
+                    None
+                } else {
+                    let id = format!("{PREFIX}{}", uuid::Uuid::new_v4().simple());
+                    let sessions = Arc::new(ClientSessions::new(SessionLimits {
+                        per_client: 1,
+                        ..self.limits
+                    }));
+                    handles.insert(
+                        id.clone(),
+                        Handle {
+                            sessions: Arc::clone(&sessions),
+                            last_used: now,
+                        },
+                    );
+                    Some((id, sessions))
                 }
             }
         };

@@ -209,6 +209,14 @@ pub(crate) fn execute_output_schema() -> Arc<JsonObject> {
     }
 }
 
+#[expect(
+    clippy::trivially_copy_pass_by_ref,
+    reason = "serde's skip_serializing_if passes a reference"
+)]
+fn is_zero(count: &usize) -> bool {
+    *count == 0
+}
+
 #[cfg(test)]
 mod tests {
     use crate::sandbox::{CallRecord, ErrorPhase, SnippetError};
@@ -287,12 +295,4 @@ mod tests {
         assert_eq!(hints.destructive_hint, Some(true));
         assert!(tool.output_schema.is_some());
     }
-}
-
-#[expect(
-    clippy::trivially_copy_pass_by_ref,
-    reason = "serde's skip_serializing_if passes a reference"
-)]
-fn is_zero(count: &usize) -> bool {
-    *count == 0
 }

@@ -33,6 +33,8 @@ use codemode_protocol::gw3::Authentication;
 use crate::exit::usage;
 use serde::Deserialize;
 
+mod scaling;
+
 /// The default io.Connect Desktop gateway.
 const DEFAULT_IOCONNECT_URL: &str = "ws://127.0.0.1:8385/gw";
 
@@ -180,6 +182,8 @@ pub(crate) struct BusArgs {
     /// Snippets that may run at once (one worker process each) [default: 2].
     #[arg(long, global = true, env = "CODEMODE_WORKERS", help_heading = "Limits")]
     pub(crate) workers: Option<usize>,
+    #[command(flatten)]
+    pub(crate) pool: scaling::PoolArgs,
     /// Append one JSON line per snippet (code, outcome, bus calls) to this file.
     #[arg(
         long,
@@ -190,8 +194,9 @@ pub(crate) struct BusArgs {
     pub(crate) audit_log: Option<PathBuf>,
     /// A TOML config file with any of: bus, dialect, user, application, fdc3_identity_url,
     /// fdc3_app_directory, call_timeout_seconds, timeout_seconds, max_timeout_seconds, memory_mib,
-    /// max_bus_calls,
-    /// workers, audit_log, mcp, listen, allowed_origins, and a [policy] section (reloaded
+    /// max_bus_calls, workers, max_workers, spare_workers, max_queued,
+    /// shrink_idle_after_seconds, max_snippet_sessions, audit_log, mcp, listen,
+    /// allowed_origins, max_sessions, session_idle_timeout_seconds, and a [policy] section (reloaded
     /// when the file changes; see samples/config/policy.toml). Default: %APPDATA%\codemode\codemode.toml
     /// on Windows, $XDG_CONFIG_HOME/codemode/codemode.toml elsewhere, when it exists.
     #[arg(long, global = true, env = "CODEMODE_CONFIG", help_heading = "Config")]
@@ -249,7 +254,16 @@ pub(crate) struct ConfigFile {
     memory_mib: Option<u64>,
     max_bus_calls: Option<u32>,
     workers: Option<usize>,
+    max_workers: Option<usize>,
+    spare_workers: Option<usize>,
+    max_queued: Option<usize>,
+    shrink_idle_after_seconds: Option<f64>,
+    max_snippet_sessions: Option<usize>,
     audit_log: Option<PathBuf>,
+    /// `serve`: MCP HTTP sessions open at once.
+    max_sessions: Option<usize>,
+    /// `serve`: idle MCP HTTP sessions are closed after this long.
+    session_idle_timeout_seconds: Option<f64>,
     /// `serve`: MCP transport.
     pub(crate) mcp: Option<McpTransport>,
     /// `serve`: HTTP listen address.
@@ -448,6 +462,7 @@ pub(crate) async fn attach(args: &BusArgs) -> anyhow::Result<Attached> {
     if let Some(workers) = args.workers.or(config.workers) {
         sandbox.workers = workers.max(1);
     }
+    args.pool.apply(&config, &mut sandbox)?;
     if let Some(value) = args.timeout_seconds.or(config.timeout_seconds) {
         sandbox.limits.wall_time = seconds(value, "--timeout-seconds")?;
     }
@@ -492,6 +507,8 @@ pub(crate) struct ServeArgs {
     /// HTTP listen address for `--mcp http` (loopback by default).
     #[arg(long, env = "CODEMODE_LISTEN", help_heading = "MCP")]
     pub(crate) listen: Option<SocketAddr>,
+    #[command(flatten)]
+    pub(crate) sessions: scaling::McpSessionArgs,
     /// Bearer token HTTP clients must send (`Authorization: Bearer …`).
     #[arg(
         long,
@@ -712,6 +729,7 @@ async fn serve_attached(
             if let Some(listen) = args.listen.or(attached.config.listen) {
                 options.listen = listen;
             }
+            args.sessions.apply(&attached.config, &mut options)?;
             options.bearer_token = args.bearer_token.clone();
             options.allowed_origins = args.allowed_origins.clone();
             options

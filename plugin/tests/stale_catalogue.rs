@@ -86,14 +86,15 @@ async fn while_the_gateway_is_down_the_last_catalogue_is_served_marked_stale() {
 
     // Down for a while, long enough for a doubling backoff to grow to seconds.
     tokio::time::sleep(Duration::from_secs(4)).await;
+    // Read before the restart: the link may be back before `start` returns.
+    let disconnected_at = service
+        .disconnected_since()
+        .expect("still disconnected while the gateway is down");
     let restarted = RealGateway::start(&GatewayOptions {
         port: Some(port),
         ..GatewayOptions::default()
     });
     let downtime = stopped.elapsed();
-    let disconnected_at = service
-        .disconnected_since()
-        .expect("still disconnected until the restart");
     let waited = Instant::now();
     while service.disconnected_since().is_some() {
         assert!(

@@ -10,6 +10,7 @@
 mod channels;
 mod config;
 mod connection;
+mod invocations;
 mod state;
 
 use std::{sync::Arc, time::Duration};

@@ -274,6 +274,19 @@ pub trait MethodHandler: Send + Sync + 'static {
         arguments: Map<String, Value>,
         caller: Option<Identity>,
     ) -> Result<Value, HandlerError>;
+
+    /// Like [`Self::handle`], with a token the adapter cancels when the caller leaves the bus
+    /// (or the connection ends) before the answer: a long handler should stop then, as no one
+    /// is left to take its answer. The default ignores the token.
+    async fn handle_until_caller_leaves(
+        &self,
+        arguments: Map<String, Value>,
+        caller: Option<Identity>,
+        caller_left: tokio_util::sync::CancellationToken,
+    ) -> Result<Value, HandlerError> {
+        let _ = caller_left;
+        self.handle(arguments, caller).await
+    }
 }
 
 /// Something that happened to the connection or the catalogue.

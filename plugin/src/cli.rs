@@ -31,6 +31,8 @@ use crate::{
 };
 use serde::Deserialize;
 
+mod scaling;
+
 /// Which wire protocol the bus speaks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -177,6 +179,8 @@ pub(crate) struct BusArgs {
     /// Worker processes kept warm for snippets (one snippet each at a time).
     #[arg(long, global = true, env = "CODEMODE_WORKERS", help_heading = "Limits")]
     pub(crate) workers: Option<usize>,
+    #[command(flatten)]
+    pub(crate) pool: scaling::PoolArgs,
     /// Append one JSON line per snippet (code, outcome, bus calls) to this file.
     #[arg(
         long,
@@ -187,8 +191,9 @@ pub(crate) struct BusArgs {
     pub(crate) audit_log: Option<PathBuf>,
     /// A TOML config file with any of: bus, dialect, user, application, fdc3_identity_url,
     /// fdc3_app_directory, ca_file, call_timeout_seconds, timeout_seconds, max_timeout_seconds, memory_mib,
-    /// max_bus_calls,
-    /// workers, audit_log, mcp, listen, allowed_origins, and a [policy] section (reloaded
+    /// max_bus_calls, workers, max_workers, spare_workers, max_queued,
+    /// shrink_idle_after_seconds, max_snippet_sessions, audit_log, mcp, listen,
+    /// allowed_origins, max_sessions, session_idle_timeout_seconds, and a [policy] section (reloaded
     /// when the file changes; see samples/config/policy.toml). Default: %APPDATA%\codemode\codemode.toml
     /// on Windows, $XDG_CONFIG_HOME/codemode/codemode.toml elsewhere, when it exists.
     #[arg(long, global = true, env = "CODEMODE_CONFIG", help_heading = "Config")]
@@ -368,6 +373,7 @@ pub(crate) async fn attach(args: &BusArgs) -> anyhow::Result<Attached> {
     let worker = WorkerCommand::current_exe().context("locating the codemode executable")?;
     let mut sandbox = SandboxConfig::new(worker);
     sandbox.workers = settings.workers;
+    args.pool.apply(&settings.file, &mut sandbox)?;
     sandbox.limits = settings.limits.clone();
     let mut service_config = CodeModeConfig::new(sandbox);
     service_config.call_timeout = settings.call_timeout;
@@ -403,6 +409,8 @@ pub(crate) struct ServeArgs {
     /// HTTP listen address for `--mcp http`.
     #[arg(long, env = "CODEMODE_LISTEN", help_heading = "MCP")]
     pub(crate) listen: Option<SocketAddr>,
+    #[command(flatten)]
+    pub(crate) sessions: scaling::McpSessionArgs,
     /// Bearer token HTTP clients must send (`Authorization: Bearer …`).
     #[arg(
         long,
@@ -616,7 +624,8 @@ async fn serve_attached(
             }
         }
         McpTransport::Http => {
-            let options = attached.settings.http_options(args);
+            let mut options = attached.settings.http_options(args);
+            args.sessions.apply(&attached.settings.file, &mut options)?;
             serve_http_until_shutdown(Arc::clone(&service), options, signals).await?;
         }
         McpTransport::None => {

@@ -10,6 +10,7 @@
 //! - [`versions`]: immutable catalogue versions and the one updater that publishes them.
 //! - [`functions`]: a version's call map as the sandbox's function set.
 //! - [`bridge`]: a snippet's calls performed on the bus, through one version's call map.
+//! - [`link_status`]: whether the bus is connected, so a stale catalogue says so.
 //! - [`service`]: the three Code Mode operations over one bus, catalogue and pool.
 //! - [`sessions`]: a client's stateful snippet sessions (`execute_python_code(session=…)`).
 //! - [`session_handles`]: sessions by id for clients without a connection (stateless MCP).
@@ -28,6 +29,7 @@ pub mod bridge;
 pub mod context_calls;
 pub mod control;
 pub mod functions;
+pub mod link_status;
 pub mod logging;
 pub mod mcp;
 pub mod on_bus;

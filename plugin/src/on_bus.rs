@@ -10,6 +10,9 @@
 //! A call that needs approval asks [`BUS_APPROVAL_METHOD`] on the bus (served by the assistant
 //! UI; see `docs/control.md`); without a server it fails closed.
 //!
+//! A snippet stops when its caller leaves the bus (the adapter cancels the invocation on the
+//! caller's `peer-removed`), so an abandoned call does not hold a worker to its timeout.
+//!
 //! A snippet that fails is an invocation error whose reason is the same text an MCP client gets
 //! (the exception and the snippet line), with the structured outcome as the error's context.
 
@@ -18,6 +21,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use codemode_adapters::{BusError, HandlerError, Identity, MethodHandler, ServedMethod};
 use serde_json::{Map, Value, json};
+use tokio_util::sync::CancellationToken;
 
 use crate::{
     catalogue::{Detail, ListRequest},
@@ -117,6 +121,16 @@ impl MethodHandler for Operation {
         arguments: Map<String, Value>,
         caller: Option<Identity>,
     ) -> Result<Value, HandlerError> {
+        self.handle_until_caller_leaves(arguments, caller, CancellationToken::new())
+            .await
+    }
+
+    async fn handle_until_caller_leaves(
+        &self,
+        arguments: Map<String, Value>,
+        caller: Option<Identity>,
+        caller_left: CancellationToken,
+    ) -> Result<Value, HandlerError> {
         let caller_name = caller
             .as_ref()
             .and_then(|identity| identity.application.as_deref())
@@ -191,6 +205,7 @@ impl MethodHandler for Operation {
                                     .unwrap_or(&caller_name)
                             )),
                             observer: None,
+                            cancel: Some(caller_left),
                             control: SessionControl {
                                 approver: Some(Arc::new(BusApprover::new(
                                     Arc::clone(self.service.bus()),

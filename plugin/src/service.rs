@@ -141,6 +141,10 @@ pub struct CodeMode {
     hidden_functions: Mutex<Option<(u64, u64, Arc<FunctionSet>)>>,
     /// Stops the follower task when the service is dropped (`None` outside a tokio runtime).
     _follower: Option<DropGuard>,
+    /// Connected or not: a catalogue served while disconnected is marked stale.
+    link: Arc<crate::link_status::LinkStatus>,
+    /// Stops the link status task with the service.
+    _link_follower: Option<DropGuard>,
 }
 
 impl std::fmt::Debug for CodeMode {
@@ -167,6 +171,8 @@ impl CodeMode {
         let bus: Arc<dyn Bus> = Arc::clone(&policy_bus) as Arc<dyn Bus>;
         // Subscribe before the first snapshot, so no change between the two is missed.
         let events = bus.events();
+        let link = Arc::new(crate::link_status::LinkStatus::default());
+        let link_follower = link.follow(bus.events());
         let catalogue = PythonCatalogue::build(&bus.catalogue(), config.catalogue.clone());
         let updater = Arc::new(CatalogueUpdater::new(bus, catalogue));
         let (follower, refresh_requests) = match tokio::runtime::Handle::try_current() {
@@ -195,6 +201,8 @@ impl CodeMode {
             session_handles: Arc::default(),
             hidden_functions: Mutex::new(None),
             _follower: follower,
+            link,
+            _link_follower: link_follower,
         })
     }
 
@@ -269,7 +277,15 @@ impl CodeMode {
         let version = self.version();
         let mut page = version.catalogue.list(request);
         page.text = annotate::listing(&page.text, &self.labels(&version));
+        if let Some(note) = self.link.stale_note() {
+            page.text.insert_str(0, &note);
+        }
         page
+    }
+
+    /// When the bus link dropped, if it is down now (listings and stubs say they are stale).
+    pub fn disconnected_since(&self) -> Option<std::time::SystemTime> {
+        self.link.disconnected_since()
     }
 
     /// `get_python_definitions`; stubs of functions that write or need approval say so.
@@ -277,6 +293,9 @@ impl CodeMode {
         let version = self.version();
         let mut definitions = version.catalogue.get(names);
         definitions.text = annotate::stubs(&definitions.text, &self.labels(&version));
+        if let Some(note) = self.link.stale_note() {
+            definitions.text.insert_str(0, &note);
+        }
         definitions
     }
 

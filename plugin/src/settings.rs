@@ -42,7 +42,16 @@ pub(crate) struct ConfigFile {
     memory_mib: Option<u64>,
     max_bus_calls: Option<u32>,
     workers: Option<usize>,
+    pub(crate) max_workers: Option<usize>,
+    pub(crate) spare_workers: Option<usize>,
+    pub(crate) max_queued: Option<usize>,
+    pub(crate) shrink_idle_after_seconds: Option<f64>,
+    pub(crate) max_snippet_sessions: Option<usize>,
     audit_log: Option<PathBuf>,
+    /// `serve`: MCP HTTP sessions open at once.
+    pub(crate) max_sessions: Option<usize>,
+    /// `serve`: idle MCP HTTP sessions are closed after this long.
+    pub(crate) session_idle_timeout_seconds: Option<f64>,
     /// `serve`: MCP transport.
     mcp: Option<McpTransport>,
     /// `serve`: HTTP listen address.
@@ -332,7 +341,7 @@ impl Settings {
     }
 }
 
-fn seconds(value: f64, what: &str) -> anyhow::Result<Duration> {
+pub(crate) fn seconds(value: f64, what: &str) -> anyhow::Result<Duration> {
     if !value.is_finite() || value <= 0.0 {
         return Err(usage(format!(
             "{what} must be a positive number of seconds, not {value}"

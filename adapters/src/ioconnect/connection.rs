@@ -25,7 +25,10 @@ use codemode_protocol::{
     },
 };
 
-use super::{channels::ContextStore, config::IoConnectConfig, state::PeerTable};
+use super::{
+    channels::ContextStore, config::IoConnectConfig, invocations::RunningInvocations,
+    state::PeerTable,
+};
 use crate::{
     error::BusError,
     link::{Dialect, Wire, handshake_frame},
@@ -198,6 +201,8 @@ pub(crate) struct Session {
     pending: PendingTable<Gw3Message>,
     /// Where the tasks running served methods report their outcome.
     served_results: mpsc::Sender<ServedResult>,
+    /// Served-method invocations still running, cancelled when their caller leaves.
+    invocations: RunningInvocations,
     /// Register requests whose `success` we wait for, with their responders.
     registering: HashMap<RequestId, oneshot::Sender<Result<(), BusError>>>,
     /// The `create-token` in flight that refreshes the reconnect token.
@@ -345,6 +350,7 @@ impl Dialect for Gateway {
             peer_id,
             pending: PendingTable::new(),
             served_results,
+            invocations: RunningInvocations::default(),
             registering: HashMap::new(),
             token_request: None,
             next_ping: saturating_deadline(now, config.ping_interval),
@@ -449,6 +455,12 @@ impl Dialect for Gateway {
                 return Ok(());
             }
         };
+        if let Gw3Message::PeerRemoved(removed) = &message {
+            let stopped = session.invocations.caller_left(&removed.removed_id);
+            if stopped > 0 {
+                tracing::debug!(peer = %removed.removed_id, stopped, "a caller left: its invocations stop");
+            }
+        }
         match message {
             Gw3Message::PeerAdded(_)
             | Gw3Message::PeerRemoved(_)
@@ -491,8 +503,13 @@ impl Dialect for Gateway {
                 let mut arguments = invoke.arguments_kv.unwrap_or_default();
                 codemode_protocol::dates::strip_trace_info(&mut arguments);
                 let invocation_id = invoke.invocation_id;
+                let caller_left = session
+                    .invocations
+                    .start(invocation_id.clone(), invoke.caller_id);
                 tokio::spawn(async move {
-                    let outcome = handler.handle(arguments, caller).await;
+                    let outcome = handler
+                        .handle_until_caller_leaves(arguments, caller, caller_left)
+                        .await;
                     let _ = results.send((invocation_id, outcome)).await;
                 });
             }
@@ -579,6 +596,7 @@ impl Dialect for Gateway {
         wire: &mut Wire,
         (invocation_id, outcome): ServedResult,
     ) -> Result<(), String> {
+        session.invocations.finished(&invocation_id);
         let reply = served_reply(&session.peer_id, invocation_id, outcome);
         wire.send(gw3::encode(&reply)).await
     }

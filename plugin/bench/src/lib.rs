@@ -21,15 +21,23 @@
 //! - [`ranking`]: search quality — recall@1, recall@3 and MRR of task phrasings over the
 //!   sample and synthetic apps ([`render_ranking`]).
 //! - `sandbox_speed`: the sandbox pool alone, with a host that answers at once.
+//! - [`soak_serve`]: 50 MCP clients × 10 bus calls against `codemode serve --mock-bus --mcp
+//!   http`, then a soak that checks the process's and its workers' memory and open files stay
+//!   flat (the same code runs in the product's tests for 60 s).
+//! - [`fuzz`]: property targets for every decoder of outside input (GW3 and FDC3 frames, the
+//!   signature grammar, the worker pipes, MCP tool arguments), run briefly by the tests and for
+//!   as long as asked by `codemode bench fuzz --seconds N` ([`render_fuzz`]).
 
 mod catalogue_speed;
 mod chart;
 mod discovery;
+pub mod fuzz;
 mod perf;
 mod process_memory;
 mod python_speed;
 mod ranking;
 pub mod sandbox_speed;
+mod soak;
 mod stats;
 
 // The product's modules under their old paths, so the benchmarks read as before the split.
@@ -38,6 +46,7 @@ pub(crate) use codemode::{catalogue, mcp, mock_bus, sandbox, service};
 pub use self::{
     chart::render_tokens_svg,
     discovery::{DiscoveryRow, discovery, discovery_at, render_discovery},
+    fuzz::{TargetReport, fuzz, render_fuzz},
     perf::{CRUNCH_SNIPPET, PerfConfig, PerfReport, PerfRow, perf, render_perf},
     python_speed::{PythonSpeedRow, python_speed, render_python_speed},
     ranking::{PHRASES, RankingRow, rank_phrases, ranking, render_ranking},
@@ -107,4 +116,48 @@ pub async fn tokens(config: &TokensConfig) -> Result<Vec<TokenRow>, BenchError> 
 /// each on average (2,900 apps and the samples: 10,020 methods).
 fn synthetic_apps_for(methods: usize) -> usize {
     methods.saturating_mul(100) / 345
+}
+
+/// `codemode bench soak`: the load (`clients` × 10 calls, each answer checked against its own
+/// input), then `duration` of soak against one `codemode serve --mock-bus --mcp http` started
+/// from `codemode`. Returns the tables and whether everything held (no call lost or wrong, no
+/// growth past the default tolerance).
+pub async fn soak_serve(
+    codemode: &std::path::Path,
+    duration: std::time::Duration,
+    clients: usize,
+) -> Result<(String, bool), BenchError> {
+    let server = soak::ServeProcess::start(codemode, &[])
+        .await
+        .map_err(|reason| BenchError::Fixture { reason })?;
+    let load = soak::load(&server.url, clients, 10).await;
+    let tolerance = soak::Tolerance::default();
+    let report = soak::soak(
+        &server,
+        clients.min(8),
+        duration,
+        std::time::Duration::from_secs(1),
+    )
+    .await;
+    server.stop().await;
+    let held = load.wrong.is_empty()
+        && load.lost.is_empty()
+        && load.right == load.sent
+        && report.calls_failed == 0
+        && report.leaks(tolerance).is_empty();
+    let mut text = format!(
+        "Load: {clients} MCP HTTP clients × 10 bus calls: {} sent, {} right, {} wrong, {} lost, \
+         in {:.1} s.\n",
+        load.sent,
+        load.right,
+        load.wrong.len(),
+        load.lost.len(),
+        load.elapsed.as_secs_f64()
+    );
+    for problem in load.wrong.iter().chain(&load.lost).take(5) {
+        text.push_str(&format!("  {problem}\n"));
+    }
+    text.push('\n');
+    text.push_str(&soak::render_soak(&report, tolerance));
+    Ok((text, held))
 }

@@ -33,6 +33,11 @@ enum Command {
     Python(PythonArgs),
     /// Search quality: recall@3 and MRR of task phrasings, on the mock bus's catalogue.
     Ranking(RankingArgs),
+    /// Load and soak `codemode serve --mock-bus --mcp http`: lost or wrong answers, RSS and
+    /// open files of the process and its workers over time.
+    Soak(SoakArgs),
+    /// Fuzz every decoder of outside input for a while; prints executions and panics per target.
+    Fuzz(FuzzArgs),
     /// The sandbox worker process (started by the benchmarks; speaks line-JSON on stdio).
     #[command(hide = true)]
     SandboxWorker,
@@ -81,6 +86,8 @@ fn main() -> anyhow::Result<ExitCode> {
             Command::Perf(args) => run_perf(args).await,
             Command::Python(args) => run_python(args).await,
             Command::Ranking(args) => run_ranking(args).await,
+            Command::Fuzz(args) => run_fuzz(args).await,
+            Command::Soak(args) => run_soak(args).await,
             Command::MockBus(args) => run_mock_bus(args).await,
             Command::SandboxWorker => Ok(()),
         }
@@ -275,5 +282,72 @@ async fn run_perf(args: PerfArgs) -> anyhow::Result<()> {
         .await
         .context("running the performance benchmark")?;
     println!("{}", bench::render_perf(&report));
+    Ok(())
+}
+
+/// Flags of `codemode bench fuzz`.
+#[derive(Debug, Args)]
+struct FuzzArgs {
+    /// Total running time, shared equally by the targets.
+    #[arg(long, default_value_t = 60.0)]
+    seconds: f64,
+}
+
+/// Runs every fuzz target and prints their table; fails when anything panicked or broke a
+/// property.
+#[expect(
+    clippy::print_stdout,
+    reason = "the benchmark's table is the command's output"
+)]
+async fn run_fuzz(args: FuzzArgs) -> anyhow::Result<()> {
+    let total = std::time::Duration::try_from_secs_f64(args.seconds)
+        .context("--seconds must be a non-negative number")?;
+    let worker = WorkerCommand::current_exe().context("locating the codemode-bench executable")?;
+    let reports = bench::fuzz(total, worker)
+        .await
+        .context("running the fuzz targets")?;
+    println!("{}", bench::render_fuzz(&reports));
+    if reports.iter().any(|report| !report.clean()) {
+        anyhow::bail!("a fuzz target found a panic or a broken property (table above)");
+    }
+    Ok(())
+}
+
+/// Flags of `codemode bench soak`.
+#[derive(Debug, Args)]
+struct SoakArgs {
+    /// How long the soak runs after the load.
+    #[arg(long, default_value_t = 300.0)]
+    seconds: f64,
+    /// Concurrent MCP clients of the load (the soak keeps up to 8 of them busy).
+    #[arg(long, default_value_t = 50)]
+    clients: usize,
+    /// The codemode executable to serve; default: `codemode` next to this executable.
+    #[arg(long)]
+    codemode: Option<PathBuf>,
+}
+
+/// Runs the load and the soak and prints their tables; fails when an answer was lost or wrong
+/// or something grew.
+#[expect(
+    clippy::print_stdout,
+    reason = "the benchmark's table is the command's output"
+)]
+async fn run_soak(args: SoakArgs) -> anyhow::Result<()> {
+    let duration = std::time::Duration::try_from_secs_f64(args.seconds)
+        .context("--seconds must be a non-negative number")?;
+    let codemode = match args.codemode {
+        Some(path) => path,
+        None => std::env::current_exe()
+            .context("locating the codemode-bench executable")?
+            .with_file_name(format!("codemode{}", std::env::consts::EXE_SUFFIX)),
+    };
+    let (text, held) = bench::soak_serve(&codemode, duration, args.clients)
+        .await
+        .context("running the soak")?;
+    println!("{text}");
+    if !held {
+        anyhow::bail!("the load lost or garbled answers, or the soak saw growth (above)");
+    }
     Ok(())
 }

@@ -31,3 +31,6 @@ pub use crate::{
         ServerFilter, ServerInfo, ServerReply, Target, applications,
     },
 };
+/// The W3C trace context a call carries ([`CallOptions::trace`]) or a served method receives
+/// ([`MethodHandler::handle_in_trace`]).
+pub use codemode_protocol::trace::TraceContext;

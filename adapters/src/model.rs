@@ -4,6 +4,7 @@
 use std::{borrow::Cow, time::Duration};
 
 use async_trait::async_trait;
+use codemode_protocol::trace::TraceContext;
 use serde::Serialize;
 use serde_json::{Map, Value};
 
@@ -175,12 +176,15 @@ fn value_matches(actual: Option<&Value>, wanted: &Value) -> bool {
 }
 
 /// Per-call options.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CallOptions {
     /// How long to wait for the reply.
     pub timeout: Duration,
     /// How long to wait for a server of the method to appear (zero: fail at once).
     pub wait_for_method: Duration,
+    /// The trace this call belongs to, sent along where the dialect carries one (io.Connect:
+    /// `__interopIOTracePropagationInfo` in the arguments).
+    pub trace: Option<TraceContext>,
 }
 
 impl Default for CallOptions {
@@ -188,6 +192,7 @@ impl Default for CallOptions {
         Self {
             timeout: Duration::from_secs(30),
             wait_for_method: Duration::ZERO,
+            trace: None,
         }
     }
 }
@@ -274,6 +279,19 @@ pub trait MethodHandler: Send + Sync + 'static {
         arguments: Map<String, Value>,
         caller: Option<Identity>,
     ) -> Result<Value, HandlerError>;
+
+    /// Handles one invocation that came with the caller's trace context (io.Connect's
+    /// `__interopIOTracePropagationInfo`, already taken out of `arguments`). Handlers that
+    /// continue the caller's trace override this; the default ignores the context.
+    async fn handle_in_trace(
+        &self,
+        arguments: Map<String, Value>,
+        caller: Option<Identity>,
+        trace: Option<TraceContext>,
+    ) -> Result<Value, HandlerError> {
+        let _ = trace;
+        self.handle(arguments, caller).await
+    }
 }
 
 /// Something that happened to the connection or the catalogue.

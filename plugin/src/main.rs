@@ -33,6 +33,18 @@ struct Cli {
     #[arg(long, global = true, value_enum, default_value_t = LogFormatArg::Text,
           env = "CODEMODE_LOG_FORMAT", help_heading = "Logging")]
     log_format: LogFormatArg,
+    /// Export the snippet and bus-call spans over OTLP/HTTP to this collector, e.g.
+    /// http://localhost:4318 (spans go to <URL>/v1/traces). Off unless this or
+    /// OTEL_EXPORTER_OTLP_ENDPOINT / OTEL_EXPORTER_OTLP_TRACES_ENDPOINT is set; see
+    /// docs/telemetry.md.
+    #[arg(
+        long,
+        global = true,
+        value_name = "URL",
+        env = "CODEMODE_OTLP_ENDPOINT",
+        help_heading = "Logging"
+    )]
+    otlp_endpoint: Option<String>,
 }
 
 /// `--log-format`.
@@ -144,7 +156,6 @@ fn main() -> ExitCode {
         }
         _ => {}
     }
-    codemode::logging::init_with(cli.log_options());
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -154,6 +165,15 @@ fn main() -> ExitCode {
             return exit::report(&anyhow::Error::new(error).context("starting the async runtime"));
         }
     };
+    let telemetry_options = codemode::telemetry::TelemetryOptions {
+        otlp_endpoint: cli.otlp_endpoint.clone(),
+    };
+    let (telemetry, telemetry_layer) =
+        match codemode::telemetry::Telemetry::start(&telemetry_options, runtime.handle().clone()) {
+            Ok(started) => started.unzip(),
+            Err(error) => return exit::report(&exit::usage(error.to_string())),
+        };
+    codemode::logging::init_with_telemetry(cli.log_options(), telemetry_layer);
     let outcome = runtime.block_on(async {
         match cli.command {
             Command::Serve(args) => cli::run_serve(args).await.map(|()| ExitCode::SUCCESS),
@@ -171,6 +191,10 @@ fn main() -> ExitCode {
             Command::Bench { args } => run_bench(args).await,
         }
     });
+    // The last spans go out on the runtime, which is still running its tasks.
+    if let Some(telemetry) = telemetry {
+        telemetry.shutdown();
+    }
     // Dropping the runtime would wait for every blocking task, such as a read of stdin that
     // never returns (MCP over stdio after Ctrl-C or SIGTERM): give them a moment, then exit.
     runtime.shutdown_timeout(SHUTDOWN_GRACE);

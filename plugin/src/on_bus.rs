@@ -10,13 +10,18 @@
 //! A call that needs approval asks [`BUS_APPROVAL_METHOD`] on the bus (served by the assistant
 //! UI; see `docs/control.md`); without a server it fails closed.
 //!
+//! A caller's io.Insights trace context (`__interopIOTracePropagationInfo`) is continued by the
+//! snippet's span (see [`crate::telemetry`]).
+//!
 //! A snippet that fails is an invocation error whose reason is the same text an MCP client gets
 //! (the exception and the snippet line), with the structured outcome as the error's context.
 
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use codemode_adapters::{BusError, HandlerError, Identity, MethodHandler, ServedMethod};
+use codemode_adapters::{
+    BusError, HandlerError, Identity, MethodHandler, ServedMethod, TraceContext,
+};
 use serde_json::{Map, Value, json};
 
 use crate::{
@@ -117,6 +122,16 @@ impl MethodHandler for Operation {
         arguments: Map<String, Value>,
         caller: Option<Identity>,
     ) -> Result<Value, HandlerError> {
+        self.handle_in_trace(arguments, caller, None).await
+    }
+
+    /// A caller with io.Insights tracing sends its trace context: the snippet continues it.
+    async fn handle_in_trace(
+        &self,
+        arguments: Map<String, Value>,
+        caller: Option<Identity>,
+        trace: Option<TraceContext>,
+    ) -> Result<Value, HandlerError> {
         let caller_name = caller
             .as_ref()
             .and_then(|identity| identity.application.as_deref())
@@ -200,6 +215,7 @@ impl MethodHandler for Operation {
                                 pii: None,
                                 session: "bus".to_owned(),
                             },
+                            trace_parent: trace,
                             ..ExecuteOptions::default()
                         },
                     )

@@ -64,7 +64,10 @@ fn the_io_connect_carrier_is_taken_out_of_the_arguments() {
     let arguments = arguments.as_object_mut().unwrap();
     let context = TraceContext::take_from_arguments(arguments).unwrap();
     assert_eq!(context.tracestate(), Some("k=v"));
-    assert_eq!(*arguments, json!({"name": "x"}).as_object().cloned().unwrap());
+    assert_eq!(
+        *arguments,
+        json!({"name": "x"}).as_object().cloned().unwrap()
+    );
 }
 
 #[test]

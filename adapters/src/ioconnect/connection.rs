@@ -23,6 +23,7 @@ use codemode_protocol::{
         self, Authentication, Call, CreateToken, Domain, Envelope, ErrorMessage, Gw3Message, Hello,
         Identity, Join, Ping, Register, Yield,
     },
+    trace::TraceContext,
 };
 
 use super::{channels::ContextStore, config::IoConnectConfig, state::PeerTable};
@@ -489,10 +490,11 @@ impl Dialect for Gateway {
                         .and_then(|table| table.identity_of(caller))
                 });
                 let mut arguments = invoke.arguments_kv.unwrap_or_default();
-                codemode_protocol::dates::strip_trace_info(&mut arguments);
+                // The caller's trace goes to the handler, never into the arguments.
+                let trace = TraceContext::take_from_arguments(&mut arguments);
                 let invocation_id = invoke.invocation_id;
                 tokio::spawn(async move {
-                    let outcome = handler.handle(arguments, caller).await;
+                    let outcome = handler.handle_in_trace(arguments, caller, trace).await;
                     let _ = results.send((invocation_id, outcome)).await;
                 });
             }

@@ -333,13 +333,16 @@ impl Invoke for IoConnectBus {
     async fn invoke(
         &self,
         method: &str,
-        arguments: Map<String, Value>,
+        mut arguments: Map<String, Value>,
         target: &Target,
         options: CallOptions,
     ) -> Result<Vec<ServerReply>, BusError> {
         let endpoints = self
             .endpoints(method, target, options.wait_for_method)
             .await?;
+        if let Some(trace) = &options.trace {
+            trace.insert_into_arguments(&mut arguments);
+        }
         let calls = endpoints.into_iter().map(|endpoint| {
             let arguments = arguments.clone();
             async move {
@@ -392,6 +395,7 @@ impl RaiseIntent for IoConnectBus {
             let options = CallOptions {
                 timeout: request.timeout,
                 wait_for_method: Duration::ZERO,
+                trace: None,
             };
             let reply = self
                 .invoke_one(START_APPLICATION, arguments, &Target::Best, options)
@@ -420,6 +424,7 @@ impl RaiseIntent for IoConnectBus {
         let options = CallOptions {
             timeout: request.timeout,
             wait_for_method: request.timeout,
+            trace: None,
         };
         let result = self
             .invoke_one(

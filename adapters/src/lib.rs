@@ -29,8 +29,11 @@ pub use crate::{
     link::Backoff,
     model::{
         BusEvent, CallOptions, Catalogue, HandlerError, Identity, IntentHandler, IntentInfo,
-        IntentRequest, IntentResolution, IntentTarget, MethodHandler, MethodInfo, ServedMethod,
-        ServerFilter, ServerInfo, ServerReply, Target, applications,
+        IntentRequest, IntentResolution, IntentTarget, InvocationContext, MethodHandler,
+        MethodInfo, ServedMethod, ServerFilter, ServerInfo, ServerReply, Target, applications,
     },
     tls::TlsConfig,
 };
+/// The W3C trace context a call carries ([`CallOptions::trace`]) or a served method receives
+/// ([`InvocationContext::trace`]).
+pub use codemode_protocol::trace::TraceContext;

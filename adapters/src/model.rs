@@ -4,6 +4,7 @@
 use std::{borrow::Cow, time::Duration};
 
 use async_trait::async_trait;
+use codemode_protocol::trace::TraceContext;
 use serde::Serialize;
 use serde_json::{Map, Value};
 
@@ -175,12 +176,15 @@ fn value_matches(actual: Option<&Value>, wanted: &Value) -> bool {
 }
 
 /// Per-call options.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CallOptions {
     /// How long to wait for the reply.
     pub timeout: Duration,
     /// How long to wait for a server of the method to appear (zero: fail at once).
     pub wait_for_method: Duration,
+    /// The trace this call belongs to, sent along where the dialect carries one (io.Connect:
+    /// `__interopIOTracePropagationInfo` in the arguments).
+    pub trace: Option<TraceContext>,
 }
 
 impl Default for CallOptions {
@@ -188,6 +192,7 @@ impl Default for CallOptions {
         Self {
             timeout: Duration::from_secs(30),
             wait_for_method: Duration::ZERO,
+            trace: None,
         }
     }
 }
@@ -275,18 +280,29 @@ pub trait MethodHandler: Send + Sync + 'static {
         caller: Option<Identity>,
     ) -> Result<Value, HandlerError>;
 
-    /// Like [`Self::handle`], with a token the adapter cancels when the caller leaves the bus
-    /// (or the connection ends) before the answer: a long handler should stop then, as no one
-    /// is left to take its answer. The default ignores the token.
-    async fn handle_until_caller_leaves(
+    /// Handles one invocation with what the adapter knows about it besides its arguments: the
+    /// caller's trace context, and a token cancelled when the caller leaves the bus (or the
+    /// connection ends) before the answer, as no one is left to take it. Handlers that continue
+    /// traces or stop long work override this; the default ignores both.
+    async fn handle_invocation(
         &self,
         arguments: Map<String, Value>,
         caller: Option<Identity>,
-        caller_left: tokio_util::sync::CancellationToken,
+        invocation: InvocationContext,
     ) -> Result<Value, HandlerError> {
-        let _ = caller_left;
+        let _ = invocation;
         self.handle(arguments, caller).await
     }
+}
+
+/// What an adapter knows about one invocation of a served method besides its arguments.
+#[derive(Debug, Clone, Default)]
+pub struct InvocationContext {
+    /// The caller's trace context (io.Connect's `__interopIOTracePropagationInfo`, already
+    /// taken out of the arguments).
+    pub trace: Option<TraceContext>,
+    /// Cancelled when the caller leaves the bus, or the connection ends, before the answer.
+    pub caller_left: tokio_util::sync::CancellationToken,
 }
 
 /// Something that happened to the connection or the catalogue.

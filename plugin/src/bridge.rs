@@ -23,6 +23,7 @@ use std::{
 use async_trait::async_trait;
 use codemode_adapters::{
     Bus, BusError, CallOptions, IntentRequest, IntentTarget, ServerFilter, ServerReply, Target,
+    TraceContext,
 };
 use serde_json::{Map, Value, json};
 
@@ -64,6 +65,11 @@ pub struct BusHost {
     observer: Option<CallObserver>,
     /// The policy gate of the run, if any: every call passes it before it goes out.
     control: Option<Arc<RunControl>>,
+    /// The run's `snippet` span: the parent of every `bus_call` span (calls are served on
+    /// tasks of their own, where it is not the current span).
+    run_span: Option<tracing::Span>,
+    /// The caller's trace context, passed on to the bus as it came when spans are not exported.
+    trace_parent: Option<TraceContext>,
 }
 
 impl BusHost {
@@ -81,6 +87,32 @@ impl BusHost {
             options,
             observer: None,
             control: None,
+            run_span: None,
+            trace_parent: None,
+        }
+    }
+
+    /// Makes every call's `bus_call` span a child of `run_span`, and sends the trace along
+    /// with the calls (see [`crate::telemetry::outgoing_context`]).
+    #[must_use]
+    pub fn with_trace(
+        mut self,
+        run_span: tracing::Span,
+        trace_parent: Option<TraceContext>,
+    ) -> Self {
+        self.run_span = Some(run_span);
+        self.trace_parent = trace_parent;
+        self
+    }
+
+    /// The options of a call made inside the current (`bus_call`) span: with its trace context.
+    fn call_options(&self) -> CallOptions {
+        CallOptions {
+            trace: crate::telemetry::outgoing_context(
+                &tracing::Span::current(),
+                self.trace_parent.as_ref(),
+            ),
+            ..self.options.clone()
         }
     }
 
@@ -223,24 +255,25 @@ impl BusHost {
             } => {
                 let arguments = spec.wire_arguments(call.arguments);
                 let target = method_target(call.target.as_ref())?;
+                let options = self.call_options();
                 if *restrict_to_servers {
                     // Other servers offer the same name with another signature: call only the
                     // ones behind this function.
                     return self
-                        .invoke_restricted(method, arguments, &target, servers)
+                        .invoke_restricted(method, arguments, &target, servers, &options)
                         .await;
                 }
                 if target == Target::All {
                     let replies = self
                         .bus
-                        .invoke(method, arguments, &target, self.options)
+                        .invoke(method, arguments, &target, options)
                         .await
                         .map_err(host_call_error)?;
                     return Ok(all_results(replies));
                 }
                 Ok(self
                     .bus
-                    .invoke_one(method, arguments, &target, self.options)
+                    .invoke_one(method, arguments, &target, options)
                     .await
                     .map_err(host_call_error)?)
             }
@@ -333,6 +366,7 @@ impl BusHost {
         arguments: Map<String, Value>,
         target: &Target,
         servers: &[crate::catalogue::ServerRef],
+        options: &CallOptions,
     ) -> Result<Value, HostCallError> {
         let mut replies = Vec::new();
         let mut last_error = None;
@@ -354,7 +388,7 @@ impl BusHost {
             }
             match self
                 .bus
-                .invoke(method, arguments.clone(), &by_peer, self.options)
+                .invoke(method, arguments.clone(), &by_peer, options.clone())
                 .await
             {
                 Ok(mut reply) => {
@@ -414,20 +448,17 @@ impl HostCalls for BusHost {
             CallKind::FindIntents => "find_intents".to_owned(),
             CallKind::Context { op } => op.python_name().to_owned(),
         };
-        let target = call
-            .target
-            .as_ref()
-            .map_or_else(|| "best".to_owned(), ToString::to_string);
         let argument_bytes = serde_json::to_string(&call.arguments).map_or(0, |text| text.len());
-        let span = tracing::info_span!(
-            "bus_call",
-            %function,
-            %wire,
-            %target,
-            argument_bytes,
-            ms = tracing::field::Empty,
-            result_bytes = tracing::field::Empty,
-            ok = tracing::field::Empty,
+        let span = crate::telemetry::bus_call_span(
+            self.run_span.as_ref(),
+            &crate::telemetry::BusCall {
+                system: self.bus.dialect(),
+                function: &function,
+                wire: &wire,
+                kind: crate::telemetry::call_kind(&spec.call),
+                target: call.target.as_ref(),
+                argument_bytes,
+            },
         );
         let outcome =
             match tracing::Instrument::instrument(self.perform(spec, call), span.clone()).await {
@@ -448,10 +479,7 @@ impl HostCalls for BusHost {
                 serde_json::to_string(value).map_or(0, |text| text.len())
             }),
         };
-        // The span carries the duration and sizes too, for subscribers that export spans.
-        span.record("ms", report.elapsed.as_secs_f64() * 1e3);
-        span.record("result_bytes", report.result_bytes);
-        span.record("ok", report.error.is_none());
+        crate::telemetry::record_call(&span, &outcome, report.result_bytes);
         tracing::debug!(
             function = %report.function,
             wire = %report.wire,

@@ -51,6 +51,12 @@ pub enum Error {
     /// The sandbox pool could not start a worker.
     #[error("sandbox: {0}")]
     Sandbox(#[from] crate::sandbox::SandboxError),
+    /// The OpenTelemetry exporter could not start (a bad endpoint or header variable).
+    #[error("OpenTelemetry: {reason}")]
+    Telemetry {
+        /// What is wrong.
+        reason: String,
+    },
     /// A scripted token-comparison scenario did not go as scripted (the bus data or the
     /// catalogue changed).
     #[error("scenario {scenario}: {what}")]

@@ -18,6 +18,8 @@
 //! - [`on_bus`]: the same operations as `CodeMode.*` methods on the bus.
 //! - [`control`]: policy, approval of single calls, PII tokenization and the audit log.
 //! - [`logging`]: tracing to stderr for the executables.
+//! - [`telemetry`]: OpenTelemetry export of the snippet and bus-call spans, and trace context
+//!   from callers and to the apps a snippet calls.
 //! - [`tokens`]: what a task costs in tokens with Code Mode against classic tool calling (the
 //!   demo shows it; `codemode bench tokens` sweeps it).
 //! - [`catalogue`], [`sandbox`], [`mock_bus`]: the crates below, under the names the product
@@ -36,6 +38,7 @@ pub mod on_bus;
 pub mod service;
 pub mod session_handles;
 pub mod sessions;
+pub mod telemetry;
 pub mod tokens;
 pub mod versions;
 

@@ -36,6 +36,18 @@ struct Cli {
     #[arg(long, global = true, value_enum, default_value_t = LogFormatArg::Text,
           env = "CODEMODE_LOG_FORMAT", help_heading = "Logging")]
     log_format: LogFormatArg,
+    /// Export the snippet and bus-call spans over OTLP/HTTP to this collector, e.g.
+    /// http://localhost:4318 (spans go to <URL>/v1/traces). Off unless this or
+    /// OTEL_EXPORTER_OTLP_ENDPOINT / OTEL_EXPORTER_OTLP_TRACES_ENDPOINT is set; see
+    /// docs/telemetry.md.
+    #[arg(
+        long,
+        global = true,
+        value_name = "URL",
+        env = "CODEMODE_OTLP_ENDPOINT",
+        help_heading = "Logging"
+    )]
+    otlp_endpoint: Option<String>,
 }
 
 /// `--log-format`.
@@ -157,9 +169,8 @@ fn main() -> ExitCode {
         }
         _ => {}
     }
-    codemode::logging::init_with(cli.log_options());
-    // HTTP clients that build their own TLS setup (rmcp's client in `bench`) use the process's
-    // rustls provider; the build has only `ring`.
+    // HTTP clients that build their own TLS setup (the OTLP exporter, rmcp's client in
+    // `bench`) use the process's rustls provider; the build has only `ring`.
     codemode_adapters::tls::install_default_crypto_provider();
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -170,6 +181,15 @@ fn main() -> ExitCode {
             return exit::report(&anyhow::Error::new(error).context("starting the async runtime"));
         }
     };
+    let telemetry_options = codemode::telemetry::TelemetryOptions {
+        otlp_endpoint: cli.otlp_endpoint.clone(),
+    };
+    let (telemetry, telemetry_layer) =
+        match codemode::telemetry::Telemetry::start(&telemetry_options, runtime.handle().clone()) {
+            Ok(started) => started.unzip(),
+            Err(error) => return exit::report(&exit::usage(error.to_string())),
+        };
+    codemode::logging::init_with_telemetry(cli.log_options(), telemetry_layer);
     let outcome = runtime.block_on(async {
         match cli.command {
             Command::Serve(args) => cli::run_serve(args).await.map(|()| ExitCode::SUCCESS),
@@ -187,6 +207,10 @@ fn main() -> ExitCode {
             Command::Bench { args } => run_bench(args).await,
         }
     });
+    // The last spans go out on the runtime, which is still running its tasks.
+    if let Some(telemetry) = telemetry {
+        telemetry.shutdown();
+    }
     // Dropping the runtime would wait for every blocking task, such as a read of stdin that
     // never returns (MCP over stdio after Ctrl-C or SIGTERM): give them a moment, then exit.
     runtime.shutdown_timeout(SHUTDOWN_GRACE);

@@ -11,7 +11,9 @@
 //! UI; see `docs/control.md`); without a server it fails closed.
 //!
 //! A snippet stops when its caller leaves the bus (the adapter cancels the invocation on the
-//! caller's `peer-removed`), so an abandoned call does not hold a worker to its timeout.
+//! caller's `peer-removed`), so an abandoned call does not hold a worker to its timeout. A
+//! caller's io.Insights trace context (`__interopIOTracePropagationInfo`) is continued by the
+//! snippet's span (see [`crate::telemetry`]).
 //!
 //! A snippet that fails is an invocation error whose reason is the same text an MCP client gets
 //! (the exception and the snippet line), with the structured outcome as the error's context.
@@ -19,7 +21,9 @@
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use codemode_adapters::{BusError, HandlerError, Identity, MethodHandler, ServedMethod};
+use codemode_adapters::{
+    BusError, HandlerError, Identity, InvocationContext, MethodHandler, ServedMethod,
+};
 use serde_json::{Map, Value, json};
 use tokio_util::sync::CancellationToken;
 
@@ -121,15 +125,16 @@ impl MethodHandler for Operation {
         arguments: Map<String, Value>,
         caller: Option<Identity>,
     ) -> Result<Value, HandlerError> {
-        self.handle_until_caller_leaves(arguments, caller, CancellationToken::new())
+        self.handle_invocation(arguments, caller, InvocationContext::default())
             .await
     }
 
-    async fn handle_until_caller_leaves(
+    /// The snippet stops when the caller leaves, and continues the caller's io.Insights trace.
+    async fn handle_invocation(
         &self,
         arguments: Map<String, Value>,
         caller: Option<Identity>,
-        caller_left: CancellationToken,
+        invocation: InvocationContext,
     ) -> Result<Value, HandlerError> {
         let caller_name = caller
             .as_ref()
@@ -205,7 +210,7 @@ impl MethodHandler for Operation {
                                     .unwrap_or(&caller_name)
                             )),
                             observer: None,
-                            cancel: Some(caller_left),
+                            cancel: Some(invocation.caller_left.clone()),
                             control: SessionControl {
                                 approver: Some(Arc::new(BusApprover::new(
                                     Arc::clone(self.service.bus()),
@@ -215,6 +220,7 @@ impl MethodHandler for Operation {
                                 pii: None,
                                 session: "bus".to_owned(),
                             },
+                            trace_parent: invocation.trace.clone(),
                             ..ExecuteOptions::default()
                         },
                     )

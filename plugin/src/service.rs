@@ -26,7 +26,7 @@ use std::{
     time::Duration,
 };
 
-use codemode_adapters::{Bus, BusEvent, CallOptions};
+use codemode_adapters::{Bus, BusEvent, CallOptions, TraceContext};
 use serde_json::{Value, json};
 use tokio::sync::{
     broadcast::{Receiver, error::RecvError},
@@ -107,6 +107,9 @@ pub struct ExecuteOptions {
     pub cancel: Option<CancellationToken>,
     /// Who runs the snippet: their approver and PII session.
     pub control: SessionControl,
+    /// The caller's trace (MCP `_meta.traceparent`, io.Connect's propagation info): the run's
+    /// `snippet` span continues it, and its bus calls carry it on.
+    pub trace_parent: Option<TraceContext>,
 }
 
 impl std::fmt::Debug for ExecuteOptions {
@@ -117,6 +120,7 @@ impl std::fmt::Debug for ExecuteOptions {
             .field("client", &self.client)
             .field("cancel", &self.cancel)
             .field("control", &self.control)
+            .field("trace_parent", &self.trace_parent)
             .finish()
     }
 }
@@ -424,7 +428,15 @@ impl CodeMode {
         if let Some(observer) = options.observer {
             host = host.with_observer(observer);
         }
-        host = host.with_control(Arc::clone(&control));
+        let span = crate::telemetry::snippet_span(
+            code,
+            version.number,
+            &control,
+            options.trace_parent.as_ref(),
+        );
+        host = host
+            .with_control(Arc::clone(&control))
+            .with_trace(span.clone(), options.trace_parent);
         let scope = RunScope {
             client: options.client.unwrap_or_default(),
             cancel: self.shutdown.child_token(),
@@ -441,7 +453,6 @@ impl CodeMode {
             });
             scope.cancel.clone().drop_guard()
         });
-        let span = tracing::info_span!("snippet", bytes = code.len(), version = version.number);
         let host: Arc<dyn crate::sandbox::HostCalls> = Arc::new(host);
         let run = async {
             match session {
@@ -457,8 +468,9 @@ impl CodeMode {
                 }
             }
         };
-        let mut outcome = tracing::Instrument::instrument(run, span).await;
+        let mut outcome = tracing::Instrument::instrument(run, span.clone()).await;
         finish_controlled(&control, &mut outcome);
+        crate::telemetry::record_outcome(&span, &outcome);
         tracing::info!(
             ok = outcome.ok,
             ms = outcome.duration_ms,

@@ -2,13 +2,10 @@
 //! `"#T42_DATE#<epoch milliseconds>"` and turn such strings back into dates on receipt.
 //! The gateway passes them through untouched, so we decode and encode them at the edges.
 
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 /// The prefix that marks an encoded date.
 pub const T42_DATE_PREFIX: &str = "#T42_DATE#";
-
-/// The key io.Insights tracing adds to `arguments_kv`; never shown to snippets.
-pub const TRACE_PROPAGATION_KEY: &str = "__interopIOTracePropagationInfo";
 
 /// Reads `#T42_DATE#<ms>` as epoch milliseconds; `None` for any other string.
 pub fn parse_t42_date(text: &str) -> Option<i64> {
@@ -22,11 +19,6 @@ pub fn parse_t42_date(text: &str) -> Option<i64> {
 /// Encodes epoch milliseconds as `#T42_DATE#<ms>`.
 pub fn format_t42_date(epoch_ms: i64) -> String {
     format!("{T42_DATE_PREFIX}{epoch_ms}")
-}
-
-/// Removes io.Insights trace propagation info from a named-arguments object.
-pub fn strip_trace_info(arguments: &mut Map<String, Value>) {
-    arguments.remove(TRACE_PROPAGATION_KEY);
 }
 
 /// Rewrites every encoded date inside `value` (recursively) with `convert`.

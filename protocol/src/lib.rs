@@ -7,7 +7,8 @@
 //! - [`signature`]: the tolerant parser for `accepts`/`returns` signature strings.
 //! - [`correlation`]: the pending-request table (deadlines, late replies, fail-all on close).
 //! - [`fdc3`]: FDC3 2.2 DACP and WCP messages.
-//! - [`dates`]: `#T42_DATE#<ms>` values and trace-info stripping.
+//! - [`dates`]: `#T42_DATE#<ms>` values.
+//! - [`trace`]: W3C trace context (`traceparent`, `tracestate`) and io.Connect's carrier for it.
 //! - [`ids`]: newtype identifiers.
 //! - [`model`]: the dialect-neutral model of what a bus offers (methods, servers, intents),
 //!   with the typed peer [`model::Identity`] (from `identity`).
@@ -27,6 +28,7 @@ mod identity;
 pub mod ids;
 pub mod model;
 pub mod signature;
+pub mod trace;
 
 #[cfg(feature = "runtime")]
 pub use crate::correlation::{CorrelationStats, PendingTable, Resolution};

@@ -3,8 +3,9 @@
 
 use codemode_protocol::{
     MethodFlags, ProtocolError,
-    dates::{format_t42_date, map_t42_dates, parse_t42_date, strip_trace_info},
+    dates::{format_t42_date, map_t42_dates, parse_t42_date},
     gw3::{self, DEFAULT_MAX_FRAME_BYTES, Gw3Message},
+    trace::strip_trace_info,
 };
 use serde_json::{Value, json};
 

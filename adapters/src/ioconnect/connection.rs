@@ -23,6 +23,7 @@ use codemode_protocol::{
         self, Authentication, Call, CreateToken, Domain, Envelope, ErrorMessage, Gw3Message, Hello,
         Identity, Join, Ping, Register, Yield,
     },
+    trace::TraceContext,
 };
 
 use super::{
@@ -501,14 +502,19 @@ impl Dialect for Gateway {
                         .and_then(|table| table.identity_of(caller))
                 });
                 let mut arguments = invoke.arguments_kv.unwrap_or_default();
-                codemode_protocol::dates::strip_trace_info(&mut arguments);
+                // The caller's trace goes to the handler, never into the arguments.
+                let trace = TraceContext::take_from_arguments(&mut arguments);
                 let invocation_id = invoke.invocation_id;
                 let caller_left = session
                     .invocations
                     .start(invocation_id.clone(), invoke.caller_id);
                 tokio::spawn(async move {
                     let outcome = handler
-                        .handle_until_caller_leaves(arguments, caller, caller_left)
+                        .handle_invocation(
+                            arguments,
+                            caller,
+                            InvocationContext { trace, caller_left },
+                        )
                         .await;
                     let _ = results.send((invocation_id, outcome)).await;
                 });

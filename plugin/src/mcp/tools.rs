@@ -6,6 +6,7 @@
 
 use std::sync::Arc;
 
+use codemode_adapters::TraceContext;
 use rmcp::{
     ErrorData, Peer, RoleServer, ServerHandler,
     handler::server::{router::tool::ToolRouter, wrapper::Parameters},
@@ -260,6 +261,10 @@ impl McpServer {
                 ),
                 session: self.session.clone(),
             },
+            // SEP-414: the client's W3C trace context in `_meta`.
+            trace_parent: meta
+                .get_traceparent()
+                .and_then(|parent| TraceContext::new(parent, meta.get_tracestate())),
         };
         let (outcome, note) = match &session {
             Some(request) if stateless => {

@@ -16,6 +16,7 @@ fn quick(timeout_ms: u64) -> CallOptions {
     CallOptions {
         timeout: Duration::from_millis(timeout_ms),
         wait_for_method: Duration::ZERO,
+        trace: None,
     }
 }
 
@@ -257,6 +258,7 @@ async fn a_server_leaving_mid_call_is_peer_left() {
     let options = CallOptions {
         timeout: Duration::from_secs(5),
         wait_for_method: Duration::from_secs(5),
+        trace: None,
     };
     let result = adapter
         .invoke_one(

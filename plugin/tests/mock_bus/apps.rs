@@ -211,6 +211,7 @@ async fn a_bus_with_1000_synthetic_apps_bootstraps_the_adapter() {
             CallOptions {
                 timeout: Duration::from_secs(5),
                 wait_for_method: Duration::ZERO,
+                trace: None,
             },
         )
         .await

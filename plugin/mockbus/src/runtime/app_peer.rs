@@ -108,7 +108,9 @@ impl AppPeer {
             tracing::debug!(method = handler.name(), "not replying (fault)");
             return true;
         }
-        let arguments = invoke.arguments_kv.unwrap_or_default();
+        let mut arguments = invoke.arguments_kv.unwrap_or_default();
+        // As `@interopio/core` does: io.Insights trace info never reaches the handler.
+        codemode_protocol::trace::strip_trace_info(&mut arguments);
         let (outcome, after) = match &handler {
             Handler::App {
                 behaviour, returns, ..

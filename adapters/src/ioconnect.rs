@@ -11,6 +11,7 @@ mod channels;
 mod config;
 mod connection;
 mod state;
+mod streams;
 
 use std::{sync::Arc, time::Duration};
 
@@ -318,6 +319,10 @@ impl Bus for IoConnectBus {
     }
 
     fn channels(&self) -> Option<&dyn crate::Channels> {
+        Some(self)
+    }
+
+    fn subscriber(&self) -> Option<&dyn crate::Subscribe> {
         Some(self)
     }
 

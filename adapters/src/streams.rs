@@ -100,7 +100,7 @@ impl Subscription {
     ) -> Collected {
         let deadline = Instant::now()
             .checked_add(window)
-            .unwrap_or_else(|| Instant::now() + Duration::from_secs(86_400));
+            .unwrap_or_else(|| Instant::now() + Duration::from_hours(24));
         let mut items = Vec::new();
         let mut bytes = 0usize;
         if max_items == 0 {

@@ -10,6 +10,7 @@
 //! - [`versions`]: immutable catalogue versions and the one updater that publishes them.
 //! - [`functions`]: a version's call map as the sandbox's function set.
 //! - [`bridge`]: a snippet's calls performed on the bus, through one version's call map.
+//! - [`stream_calls`]: a snippet's call to a streaming method (subscribe, collect, close).
 //! - [`service`]: the three Code Mode operations over one bus, catalogue and pool.
 //! - [`sessions`]: a client's stateful snippet sessions (`execute_python_code(session=…)`).
 //! - [`mcp`]: the MCP server (rmcp) offering those operations as tools, over stdio and HTTP.
@@ -32,6 +33,7 @@ pub mod mcp;
 pub mod on_bus;
 pub mod service;
 pub mod sessions;
+pub mod stream_calls;
 pub mod tokens;
 pub mod versions;
 

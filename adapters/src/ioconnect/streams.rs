@@ -181,7 +181,6 @@ fn unsubscribe(peer_id: &PeerId, subscription_id: SubscriptionId) -> Gw3Message 
             peer_id: Some(peer_id.clone()),
             reason_uri: Some(String::new()),
             reason: Some(CLIENT_INITIATED.into()),
-            ..Envelope::default()
         },
         subscription_id,
     })

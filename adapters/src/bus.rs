@@ -13,11 +13,11 @@ use tokio::sync::broadcast;
 use crate::{
     channels::{Channels, ContextRaise},
     error::BusError,
-    streams::Subscription,
     model::{
         BusEvent, CallOptions, Catalogue, IntentRequest, IntentResolution, MethodHandler,
         ServedMethod, ServerReply, Target,
     },
+    streams::Subscription,
 };
 
 /// A connected interop bus: a live catalogue and its events, plus whichever capabilities the
@@ -203,7 +203,11 @@ impl dyn Bus {
         options: CallOptions,
     ) -> Result<Subscription, BusError> {
         match self.subscriber() {
-            Some(subscriber) => subscriber.subscribe(method, arguments, target, options).await,
+            Some(subscriber) => {
+                subscriber
+                    .subscribe(method, arguments, target, options)
+                    .await
+            }
             None => Err(BusError::Unsupported {
                 operation: format!("subscribing to the stream `{method}`"),
                 dialect: self.display_name().to_owned(),

@@ -169,7 +169,11 @@ pub(crate) async fn run_demo(args: DemoArgs) -> anyhow::Result<()> {
         .execute(STREAM_SNIPPET, ExecuteOptions::default())
         .await;
     let _ = writeln!(out, "\n→ {}\n", render_outcome(&outcome).trim_end());
-    let stream_ok = outcome.ok && outcome.result.as_array().is_some_and(|ticks| ticks.len() == 5);
+    let stream_ok = outcome.ok
+        && outcome
+            .result
+            .as_array()
+            .is_some_and(|ticks| ticks.len() == 5);
 
     out.push_str(&heading("Tokens: classic tool calling vs. Code Mode"));
     let tokens = token_table(&service).await;

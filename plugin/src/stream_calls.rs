@@ -43,7 +43,8 @@ impl StreamCaps {
         function: &str,
         longest: Duration,
     ) -> Result<Self, HostCallError> {
-        let invalid = |message: String| HostCallError::new(HostErrorKind::InvalidArguments, message);
+        let invalid =
+            |message: String| HostCallError::new(HostErrorKind::InvalidArguments, message);
         let max_items = match arguments.remove(STREAM_ITEMS_ARG) {
             None | Some(Value::Null) => STREAM_DEFAULT_ITEMS,
             Some(Value::Number(number)) => number.as_u64().ok_or_else(|| {

@@ -84,7 +84,10 @@ async fn a_snippet_collects_the_sample_price_stream_up_to_its_cap_and_closes_the
         json!({"n": 4, "symbols": ["AAPL"], "keys": ["ask", "bid", "last", "symbol", "time"],
                "quick": true})
     );
-    wait_until("both subscriptions closed", || bus.subscription_count() == 0).await;
+    wait_until("both subscriptions closed", || {
+        bus.subscription_count() == 0
+    })
+    .await;
     bus.shutdown().await;
 }
 

@@ -89,7 +89,11 @@ fn a_snippet_collects_a_real_apps_stream_within_its_cap_and_the_subscription_is_
     let result = &answer["returned"]["result"];
     assert_eq!(result["n"], json!(5), "max_items caps the list: {answer:#}");
     assert_eq!(result["symbols"], json!(["AAPL"]), "{answer:#}");
-    assert_eq!(result["seqs_rise"], json!(true), "ticks in order: {answer:#}");
+    assert_eq!(
+        result["seqs_rise"],
+        json!(true),
+        "ticks in order: {answer:#}"
+    );
     assert_eq!(
         result["streamed"],
         json!(["MSFT", "MSFT", "MSFT"]),
@@ -116,7 +120,11 @@ fn a_snippet_that_times_out_while_collecting_leaves_no_subscription_open() {
         &json!({"code": "result = ticker.prices(symbol='AAPL', max_items=1000, seconds=25)",
                 "timeoutSeconds": 2}),
     );
-    assert_eq!(answer["ok"], json!(false), "the snippet times out: {answer:#}");
+    assert_eq!(
+        answer["ok"],
+        json!(false),
+        "the snippet times out: {answer:#}"
+    );
     assert!(
         started.elapsed() < Duration::from_secs(20),
         "it stopped at its time limit, not at the end of the window"

@@ -49,11 +49,7 @@ pub(crate) struct StreamTable {
 
 impl StreamTable {
     /// Records a subscribe about to be sent; returns its frame.
-    pub(crate) fn open(
-        &mut self,
-        peer_id: &PeerId,
-        request: SubscribeRequest,
-    ) -> Gw3Message {
+    pub(crate) fn open(&mut self, peer_id: &PeerId, request: SubscribeRequest) -> Gw3Message {
         // Callers that gave up before their server answered leave nothing behind.
         self.opening
             .retain(|_, opening| !opening.responder.is_closed());

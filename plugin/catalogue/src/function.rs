@@ -477,7 +477,10 @@ fn add_stream_args(args: &mut Vec<Arg>) {
         ),
     ];
     for (name, ty, description) in controls {
-        if args.iter().any(|arg| arg.python == name || arg.wire == name) {
+        if args
+            .iter()
+            .any(|arg| arg.python == name || arg.wire == name)
+        {
             continue;
         }
         args.push(Arg {

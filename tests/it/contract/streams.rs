@@ -115,7 +115,13 @@ async fn expect_remove_interest(server: &mut RawPeer, subscription_id: &Subscrip
 async fn unsubscribing_removes_the_interest_at_the_server(bus: &ContractBus) {
     let (mut server, mut client) = streamer_and_client(bus).await;
     let (request_id, interest) = subscribe(&mut client, &mut server).await;
-    accept(&mut client, &mut server, &request_id, &interest.subscription_id).await;
+    accept(
+        &mut client,
+        &mut server,
+        &request_id,
+        &interest.subscription_id,
+    )
+    .await;
     client
         .send(&Gw3Message::Unsubscribe(Unsubscribe {
             envelope: Envelope {
@@ -134,7 +140,13 @@ async fn unsubscribing_removes_the_interest_at_the_server(bus: &ContractBus) {
 async fn a_subscribers_disconnect_removes_its_interest(bus: &ContractBus) {
     let (mut server, mut client) = streamer_and_client(bus).await;
     let (request_id, interest) = subscribe(&mut client, &mut server).await;
-    accept(&mut client, &mut server, &request_id, &interest.subscription_id).await;
+    accept(
+        &mut client,
+        &mut server,
+        &request_id,
+        &interest.subscription_id,
+    )
+    .await;
     drop(client);
     expect_remove_interest(&mut server, &interest.subscription_id).await;
 }
@@ -142,7 +154,13 @@ async fn a_subscribers_disconnect_removes_its_interest(bus: &ContractBus) {
 async fn a_dropped_subscription_is_cancelled_for_the_subscriber(bus: &ContractBus) {
     let (mut server, mut client) = streamer_and_client(bus).await;
     let (request_id, interest) = subscribe(&mut client, &mut server).await;
-    accept(&mut client, &mut server, &request_id, &interest.subscription_id).await;
+    accept(
+        &mut client,
+        &mut server,
+        &request_id,
+        &interest.subscription_id,
+    )
+    .await;
     server
         .send(&Gw3Message::DropSubscription(DropSubscription {
             envelope: Envelope {
@@ -191,7 +209,13 @@ async fn a_refused_subscription_is_an_error_for_the_subscribe(bus: &ContractBus)
 async fn a_posted_item_reaches_its_subscriber_out_of_band(bus: &ContractBus) {
     let (mut server, mut client) = streamer_and_client(bus).await;
     let (request_id, interest) = subscribe(&mut client, &mut server).await;
-    accept(&mut client, &mut server, &request_id, &interest.subscription_id).await;
+    accept(
+        &mut client,
+        &mut server,
+        &request_id,
+        &interest.subscription_id,
+    )
+    .await;
     server
         .send(&Gw3Message::Post(Post {
             envelope: agm(&server),
@@ -225,7 +249,10 @@ async fn the_adapter_collects_a_stream_and_its_drop_unsubscribes(bus: &ContractB
     let bus_handle: &dyn Bus = &adapter;
     let subscribing = bus_handle.subscribe(
         "Contract.Prices",
-        json!({"symbol": "VOD.L"}).as_object().cloned().unwrap_or_default(),
+        json!({"symbol": "VOD.L"})
+            .as_object()
+            .cloned()
+            .unwrap_or_default(),
         &Target::Best,
         CallOptions {
             timeout: Duration::from_secs(10),
@@ -263,7 +290,10 @@ async fn the_adapter_collects_a_stream_and_its_drop_unsubscribes(bus: &ContractB
     let collected = subscription
         .collect(2, Duration::from_secs(10), usize::MAX)
         .await;
-    assert_eq!(collected.items, vec![json!({"price": 1.0}), json!({"price": 2.0})]);
+    assert_eq!(
+        collected.items,
+        vec![json!({"price": 1.0}), json!({"price": 2.0})]
+    );
     assert_eq!(collected.end, CollectEnd::Count);
     drop(subscription);
     let removed = expect_remove_interest(&mut server, &interest.subscription_id).await;

@@ -17,6 +17,7 @@ use crate::{
         BusEvent, CallOptions, Catalogue, IntentRequest, IntentResolution, MethodHandler,
         ServedMethod, ServerReply, Target,
     },
+    streams::Subscription,
 };
 
 /// A connected interop bus: a live catalogue and its events, plus whichever capabilities the
@@ -64,6 +65,11 @@ pub trait Bus: Send + Sync + 'static {
 
     /// User channels and their contexts, if the dialect has them.
     fn channels(&self) -> Option<&dyn Channels> {
+        None
+    }
+
+    /// Subscribing to streaming methods, if the dialect has streams.
+    fn subscriber(&self) -> Option<&dyn Subscribe> {
         None
     }
 
@@ -120,6 +126,21 @@ pub trait RaiseIntent: Send + Sync {
     async fn raise_for_context(&self, request: ContextRaise) -> Result<IntentResolution, BusError>;
 }
 
+/// Subscribing to streaming methods.
+#[async_trait]
+pub trait Subscribe: Send + Sync {
+    /// Subscribes to `method` on one server ("best", or the first matching a filter) and
+    /// returns once the server accepted; `options.timeout` bounds the wait for that. Dropping
+    /// the [`Subscription`] unsubscribes.
+    async fn subscribe(
+        &self,
+        method: &str,
+        arguments: Map<String, Value>,
+        target: &Target,
+        options: CallOptions,
+    ) -> Result<Subscription, BusError>;
+}
+
 /// Offering methods on the bus.
 #[async_trait]
 pub trait Serve: Send + Sync {
@@ -169,6 +190,27 @@ impl dyn Bus {
             None => Err(BusError::IntentNotResolved {
                 intent: request.intent,
                 reason: format!("{} has no intents", self.display_name()),
+            }),
+        }
+    }
+
+    /// [`Subscribe::subscribe`], or `Unsupported` on a dialect without streams.
+    pub async fn subscribe(
+        &self,
+        method: &str,
+        arguments: Map<String, Value>,
+        target: &Target,
+        options: CallOptions,
+    ) -> Result<Subscription, BusError> {
+        match self.subscriber() {
+            Some(subscriber) => {
+                subscriber
+                    .subscribe(method, arguments, target, options)
+                    .await
+            }
+            None => Err(BusError::Unsupported {
+                operation: format!("subscribing to the stream `{method}`"),
+                dialect: self.display_name().to_owned(),
             }),
         }
     }

@@ -12,6 +12,7 @@ mod config;
 mod connection;
 mod invocations;
 mod state;
+mod streams;
 
 use std::{sync::Arc, time::Duration};
 
@@ -320,6 +321,10 @@ impl Bus for IoConnectBus {
     }
 
     fn channels(&self) -> Option<&dyn crate::Channels> {
+        Some(self)
+    }
+
+    fn subscriber(&self) -> Option<&dyn crate::Subscribe> {
         Some(self)
     }
 

@@ -4,6 +4,7 @@
 //! # Layout
 //! - [`Bus`]: the core trait (catalogue, events, close) and the capabilities a dialect may have:
 //!   [`Invoke`] (methods with a target), [`RaiseIntent`], [`Serve`].
+//! - `streams`: stream subscriptions ([`Subscription`], closed when dropped) for [`Subscribe`].
 //! - `channels`: user channels and their contexts ([`Channels`]) and raising for a context.
 //! - `link`: the one reconnecting link task both dialects run on (socket, pending requests,
 //!   backoff), with a per-dialect [`Dialect`](link) for handshake, frames and commands.
@@ -20,10 +21,11 @@ pub mod fdc3;
 pub mod ioconnect;
 mod link;
 mod model;
+mod streams;
 pub mod tls;
 
 pub use crate::{
-    bus::{Bus, Invoke, RaiseIntent, Serve},
+    bus::{Bus, Invoke, RaiseIntent, Serve, Subscribe},
     channels::{ChannelInfo, ChannelOp, Channels, ContextRaise},
     error::BusError,
     link::Backoff,
@@ -32,6 +34,7 @@ pub use crate::{
         IntentRequest, IntentResolution, IntentTarget, InvocationContext, MethodHandler,
         MethodInfo, ServedMethod, ServerFilter, ServerInfo, ServerReply, Target, applications,
     },
+    streams::{CollectEnd, Collected, StreamEvent, Subscription},
     tls::TlsConfig,
 };
 /// The W3C trace context a call carries ([`CallOptions::trace`]) or a served method receives

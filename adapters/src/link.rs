@@ -316,6 +316,27 @@ impl<C> WeakLink<C> {
         })
     }
 
+    /// Hands `command` to the task without waiting (for `Drop`): when the queue is full it is
+    /// sent from a spawned task. Nothing happens once every strong handle is gone.
+    pub(crate) fn send_now(&self, command: C)
+    where
+        C: Send + 'static,
+    {
+        let Some(requests) = self.requests.upgrade() else {
+            return;
+        };
+        match requests.try_send(Request::Command(command)) {
+            Ok(()) | Err(mpsc::error::TrySendError::Closed(_)) => {}
+            Err(mpsc::error::TrySendError::Full(request)) => {
+                if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+                    runtime.spawn(async move {
+                        let _ = requests.send(request).await;
+                    });
+                }
+            }
+        }
+    }
+
     /// Whether every strong handle is gone.
     pub(crate) fn is_abandoned(&self) -> bool {
         self.requests.strong_count() == 0

@@ -32,6 +32,7 @@ use crate::{
     catalogue::{CallKind, CallSpec, Lookup},
     control::RunControl,
     sandbox::{HostCall, HostCallError, HostCalls, HostErrorKind},
+    stream_calls::StreamCaps,
     versions::{CatalogueVersion, VersionFeed, unix_ms_now},
 };
 
@@ -251,11 +252,41 @@ impl BusHost {
                 method,
                 servers,
                 restrict_to_servers,
-                ..
+                streaming,
             } => {
-                let arguments = spec.wire_arguments(call.arguments);
+                let mut arguments = call.arguments;
+                let caps = if *streaming {
+                    Some(StreamCaps::take(
+                        &mut arguments,
+                        &spec.python_name,
+                        self.options.timeout,
+                    )?)
+                } else {
+                    None
+                };
+                let arguments = spec.wire_arguments(arguments);
                 let target = method_target(call.target.as_ref())?;
                 let options = self.call_options();
+                if let Some(caps) = caps {
+                    let target = match (&target, servers.first()) {
+                        (Target::Best | Target::All, Some(server)) if *restrict_to_servers => {
+                            Target::Filter(ServerFilter {
+                                peer_id: Some(server.peer_id.clone()),
+                                ..ServerFilter::default()
+                            })
+                        }
+                        _ => target,
+                    };
+                    return crate::stream_calls::collect(
+                        self.bus.as_ref(),
+                        method,
+                        arguments,
+                        &target,
+                        caps,
+                        options,
+                    )
+                    .await;
+                }
                 if *restrict_to_servers {
                     // Other servers offer the same name with another signature: call only the
                     // ones behind this function.

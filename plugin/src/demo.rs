@@ -53,6 +53,11 @@ channels.join(\"Red\")
 looking_at = channels.get_context()
 result = {\"channel\": channels.current()[\"id\"], \"looking_at\": looking_at}";
 
+/// A short look at live data: five price ticks from the sample Market Data app's stream.
+const STREAM_SNIPPET: &str = "\
+ticks = market_data.subscribe(symbol=\"AAPL\", max_items=5, seconds=5)
+result = [f\"{t['symbol']} {t['last']:.2f}\" for t in ticks]";
+
 /// Runs the demo and prints it.
 #[expect(
     clippy::print_stdout,
@@ -156,6 +161,20 @@ pub(crate) async fn run_demo(args: DemoArgs) -> anyhow::Result<()> {
     let _ = writeln!(out, "\n→ {}\n", render_outcome(&outcome).trim_end());
     let context_ok = outcome.ok && outcome.result["looking_at"]["type"] == "fdc3.instrument";
 
+    out.push_str(&heading(
+        "Task 4: \"Show me the last few AAPL ticks\" (a stream, closed when collected)",
+    ));
+    out.push_str(&indent(STREAM_SNIPPET));
+    let outcome = service
+        .execute(STREAM_SNIPPET, ExecuteOptions::default())
+        .await;
+    let _ = writeln!(out, "\n→ {}\n", render_outcome(&outcome).trim_end());
+    let stream_ok = outcome.ok
+        && outcome
+            .result
+            .as_array()
+            .is_some_and(|ticks| ticks.len() == 5);
+
     out.push_str(&heading("Tokens: classic tool calling vs. Code Mode"));
     let tokens = token_table(&service).await;
     match &tokens {
@@ -181,6 +200,9 @@ pub(crate) async fn run_demo(args: DemoArgs) -> anyhow::Result<()> {
     }
     if !context_ok {
         anyhow::bail!("the demo's context task did not read the instrument on the Red channel");
+    }
+    if !stream_ok {
+        anyhow::bail!("the demo's stream task did not collect five ticks");
     }
     tokens.context("the demo's token comparison could not be measured")?;
     Ok(())

@@ -11,6 +11,7 @@
 //! - [`functions`]: a version's call map as the sandbox's function set.
 //! - [`bridge`]: a snippet's calls performed on the bus, through one version's call map.
 //! - [`link_status`]: whether the bus is connected, so a stale catalogue says so.
+//! - [`stream_calls`]: a snippet's call to a streaming method (subscribe, collect, close).
 //! - [`service`]: the three Code Mode operations over one bus, catalogue and pool.
 //! - [`sessions`]: a client's stateful snippet sessions (`execute_python_code(session=…)`).
 //! - [`session_handles`]: sessions by id for clients without a connection (stateless MCP).
@@ -38,6 +39,7 @@ pub mod on_bus;
 pub mod service;
 pub mod session_handles;
 pub mod sessions;
+pub mod stream_calls;
 pub mod telemetry;
 pub mod tokens;
 pub mod versions;

@@ -1359,3 +1359,4 @@ async fn a_real_interopio_desktop_client_discovers_invokes_and_raises_on_the_moc
 }
 
 mod contexts;
+mod streams;

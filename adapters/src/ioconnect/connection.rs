@@ -17,7 +17,7 @@ use tokio::sync::{broadcast, mpsc, oneshot, watch};
 
 use codemode_protocol::{
     InvocationId, MethodDefinition, MethodFlags, MethodId, PeerId, PendingTable, ProtocolError,
-    RequestId,
+    RequestId, SubscriptionId,
     correlation::{PendingOutcome, saturating_deadline},
     gw3::{
         self, Authentication, Call, CreateToken, Domain, Envelope, ErrorMessage, Gw3Message, Hello,
@@ -27,8 +27,11 @@ use codemode_protocol::{
 };
 
 use super::{
-    channels::ContextStore, config::IoConnectConfig, invocations::RunningInvocations,
+    channels::ContextStore,
+    config::IoConnectConfig,
+    invocations::RunningInvocations,
     state::PeerTable,
+    streams::{StreamTable, SubscribeRequest},
 };
 use crate::{
     error::BusError,
@@ -136,6 +139,10 @@ pub(crate) enum Command {
         timeout: Duration,
         responder: oneshot::Sender<PendingOutcome<Gw3Message>>,
     },
+    /// Subscribe to a streaming method on one server.
+    Subscribe(SubscribeRequest),
+    /// Close a subscription of this session (its holder dropped it).
+    Unsubscribe(SubscriptionId),
     /// Offer a method (now and after every reconnect).
     Serve {
         method: ServedMethod,
@@ -211,6 +218,8 @@ pub(crate) struct Session {
     next_ping: Instant,
     /// When to create the next reconnect token; `None` unless logged in with a gateway token.
     next_token_refresh: Option<Instant>,
+    /// Stream subscriptions being opened and live.
+    streams: StreamTable,
 }
 
 impl Dialect for Gateway {
@@ -356,6 +365,7 @@ impl Dialect for Gateway {
             token_request: None,
             next_ping: saturating_deadline(now, config.ping_interval),
             next_token_refresh: refresh_tokens.then_some(now),
+            streams: StreamTable::default(),
         })
     }
 
@@ -419,6 +429,16 @@ impl Dialect for Gateway {
                 }
                 let request = build(request_id, session.peer_id.clone());
                 wire.send(gw3::encode(&request)).await
+            }
+            Command::Subscribe(request) => {
+                let subscribe = session.streams.open(&session.peer_id, request);
+                wire.send(gw3::encode(&subscribe)).await
+            }
+            Command::Unsubscribe(subscription_id) => {
+                match session.streams.close(&session.peer_id, subscription_id) {
+                    Some(unsubscribe) => wire.send(gw3::encode(&unsubscribe)).await,
+                    None => Ok(()),
+                }
             }
             Command::Serve {
                 method,
@@ -543,7 +563,9 @@ impl Dialect for Gateway {
                     );
                     return Ok(());
                 }
-                if let Some(responder) = session.registering.remove(&id) {
+                if session.streams.is_opening(&id) {
+                    session.streams.refused(&error);
+                } else if let Some(responder) = session.registering.remove(&id) {
                     let _ = responder.send(Err(BusError::Refused {
                         request: "register".into(),
                         reason: error_text(&error),
@@ -571,6 +593,37 @@ impl Dialect for Gateway {
                 if let Some(id) = message.request_id().cloned() {
                     session.pending.resolve(&id, message);
                 }
+            }
+            Gw3Message::Subscribed(subscribed) => {
+                let Some(request_id) = subscribed.envelope.request_id else {
+                    return Ok(());
+                };
+                if let Some(unsubscribe) = session.streams.subscribed(
+                    &session.peer_id,
+                    &request_id,
+                    subscribed.subscription_id,
+                ) {
+                    return wire.send(gw3::encode(&unsubscribe)).await;
+                }
+            }
+            Gw3Message::Event(event) => {
+                if let Some(unsubscribe) =
+                    session
+                        .streams
+                        .event(&session.peer_id, &event.subscription_id, event.data)
+                {
+                    return wire.send(gw3::encode(&unsubscribe)).await;
+                }
+            }
+            Gw3Message::SubscriptionCancelled(cancelled) => {
+                let reason = cancelled
+                    .envelope
+                    .reason
+                    .or(cancelled.envelope.reason_uri)
+                    .unwrap_or_else(|| "the server ended the subscription".into());
+                session
+                    .streams
+                    .cancelled(&cancelled.subscription_id, reason);
             }
             Gw3Message::Token(ref token) => {
                 if token.envelope.request_id.is_some()
@@ -670,6 +723,12 @@ impl Dialect for Gateway {
                     reason: Some("not connected to the gateway".into()),
                 }));
             }
+            Command::Subscribe(request) => {
+                let _ = request.responder.send(Err(BusError::Disconnected {
+                    reason: Some("not connected to the gateway".into()),
+                }));
+            }
+            Command::Unsubscribe(_) => {}
             Command::Serve {
                 method,
                 handler,

@@ -130,9 +130,13 @@ impl Function {
         let candidate = format!("{namespace}.{base}");
 
         let accepts = info.input_signature.as_deref().unwrap_or("");
-        let (args, var_kwargs, loose_in) = build_args(accepts);
+        let (mut args, var_kwargs, loose_in) = build_args(accepts);
         let returns_text = info.result_signature.as_deref().unwrap_or("");
-        let (returns, loose_out) = build_returns(returns_text, &base);
+        let (mut returns, loose_out) = build_returns(returns_text, &base);
+        if info.streaming {
+            add_stream_args(&mut args);
+            returns = PyType::List(Box::new(returns));
+        }
 
         let mut roots = Vec::new();
         for arg in &args {
@@ -449,6 +453,47 @@ fn method_names(wire: &str, first_app: Option<&str>) -> (String, String) {
 }
 
 /// Keyword arguments from an `accepts` signature: (args, needs `**kwargs`, has loose parts).
+/// The arguments a streaming method's function adds to its own: how many items to collect and
+/// for how long (see [`crate::STREAM_MAX_ITEMS`]). A method that declares an argument of the same
+/// name keeps its own.
+fn add_stream_args(args: &mut Vec<Arg>) {
+    let controls = [
+        (
+            crate::STREAM_ITEMS_ARG,
+            PyType::Int,
+            format!(
+                "collect at most this many items (default {}, at most {})",
+                crate::STREAM_DEFAULT_ITEMS,
+                crate::STREAM_MAX_ITEMS
+            ),
+        ),
+        (
+            crate::STREAM_SECONDS_ARG,
+            PyType::Float,
+            format!(
+                "collect for at most this long (default {} s; the snippet's time limit bounds it)",
+                crate::STREAM_DEFAULT_SECONDS
+            ),
+        ),
+    ];
+    for (name, ty, description) in controls {
+        if args
+            .iter()
+            .any(|arg| arg.python == name || arg.wire == name)
+        {
+            continue;
+        }
+        args.push(Arg {
+            python: name.to_owned(),
+            wire: name.to_owned(),
+            ty,
+            required: false,
+            description: Some(description),
+            raw: String::new(),
+        });
+    }
+}
+
 fn build_args(accepts: &str) -> (Vec<Arg>, bool, bool) {
     if accepts.len() > MAX_SIGNATURE_CHARS {
         return (Vec::new(), true, true);

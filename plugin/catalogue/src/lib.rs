@@ -66,6 +66,17 @@ use std::{
 };
 
 use codemode_protocol::model::{Catalogue, IntentInfo, MethodInfo};
+
+/// A streaming method's function takes this argument: how many items to collect.
+pub const STREAM_ITEMS_ARG: &str = "max_items";
+/// A streaming method's function takes this argument: how long to collect, in seconds.
+pub const STREAM_SECONDS_ARG: &str = "seconds";
+/// Items a stream collects when `max_items` is not given.
+pub const STREAM_DEFAULT_ITEMS: u64 = 100;
+/// The most items one stream collection keeps, whatever `max_items` says.
+pub const STREAM_MAX_ITEMS: u64 = 1_000;
+/// Seconds a stream collects when `seconds` is not given.
+pub const STREAM_DEFAULT_SECONDS: u32 = 5;
 use foldhash::HashMap;
 use serde_json::{Value, json};
 

@@ -413,7 +413,7 @@ impl FnView<'_> {
                 text.push_str(".\n");
                 if *streaming {
                     text.push_str(
-                        "It is a streaming method: a call returns only the server's direct answer.\n",
+                        "It is a streaming method: a call subscribes, collects items until `max_items` arrived or `seconds` passed, unsubscribes and returns them as a list. `async for item in stream(f, ...)` yields them one by one instead (same caps).\n",
                     );
                 }
                 self.args_section(&mut text);

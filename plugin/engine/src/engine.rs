@@ -94,6 +94,7 @@ const REMOVED_FROM_INTERPRETER: &[&str] = &[
 /// Names the runtime adds to every snippet's builtins.
 const RUNTIME_BUILTINS: &[&str] = &[
     "gather",
+    "stream",
     "BusError",
     "MethodNotFoundError",
     "NoMatchingServerError",

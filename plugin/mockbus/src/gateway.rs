@@ -348,6 +348,11 @@ impl Gateway {
         self.peers.len()
     }
 
+    /// How many stream subscriptions are open (requested or accepted, not yet removed).
+    pub(crate) fn subscription_count(&self) -> usize {
+        self.subscriptions.len()
+    }
+
     /// How many socket connections are open.
     pub(crate) fn socket_count(&self) -> usize {
         self.connections

@@ -445,6 +445,12 @@ impl MockBusHandle {
         lock(&self.runtime.gateway).socket_count()
     }
 
+    /// How many stream subscriptions the gateway holds open (what a subscriber's
+    /// `unsubscribe`, its disconnect or the server's `drop-subscription` removes).
+    pub fn subscription_count(&self) -> usize {
+        lock(&self.runtime.gateway).subscription_count()
+    }
+
     /// How many peers are logged in (in-process apps and the platform included).
     pub fn peer_count(&self) -> usize {
         lock(&self.runtime.gateway).peer_count()

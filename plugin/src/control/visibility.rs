@@ -303,6 +303,10 @@ impl Bus for PolicyBus {
         self.inner.channels()
     }
 
+    fn subscriber(&self) -> Option<&dyn codemode_adapters::Subscribe> {
+        self.inner.subscriber()
+    }
+
     async fn close(&self) {
         self.inner.close().await;
     }

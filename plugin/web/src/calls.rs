@@ -42,6 +42,17 @@ pub fn plan(catalogue: &PythonCatalogue, map: &CallMap, call: &HostCall) -> Plan
 fn request(spec: &CallSpec, call: &HostCall) -> Result<Option<Value>, HostCallError> {
     match &spec.call {
         CallKind::Method {
+            streaming: true,
+            method,
+            ..
+        } => Err(HostCallError::new(
+            HostErrorKind::Other,
+            format!(
+                "`{}` streams ({method}); streams are not supported in the browser package yet: use codemode on the desktop to collect them",
+                spec.python_name
+            ),
+        )),
+        CallKind::Method {
             method,
             servers,
             restrict_to_servers,
@@ -273,6 +284,32 @@ mod tests {
         assert_eq!(request["method"], "CRM.GetClients");
         assert_eq!(request["arguments"], json!({"adviser": "M Carter"}));
         assert_eq!(request["target"], "best");
+    }
+
+    #[test]
+    fn a_streaming_method_is_refused_with_a_clear_error_before_the_page() {
+        let model: BusModel = serde_json::from_value(json!({
+            "methods": [{"name": "MarketData.Subscribe", "accepts": "String symbol",
+                         "supportsStreaming": true,
+                         "servers": [{"peerId": "p1", "identity": {"application": "MarketData"}}]}]
+        }))
+        .expect("model");
+        let catalogue = PythonCatalogue::build(&model.to_catalogue(), CatalogueConfig::default());
+        let plan = plan(
+            &catalogue,
+            &catalogue.call_map(),
+            &call(
+                "market_data.subscribe",
+                json!({"symbol": "AAPL", "max_items": 3}),
+            ),
+        );
+        let Plan::Answered(Err(error)) = plan else {
+            panic!("expected a refusal, got {plan:?}")
+        };
+        assert!(
+            error.message.contains("not supported in the browser"),
+            "{error:?}"
+        );
     }
 
     #[test]

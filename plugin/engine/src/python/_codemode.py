@@ -793,6 +793,54 @@ def gather(*calls, return_exceptions=False):
     return _current_loop().run(_gather_coroutine(items, return_exceptions))
 
 
+def stream(function, /, **kwargs):
+    """`async for item in stream(market_data.subscribe, symbol="AAPL", max_items=20, seconds=5)`.
+
+    Iterates over what a streaming catalogue function collects with the same arguments and caps
+    (`max_items`, `seconds`); the subscription is closed before the first item is yielded, so
+    leaving the loop early leaves nothing open. Other tasks run while it collects.
+    """
+    if not callable(function):
+        raise TypeError(
+            "stream() takes a streaming catalogue function and its arguments, "
+            "e.g. stream(market_data.subscribe, symbol='AAPL', max_items=20)"
+        )
+    return _Stream(function, kwargs)
+
+
+class _Stream:
+    """The async iterator `stream(...)` returns."""
+
+    __slots__ = ("_function", "_kwargs", "_items")
+
+    def __init__(self, function, kwargs):
+        self._function = function
+        self._kwargs = kwargs
+        self._items = None
+
+    def __aiter__(self):
+        return self
+
+    async def __anext__(self):
+        if self._items is None:
+            collected = self._function(**self._kwargs)
+            if isinstance(collected, BusCall):
+                collected = await collected
+            if not isinstance(collected, list):
+                name = getattr(self._function, "__qualname__", repr(self._function))
+                raise TypeError(f"{name} is not a streaming method: call it directly")
+            self._items = iter(collected)
+        for item in self._items:
+            return item
+        raise StopAsyncIteration
+
+    def __iter__(self):
+        raise TypeError(
+            "stream(...) is an async iterator: write `async for item in stream(...)`, "
+            "or call the function itself for a list"
+        )
+
+
 async def _gather_coroutine(items, return_exceptions):
     return await _gather_future(items, return_exceptions)
 

@@ -25,7 +25,6 @@ use codemode_adapters::{
     BusError, HandlerError, Identity, InvocationContext, MethodHandler, ServedMethod,
 };
 use serde_json::{Map, Value, json};
-use tokio_util::sync::CancellationToken;
 
 use crate::{
     catalogue::{Detail, ListRequest},
@@ -221,7 +220,6 @@ impl MethodHandler for Operation {
                                 session: "bus".to_owned(),
                             },
                             trace_parent: invocation.trace.clone(),
-                            ..ExecuteOptions::default()
                         },
                     )
                     .await;

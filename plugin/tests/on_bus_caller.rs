@@ -58,6 +58,7 @@ async fn a_bus_caller_leaving_the_gateway_stops_its_snippet_and_frees_the_worker
                     CallOptions {
                         timeout: Duration::from_secs(90),
                         wait_for_method: Duration::from_secs(20),
+                        ..CallOptions::default()
                     },
                 )
                 .await

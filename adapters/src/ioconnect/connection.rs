@@ -533,7 +533,7 @@ impl Dialect for Gateway {
                         .handle_invocation(
                             arguments,
                             caller,
-                            InvocationContext { trace, caller_left },
+                            crate::InvocationContext { trace, caller_left },
                         )
                         .await;
                     let _ = results.send((invocation_id, outcome)).await;

@@ -17,6 +17,7 @@ mod mcp;
 mod strategies;
 
 use std::{
+    fmt::Write as _,
     panic::{AssertUnwindSafe, catch_unwind},
     time::{Duration, Instant},
 };
@@ -107,8 +108,9 @@ pub fn render_fuzz(reports: &[TargetReport]) -> String {
             reason = "an execution count far below 2^52"
         )]
         let rate = report.executions as f64 / seconds;
-        table.push_str(&format!(
-            "| {} | {} | {rate:.0} | {} | {} | {} |\n",
+        let _ = writeln!(
+            table,
+            "| {} | {} | {rate:.0} | {} | {} | {} |",
             report.name,
             report.executions,
             report.panics,
@@ -118,7 +120,7 @@ pub fn render_fuzz(reports: &[TargetReport]) -> String {
                 .as_deref()
                 .unwrap_or("—")
                 .replace('|', "\\|"),
-        ));
+        );
     }
     table
 }

@@ -155,7 +155,7 @@ pub async fn soak_serve(
         load.elapsed.as_secs_f64()
     );
     for problem in load.wrong.iter().chain(&load.lost).take(5) {
-        text.push_str(&format!("  {problem}\n"));
+        let _ = std::fmt::Write::write_fmt(&mut text, format_args!("  {problem}\n"));
     }
     text.push('\n');
     text.push_str(&soak::render_soak(&report, tolerance));

@@ -257,6 +257,7 @@ async fn the_adapter_collects_a_stream_and_its_drop_unsubscribes(bus: &ContractB
         CallOptions {
             timeout: Duration::from_secs(10),
             wait_for_method: Duration::from_secs(5),
+            ..CallOptions::default()
         },
     );
     let serving = async {

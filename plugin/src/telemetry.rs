@@ -128,6 +128,8 @@ impl Telemetry {
         let Some(target) = options.export_target(|name| std::env::var(name).ok()) else {
             return Ok(None);
         };
+        // reqwest takes the process's rustls provider (the build has only `ring`).
+        codemode_adapters::tls::install_default_crypto_provider();
         let client = reqwest::Client::builder()
             .timeout(EXPORT_TIMEOUT)
             .build()

@@ -492,10 +492,15 @@ fn preflight_names_the_closest_functions_and_makes_no_call() {
         error.message
     );
     assert!(
-        error
-            .message
-            .contains("did you mean one of: crm.get_client(*, id), "),
-        "the closest functions come with their signatures: {}",
+        error.message.contains(
+            "did you mean one of: crm.get_clients(*, adviser=None, region=None, target=None)"
+        ),
+        "the closest functions come with their signatures, closest first: {}",
+        error.message
+    );
+    assert!(
+        error.message.contains("crm.get_client(*, id)"),
+        "{}",
         error.message
     );
 }

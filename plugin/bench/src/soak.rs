@@ -127,6 +127,7 @@ pub(crate) async fn load(url: &str, clients: usize, calls: usize) -> LoadReport 
 
 async fn one_client(url: &str, client: usize, calls: usize) -> LoadReport {
     let mut report = LoadReport::default();
+    codemode_adapters::tls::install_default_crypto_provider();
     let session = match ().serve(StreamableHttpClientTransport::from_uri(url)).await {
         Ok(session) => session,
         Err(error) => {
@@ -395,6 +396,7 @@ pub(crate) async fn soak(
 
 /// One session of a soak client; the first failure, if any.
 async fn soak_round(url: &str, client: usize, round: u64, right: &AtomicU64) -> Option<String> {
+    codemode_adapters::tls::install_default_crypto_provider();
     let session = match ().serve(StreamableHttpClientTransport::from_uri(url)).await {
         Ok(session) => session,
         Err(error) => return Some(format!("client {client} did not connect: {error}")),

@@ -58,6 +58,7 @@ pub async fn mcp_tool_arguments(
         ..McpHttpOptions::default()
     };
     let server = start_http(Arc::clone(&service), options).await?;
+    codemode_adapters::tls::install_default_crypto_provider();
     let client =
         ().serve(StreamableHttpClientTransport::from_uri(server.url()))
             .await

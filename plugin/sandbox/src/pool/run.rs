@@ -137,6 +137,9 @@ impl Inner {
                     // to stop, and give it CANCEL_GRACE to say it did.
                     cancelling = true;
                     calls.abort_all();
+                    // Aborted tasks are dropped when next polled: wait for that, so the calls'
+                    // pending entries are gone before the cancelled outcome is returned.
+                    while calls.join_next().await.is_some() {}
                     while replies.try_recv().is_ok() {}
                     hard_deadline = tokio::time::Instant::now() + CANCEL_GRACE;
                     let stop = wire::encode(&ToWorker::Cancel { run_id });

@@ -248,6 +248,12 @@ impl CodeMode {
         self.updater.subscribe()
     }
 
+    /// How many [`Self::catalogue_changes`] receivers are alive: each open MCP session holds
+    /// one, so a count that grows with closed sessions is a leak.
+    pub fn catalogue_watchers(&self) -> usize {
+        self.updater.subscribers()
+    }
+
     /// The functions snippets see now: every catalogue function plus a departed spec per
     /// function whose app left.
     pub fn sandbox_functions(&self) -> Arc<FunctionSet> {

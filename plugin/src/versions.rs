@@ -100,6 +100,12 @@ impl CatalogueUpdater {
         self.published.subscribe()
     }
 
+    /// How many receivers from [`Self::subscribe`] are alive (one per MCP session watching
+    /// for `list_changed`, plus each run's version feed).
+    pub fn subscribers(&self) -> usize {
+        self.published.receiver_count()
+    }
+
     /// Folds the bus's latest catalogue in if its generation moved and returns the version
     /// published now. The call map and function set are rebuilt only when functions changed.
     pub fn refresh(&self) -> Arc<CatalogueVersion> {

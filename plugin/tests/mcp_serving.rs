@@ -1,6 +1,7 @@
 //! Serving many MCP clients: a cancel request, the end of a session, a dropped HTTP connection
 //! and a shutdown each stop the snippet and free its worker at once; HTTP faults get their own
-//! status; accepted sockets have TCP_NODELAY. Everything runs on the embedded mock bus.
+//! status; accepted sockets have TCP_NODELAY; a closed session leaves no task behind.
+//! Everything runs on the embedded mock bus.
 #![expect(clippy::expect_used, reason = "tests fail loudly and early")]
 
 pub mod mcp_support;
@@ -141,6 +142,49 @@ async fn deleting_the_http_session_stops_its_running_snippet() {
     // Closing the client deletes its session (HTTP DELETE).
     client.cancel().await.expect("client closes");
     cancelled_within(&fixture, 1, Duration::from_secs(2)).await;
+    server.shutdown().await.expect("server stops");
+    fixture.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn closed_http_sessions_leave_no_catalogue_watcher_behind() {
+    let fixture = Fixture::start(0).await;
+    let server = start_http(Arc::clone(&fixture.service), loopback_port_0())
+        .await
+        .expect("HTTP server starts");
+    codemode_adapters::tls::install_default_crypto_provider();
+    let before = fixture.service.catalogue_watchers();
+    let client: Client =
+        ().serve(StreamableHttpClientTransport::from_uri(server.url()))
+            .await
+            .expect("client connects");
+    // The session's list_changed watcher is started by `notifications/initialized`.
+    let started = Instant::now();
+    while fixture.service.catalogue_watchers() == before {
+        assert!(
+            started.elapsed() < Duration::from_secs(5),
+            "an open session watches the catalogue"
+        );
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    client.cancel().await.expect("client closes");
+    for _ in 0..10 {
+        let client: Client =
+            ().serve(StreamableHttpClientTransport::from_uri(server.url()))
+                .await
+                .expect("client connects");
+        client.cancel().await.expect("client closes");
+    }
+    // Nothing in the catalogue changes, so only the end of each session can stop its watcher.
+    let started = Instant::now();
+    while fixture.service.catalogue_watchers() > before {
+        assert!(
+            started.elapsed() < Duration::from_secs(5),
+            "11 closed sessions still hold {} catalogue watchers",
+            fixture.service.catalogue_watchers() - before
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
     server.shutdown().await.expect("server stops");
     fixture.stop().await;
 }

@@ -44,8 +44,6 @@ async fn fifty_concurrent_mcp_http_clients_times_ten_bus_calls_lose_nothing_and_
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-#[ignore = "finds a leak not fixed yet: codemode's RSS median grew 112.6 -> 154.3 MiB over 6,246 \
-            MCP HTTP sessions in 60 s (about 7 KiB per closed session); run with --ignored"]
 async fn a_sixty_second_soak_keeps_memory_and_open_files_flat() {
     let server = ServeProcess::start(Path::new(BINARY), &[])
         .await

@@ -12,6 +12,8 @@
 
 use std::{collections::BTreeSet, sync::Arc};
 
+use tokio_util::sync::CancellationToken;
+
 use rmcp::{
     ErrorData, Peer, RoleServer,
     model::{
@@ -102,12 +104,28 @@ pub(crate) fn read(service: &CodeMode, uri: &str) -> Result<ReadResourceResult, 
 }
 
 /// Sends `notifications/resources/list_changed` to `peer` whenever the catalogue's namespaces
-/// change; ends when the peer is gone or the service stops publishing.
-pub(crate) fn watch_catalogue(service: &Arc<CodeMode>, peer: Peer<RoleServer>) {
+/// change; ends when `session_ended` is cancelled (the session's handler is dropped), when the
+/// peer is gone, or when the service stops publishing.
+///
+/// Without `session_ended` the watcher of a closed session lived on, holding its peer and its
+/// namespace set, until the catalogue next changed: about 7 KiB per closed session on a stable
+/// bus (found by the soak test).
+pub(crate) fn watch_catalogue(
+    service: &Arc<CodeMode>,
+    peer: Peer<RoleServer>,
+    session_ended: CancellationToken,
+) {
     let mut changes = service.catalogue_changes();
     let mut known: BTreeSet<String> = namespaces(service).into_iter().collect();
     tokio::spawn(async move {
-        while changes.changed().await.is_ok() {
+        loop {
+            let changed = tokio::select! {
+                () = session_ended.cancelled() => break,
+                changed = changes.changed() => changed,
+            };
+            if changed.is_err() {
+                break;
+            }
             let current: BTreeSet<String> = changes
                 .borrow_and_update()
                 .catalogue

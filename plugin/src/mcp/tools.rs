@@ -22,6 +22,7 @@ use rmcp::{
 };
 use schemars::JsonSchema;
 use serde::Deserialize;
+use tokio_util::sync::{CancellationToken, DropGuard};
 
 use super::control::{ElicitationApprover, annotate_tools, instructions_note, session_name};
 use super::{
@@ -101,6 +102,9 @@ pub struct McpServer {
     session: String,
     /// The level this session's client chose for `notifications/message`.
     log_level: SessionLogLevel,
+    /// Cancelled when this handler is dropped (its session ended): stops the session's tasks.
+    session_ended: CancellationToken,
+    _end_session_on_drop: Arc<DropGuard>,
 }
 
 /// Numbers the MCP clients (sessions) of this process.
@@ -119,6 +123,7 @@ impl McpServer {
     /// A handler over `service`; serve it with `rmcp::ServiceExt::serve` on any transport.
     pub fn new(service: Arc<CodeMode>) -> Self {
         let client = NEXT_CLIENT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let session_ended = CancellationToken::new();
         Self {
             service,
             sessions: Arc::new(ClientSessions::new(SessionLimits::default())),
@@ -127,6 +132,8 @@ impl McpServer {
             pii: Arc::new(PiiSession::new()),
             session: session_name(),
             log_level: SessionLogLevel::default(),
+            _end_session_on_drop: Arc::new(session_ended.clone().drop_guard()),
+            session_ended,
         }
     }
 
@@ -350,7 +357,7 @@ impl ServerHandler for McpServer {
     }
 
     async fn on_initialized(&self, context: NotificationContext<RoleServer>) {
-        resources::watch_catalogue(&self.service, context.peer);
+        resources::watch_catalogue(&self.service, context.peer, self.session_ended.clone());
     }
 
     #[expect(

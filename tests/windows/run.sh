@@ -35,5 +35,6 @@ CARGO_TARGET_X86_64_PC_WINDOWS_GNU_RUNNER=wine cargo test --locked --profile "$W
   --skip each_worker_runs_in_a_job_object_configured_with_every_limit
 # Skipped under Wine 8.0: its QueryInformationJobObject answers ERROR_INVALID_FUNCTION, so the
 # job cannot be read back there (the test is for real Windows; see tests/windows/README.md).
+# each_worker_job_is_given_every_limit_and_windows_accepts_them runs instead.
 step "Windows test binaries under Wine" "$t"
 step "the Windows part" "$t0"

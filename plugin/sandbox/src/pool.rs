@@ -508,6 +508,15 @@ impl Session {
             .as_ref()
             .map(|worker| super::windows::report(&worker.job))
     }
+
+    /// The job object of the session's worker as Windows accepted its configuration (`None`
+    /// before the first worker starts or after it had to go).
+    #[cfg(windows)]
+    pub fn worker_job_accepted(&self) -> Option<codemode_winjob::JobReport> {
+        self.worker
+            .as_ref()
+            .map(|worker| super::windows::accepted(&worker.job))
+    }
 }
 
 impl Inner {

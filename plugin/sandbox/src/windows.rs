@@ -52,3 +52,8 @@ pub(crate) fn limit_run(job: &mut WorkerJob, memory_bytes: u64) {
 pub(crate) fn report(job: &WorkerJob) -> std::io::Result<JobReport> {
     job.query()
 }
+
+/// A job's configuration as the system accepted it.
+pub(crate) fn accepted(job: &WorkerJob) -> JobReport {
+    job.accepted()
+}

@@ -50,9 +50,12 @@ const UI_RESTRICTIONS: u32 = JOB_OBJECT_UILIMIT_DESKTOP
 pub struct WorkerJob {
     handle: OwnedHandle,
     process_memory_bytes: usize,
+    /// What the system accepted from `SetInformationJobObject` so far.
+    accepted: JobReport,
 }
 
-/// A job's configuration as the system reports it ([`WorkerJob::query`]).
+/// A job's configuration: as the system reports it ([`WorkerJob::query`]) or as the system
+/// accepted it ([`WorkerJob::accepted`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct JobReport {
     /// Whether kill-on-job-close is set.
@@ -71,6 +74,24 @@ pub struct JobReport {
     pub ui_restrictions: u32,
 }
 
+impl JobReport {
+    /// The report of raw limit flags, limits and UI restriction flags.
+    fn new(limits: &JOBOBJECT_EXTENDED_LIMIT_INFORMATION, ui_restrictions: u32) -> Self {
+        let flags = limits.BasicLimitInformation.LimitFlags;
+        Self {
+            kill_on_close: flags & JOB_OBJECT_LIMIT_KILL_ON_JOB_CLOSE != 0,
+            die_on_unhandled_exception: flags & JOB_OBJECT_LIMIT_DIE_ON_UNHANDLED_EXCEPTION != 0,
+            process_memory_bytes: (flags & JOB_OBJECT_LIMIT_PROCESS_MEMORY != 0)
+                .then(|| u64::try_from(limits.ProcessMemoryLimit).unwrap_or(u64::MAX)),
+            active_processes: (flags & JOB_OBJECT_LIMIT_ACTIVE_PROCESS != 0)
+                .then_some(limits.BasicLimitInformation.ActiveProcessLimit),
+            all_ui_restrictions: ui_restrictions & UI_RESTRICTIONS == UI_RESTRICTIONS,
+            limit_flags: flags,
+            ui_restrictions,
+        }
+    }
+}
+
 impl WorkerJob {
     /// A new unnamed job with every worker limit set and a per-process committed-memory limit
     /// of `process_memory_bytes`.
@@ -87,6 +108,7 @@ impl WorkerJob {
         let mut job = Self {
             handle,
             process_memory_bytes: 0,
+            accepted: JobReport::new(&zeroed_extended(), 0),
         };
         job.set_process_memory(process_memory_bytes)?;
         let ui = JOBOBJECT_BASIC_UI_RESTRICTIONS {
@@ -105,6 +127,11 @@ impl WorkerJob {
         if ok == 0 {
             return Err(io::Error::last_os_error());
         }
+        job.accepted = JobReport {
+            all_ui_restrictions: true,
+            ui_restrictions: UI_RESTRICTIONS,
+            ..job.accepted
+        };
         Ok(job)
     }
 
@@ -133,6 +160,11 @@ impl WorkerJob {
             return Err(io::Error::last_os_error());
         }
         self.process_memory_bytes = bytes;
+        self.accepted = JobReport {
+            all_ui_restrictions: self.accepted.all_ui_restrictions,
+            ui_restrictions: self.accepted.ui_restrictions,
+            ..JobReport::new(&info, 0)
+        };
         Ok(())
     }
 
@@ -193,18 +225,14 @@ impl WorkerJob {
         if ok == 0 {
             return Err(io::Error::last_os_error());
         }
-        let flags = info.BasicLimitInformation.LimitFlags;
-        Ok(JobReport {
-            kill_on_close: flags & JOB_OBJECT_LIMIT_KILL_ON_JOB_CLOSE != 0,
-            die_on_unhandled_exception: flags & JOB_OBJECT_LIMIT_DIE_ON_UNHANDLED_EXCEPTION != 0,
-            process_memory_bytes: (flags & JOB_OBJECT_LIMIT_PROCESS_MEMORY != 0)
-                .then(|| u64::try_from(info.ProcessMemoryLimit).unwrap_or(u64::MAX)),
-            active_processes: (flags & JOB_OBJECT_LIMIT_ACTIVE_PROCESS != 0)
-                .then_some(info.BasicLimitInformation.ActiveProcessLimit),
-            all_ui_restrictions: ui.UIRestrictionsClass & UI_RESTRICTIONS == UI_RESTRICTIONS,
-            limit_flags: flags,
-            ui_restrictions: ui.UIRestrictionsClass,
-        })
+        Ok(JobReport::new(&info, ui.UIRestrictionsClass))
+    }
+
+    /// The configuration the system accepted from this job's `SetInformationJobObject` calls
+    /// (each call succeeded). Wine 8.0 accepts every limit but cannot report them back
+    /// ([`Self::query`] fails there), so its tests check this.
+    pub fn accepted(&self) -> JobReport {
+        self.accepted
     }
 
     /// The per-process memory limit this job was last given (bytes).

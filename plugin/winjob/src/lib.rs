@@ -12,8 +12,9 @@
 //! - UI restrictions: no desktop, clipboard, global atoms, display settings, system
 //!   parameters, exit-windows or foreign user handles.
 //!
-//! [`WorkerJob::query`] reads the configuration back from the system, so a test can show what
-//! the job holds even where (Wine) the limits are accepted but not enforced.
+//! [`WorkerJob::query`] reads the configuration back from the system (real Windows), and
+//! [`WorkerJob::accepted`] says what the system accepted, so a test can show what the job holds
+//! even where (Wine 8.0) the limits are accepted but neither enforced nor reported back.
 
 #[cfg(windows)]
 mod job;

@@ -157,7 +157,7 @@ struct TokensArgs {
     /// Synthetic app counts (the eight sample apps run besides them).
     #[arg(long, value_delimiter = ',', default_value = "10,100,1000")]
     apps: Vec<usize>,
-    /// CRM client counts.
+    /// CRM client counts (explore is played up to 10,000 clients).
     #[arg(long, value_delimiter = ',', default_value = "10,1000,100000")]
     clients: Vec<usize>,
     /// Scenarios to play (seed, multi-step, fan-out, retry, explore).

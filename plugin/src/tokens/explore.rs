@@ -81,12 +81,14 @@ pub(super) async fn explore(service: &CodeMode, tools: &ClassicTools) -> Result<
     classic.answer(&answer);
 
     let mut code = code_transcript(scenario);
-    code.call(list(
+    for call in list(
         service,
         scenario,
         "clients adviser assets",
         &["crm.get_clients"],
-    )?);
+    )? {
+        code.call(call);
+    }
     let sessions = ClientSessions::new(SessionLimits::default());
     let request = SessionRequest {
         name: DEFAULT_SESSION.to_owned(),

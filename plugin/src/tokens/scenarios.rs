@@ -65,7 +65,9 @@ pub(super) async fn seed(
     } else {
         &["crm.get_clients"]
     };
-    code.call(list(service, scenario, "client adviser", wanted)?);
+    for call in list(service, scenario, "client adviser", wanted)? {
+        code.call(call);
+    }
     if retry {
         let (call, outcome) = execute(
             service,
@@ -123,12 +125,14 @@ pub(super) async fn multi_step(service: &CodeMode, tools: &ClassicTools) -> Resu
     classic.answer(&answer);
 
     let mut code = code_transcript(scenario);
-    code.call(list(
+    for call in list(
         service,
         scenario,
         "clients adviser assets open portfolio",
         &["crm.get_clients", "intents.view_portfolio"],
-    )?);
+    )? {
+        code.call(call);
+    }
     let (call, outcome) = execute(
         service,
         &format!(
@@ -208,12 +212,14 @@ pub(super) async fn fan_out(service: &CodeMode, tools: &ClassicTools) -> Result<
     classic.answer(&answer);
 
     let mut code = code_transcript(scenario);
-    code.call(list(
+    for call in list(
         service,
         scenario,
         "adviser clients holdings",
         &["crm.get_clients", "portfolio.get_holdings"],
-    )?);
+    )? {
+        code.call(call);
+    }
     let (call, outcome) = execute(
         service,
         &format!(
@@ -271,24 +277,39 @@ pub(super) fn list(
     scenario: Scenario,
     query: &str,
     needed: &[&str],
-) -> Result<(Block, String), Error> {
+) -> Result<Vec<(Block, String)>, Error> {
     let page = service.list(&ListRequest {
         query: Some(query.to_owned()),
         ..ListRequest::default()
     });
-    for name in needed {
-        let card = format!("{name}(");
-        if !page.text.lines().any(|line| line.starts_with(&card)) {
-            return Err(mismatch(
-                scenario,
-                &format!("the search page for {query:?} shows no signature of {name}"),
-            ));
-        }
-    }
-    Ok((
+    // What a model does when the page names a function it needs without its signature: one
+    // `get_python_definitions` round trip for those.
+    let missing: Vec<String> = needed
+        .iter()
+        .filter(|name| {
+            let card = format!("{name}(");
+            !page.text.lines().any(|line| line.starts_with(&card))
+        })
+        .map(|name| (*name).to_owned())
+        .collect();
+    let mut calls = vec![(
         tool_use("list_python_definitions", &json!({"query": query})),
         page.text,
-    ))
+    )];
+    if !missing.is_empty() {
+        let definitions = service.get(&missing);
+        if !definitions.unknown.is_empty() {
+            return Err(mismatch(
+                scenario,
+                &format!("the catalogue has no {:?}", definitions.unknown),
+            ));
+        }
+        calls.push((
+            tool_use("get_python_definitions", &json!({"names": missing})),
+            definitions.text,
+        ));
+    }
+    Ok(calls)
 }
 
 async fn execute(service: &CodeMode, code: &str) -> ((Block, String), crate::sandbox::Outcome) {

@@ -952,3 +952,50 @@ async fn the_current_context_resource_tells_the_model_what_the_user_is_looking_a
     client.cancel().await.expect("client closes");
     fixture.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_current_context_resource_goes_through_the_policys_pii_tokenization() {
+    use codemode::control::{PiiConfig, Policy, PolicyConfig, PolicyOverrides, PolicyStore};
+    let fixture = Fixture::start_with_policy(
+        Policy::new(
+            PolicyConfig {
+                pii: PiiConfig {
+                    patterns: vec!["email".into()],
+                    ..PiiConfig::default()
+                },
+                ..PolicyConfig::default()
+            },
+            &PolicyOverrides::default(),
+        )
+        .map(|policy| std::sync::Arc::new(PolicyStore::fixed(policy)))
+        .expect("policy"),
+    )
+    .await;
+    let client = pipe_client(&fixture).await;
+    let outcome = call(
+        &client,
+        "execute_python_code",
+        json!({"code": "channels.join('Green')\nchannels.broadcast({'type': 'fdc3.contact', 'id': {'email': 'jane@example.com'}})\nresult = 'ok'"}),
+    )
+    .await;
+    assert!(!is_error(&outcome), "{}", text(&outcome));
+    let request =
+        rmcp::model::ReadResourceRequestParams::new(codemode::mcp::context::CURRENT_CONTEXT_URI);
+    let read = client.read_resource(request).await.expect("resources/read");
+    let body = match read.contents.first() {
+        Some(rmcp::model::ResourceContents::TextResourceContents { text, .. }) => text.clone(),
+        other => panic!("a text resource, got {other:?}"),
+    };
+    assert!(
+        !body.contains("jane@example.com"),
+        "clear-text email: {body}"
+    );
+    let value: Value = serde_json::from_str(&body).expect("the resource is JSON");
+    assert_eq!(
+        value["context"]["id"]["email"],
+        json!("<email_1>"),
+        "{value:#}"
+    );
+    client.cancel().await.expect("client closes");
+    fixture.stop().await;
+}

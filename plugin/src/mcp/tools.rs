@@ -118,6 +118,21 @@ impl std::fmt::Debug for McpServer {
     }
 }
 
+impl McpServer {
+    /// The PII placeholders of the request's client. 2026-07-28 has no sessions (every request
+    /// may reach a new handler): its placeholders live as long as the service.
+    fn pii_for(&self, context: &RequestContext<RoleServer>) -> Arc<PiiSession> {
+        if context
+            .protocol_version()
+            .is_some_and(|version| version >= ProtocolVersion::V_2026_07_28)
+        {
+            self.service.shared_pii()
+        } else {
+            Arc::clone(&self.pii)
+        }
+    }
+}
+
 #[tool_router]
 impl McpServer {
     /// A handler over `service`; serve it with `rmcp::ServiceExt::serve` on any transport.
@@ -254,18 +269,7 @@ impl McpServer {
             cancel: Some(context.ct.clone()),
             control: SessionControl {
                 approver: Some(Arc::new(ElicitationApprover { peer })),
-                // 2026-07-28 has no sessions (every request may reach a new handler): its
-                // placeholders live as long as the service.
-                pii: Some(
-                    if context
-                        .protocol_version()
-                        .is_some_and(|version| version >= ProtocolVersion::V_2026_07_28)
-                    {
-                        self.service.shared_pii()
-                    } else {
-                        Arc::clone(&self.pii)
-                    },
-                ),
+                pii: Some(self.pii_for(&context)),
                 session: self.session.clone(),
             },
             // SEP-414: the client's W3C trace context in `_meta`.
@@ -397,10 +401,11 @@ impl ServerHandler for McpServer {
     async fn read_resource(
         &self,
         request: ReadResourceRequestParams,
-        _context: RequestContext<RoleServer>,
+        context: RequestContext<RoleServer>,
     ) -> Result<ReadResourceResponse, ErrorData> {
         if request.uri == super::context::CURRENT_CONTEXT_URI {
-            return super::context::read_current(&self.service, &request.uri)
+            let pii = self.pii_for(&context);
+            return super::context::read_current(&self.service, &request.uri, &pii)
                 .await
                 .map(Into::into);
         }

@@ -42,6 +42,19 @@ pub struct Fixture {
 impl Fixture {
     /// The sample apps plus `synthetic_apps` generated ones, one sandbox worker.
     pub async fn start(synthetic_apps: usize) -> Self {
+        Self::start_with(synthetic_apps, None).await
+    }
+
+    /// The sample apps under `policy`, one sandbox worker.
+    #[allow(dead_code, reason = "not every MCP test file sets a policy")]
+    pub async fn start_with_policy(policy: Arc<codemode::control::PolicyStore>) -> Self {
+        Self::start_with(0, Some(policy)).await
+    }
+
+    async fn start_with(
+        synthetic_apps: usize,
+        policy: Option<Arc<codemode::control::PolicyStore>>,
+    ) -> Self {
         let bus = MockBus::start(MockBusConfig {
             synthetic_apps,
             ..MockBusConfig::default()
@@ -61,6 +74,7 @@ impl Fixture {
         sandbox.workers = 1;
         let mut config = CodeModeConfig::new(sandbox);
         config.call_timeout = Duration::from_secs(5);
+        config.policy = policy;
         let service = CodeMode::new(Arc::new(adapter), config).expect("service starts");
         Self {
             bus,

@@ -1,6 +1,7 @@
 //! Shared by the MCP tests: a Code Mode service over the embedded mock bus, and the snippets
 //! every client runs.
 #![expect(clippy::expect_used, reason = "test helpers fail loudly and early")]
+#![allow(dead_code, reason = "each test binary uses a part")]
 
 use std::{sync::Arc, time::Duration};
 
@@ -46,7 +47,6 @@ impl Fixture {
     }
 
     /// The sample apps under `policy`, one sandbox worker.
-    #[allow(dead_code, reason = "not every MCP test file sets a policy")]
     pub async fn start_with_policy(policy: Arc<codemode::control::PolicyStore>) -> Self {
         Self::start_with(0, Some(policy)).await
     }

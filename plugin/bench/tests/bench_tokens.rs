@@ -63,6 +63,47 @@ async fn every_scenario_plays_at_a_tiny_size_and_code_mode_wins_the_seed_questio
     assert!(svg.starts_with("<svg") && svg.trim_end().ends_with("</svg>"));
 }
 
+/// At 100 synthetic apps the multi-step search ranks `intents.view_portfolio` below the typed
+/// top hits; the scripted model then asks for its stub (one more request) instead of the
+/// benchmark aborting. Explore is not played above its client cap.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_function_shown_without_its_signature_costs_one_get_and_explore_keeps_its_cap() {
+    let rows = bench::tokens(&TokensConfig {
+        apps: vec![10, 100],
+        clients: vec![10, codemode::tokens::EXPLORE_MAX_CLIENTS + 1],
+        scenarios: vec![Scenario::MultiStep, Scenario::Explore],
+        worker: worker(),
+    })
+    .await
+    .expect("the token benchmark runs");
+    let requests = |apps: usize| {
+        rows.iter()
+            .find(|row| {
+                row.apps == apps
+                    && row.clients == 10
+                    && row.comparison.scenario == Scenario::MultiStep
+            })
+            .map(|row| row.comparison.o200k.code_mode.requests)
+            .expect("a multi-step row")
+    };
+    assert_eq!(
+        requests(100),
+        requests(10) + 1,
+        "one get_python_definitions more"
+    );
+    assert!(
+        rows.iter()
+            .all(|row| row.comparison.scenario != Scenario::Explore
+                || row.clients <= codemode::tokens::EXPLORE_MAX_CLIENTS),
+        "explore played above its cap"
+    );
+    assert_eq!(
+        rows.len(),
+        2 * 2 + 2,
+        "multi-step everywhere, explore at 10 clients"
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_demo_comparison_runs_on_a_service() {
     let bus = MockBus::start(MockBusConfig {

@@ -74,7 +74,9 @@ fn main() -> anyhow::Result<ExitCode> {
         // The worker owns its process: no runtime, no logging on its protocol pipes.
         return Ok(codemode::sandbox::worker::run_worker_stdio());
     }
-    codemode::logging::init_stderr("warn");
+    // rmcp logs every error answer it sends at `warn`; the fuzz target's rejected tool
+    // arguments are tens of thousands of those, and the benches report their own failures.
+    codemode::logging::init_stderr("warn,rmcp::service=error");
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

@@ -6,11 +6,16 @@
 //! - a new session past [`McpHttpOptions::max_sessions`] gets 503 (idle sessions expire after
 //!   [`McpHttpOptions::session_idle_timeout`], so the limit frees itself);
 //! - a `tools/call` whose HTTP connection closes before its answer is cancelled, as if the
-//!   client had sent `notifications/cancelled`: the snippet stops and frees its worker.
+//!   client had sent `notifications/cancelled`: the snippet stops and frees its worker;
+//! - a DELETE of a session first cancels that session's `tools/call`s still in flight. rmcp
+//!   itself, when a session's transport closes, lets running handlers go on for up to 5 s
+//!   while it drains their answers, and the closed HTTP connection of the call may be noticed
+//!   only at the next write; so without this a deleted session's snippet could run on.
 
 use std::{
+    collections::HashMap,
     pin::Pin,
-    sync::Arc,
+    sync::{Arc, Mutex},
     task::{Context, Poll},
 };
 
@@ -37,7 +42,46 @@ const MAX_BODY_BYTES: usize = 4 * 1024 * 1024;
 /// The session table and its limits, shared with rmcp.
 pub(super) struct Sessions {
     pub(super) manager: Arc<LocalSessionManager>,
-    max_sessions: usize,
+    /// At most this many sessions at once.
+    limit: usize,
+    /// The `tools/call`s whose answers are still being sent, by session.
+    in_flight: InFlight,
+}
+
+/// The `tools/call` request ids whose answers are still being sent, per session.
+#[derive(Clone, Default)]
+struct InFlight(Arc<Mutex<HashMap<String, Vec<Value>>>>);
+
+impl InFlight {
+    fn add(&self, session: &str, request_id: &Value) {
+        if let Ok(mut calls) = self.0.lock() {
+            calls
+                .entry(session.to_owned())
+                .or_default()
+                .push(request_id.clone());
+        }
+    }
+
+    fn remove(&self, session: &str, request_id: &Value) {
+        if let Ok(mut calls) = self.0.lock()
+            && let Some(ids) = calls.get_mut(session)
+        {
+            if let Some(at) = ids.iter().position(|id| id == request_id) {
+                ids.swap_remove(at);
+            }
+            if ids.is_empty() {
+                calls.remove(session);
+            }
+        }
+    }
+
+    fn take(&self, session: &str) -> Vec<Value> {
+        self.0
+            .lock()
+            .ok()
+            .and_then(|mut calls| calls.remove(session))
+            .unwrap_or_default()
+    }
 }
 
 impl Sessions {
@@ -47,7 +91,8 @@ impl Sessions {
         manager.session_config.keep_alive = Some(options.session_idle_timeout);
         Self {
             manager: Arc::new(manager),
-            max_sessions: options.max_sessions,
+            limit: options.max_sessions,
+            in_flight: InFlight::default(),
         }
     }
 
@@ -69,6 +114,11 @@ impl Sessions {
                 "Not Found: no such MCP session (it ended or expired); start a new one\n",
             )
                 .into_response());
+        }
+        if request.method() == Method::DELETE
+            && let Some(id) = &session
+        {
+            self.cancel_in_flight(id).await;
         }
         if request.method() != Method::POST {
             return Ok((request, None));
@@ -98,10 +148,10 @@ impl Sessions {
         let method = message.get("method").and_then(Value::as_str);
         if session.is_none()
             && method == Some("initialize")
-            && self.manager.sessions.read().await.len() >= self.max_sessions
+            && self.manager.sessions.read().await.len() >= self.limit
         {
             tracing::warn!(
-                max = self.max_sessions,
+                max = self.limit,
                 "MCP session refused: the session limit is reached"
             );
             return Err(json_rpc_error(
@@ -110,26 +160,64 @@ impl Sessions {
                 &format!(
                     "too many MCP sessions are open (at most {}); close one or wait for idle \
                      ones to expire",
-                    self.max_sessions
+                    self.limit
                 ),
             ));
         }
         let watch = match (session, method, message.get("id")) {
-            (Some(session), Some("tools/call"), Some(id)) if !id.is_null() => Some(Watch {
-                manager: Arc::clone(&self.manager),
-                session,
-                request_id: id.clone(),
-            }),
+            (Some(session), Some("tools/call"), Some(id)) if !id.is_null() => {
+                self.in_flight.add(&session, id);
+                Some(Watch {
+                    manager: Arc::clone(&self.manager),
+                    in_flight: self.in_flight.clone(),
+                    session,
+                    request_id: id.clone(),
+                })
+            }
             _ => None,
         };
         Ok((Request::from_parts(parts, Body::from(bytes)), watch))
     }
+
+    /// Sends `notifications/cancelled` into `session` for each of its calls in flight.
+    async fn cancel_in_flight(&self, session: &str) {
+        let calls = self.in_flight.take(session);
+        if calls.is_empty() {
+            return;
+        }
+        let handle = self.manager.sessions.read().await.get(session).cloned();
+        let Some(handle) = handle else {
+            return;
+        };
+        for request_id in calls {
+            tracing::info!(
+                session,
+                request = %request_id,
+                "the MCP session is being deleted; cancelling its call in flight"
+            );
+            if let Some(message) = cancelled(&request_id, "the MCP session was deleted") {
+                let _ = handle.push_message(message, None).await;
+            }
+        }
+    }
+}
+
+/// A `notifications/cancelled` for `request_id`.
+fn cancelled(request_id: &Value, reason: &str) -> Option<ClientJsonRpcMessage> {
+    serde_json::from_value(json!({
+        "jsonrpc": "2.0",
+        "method": "notifications/cancelled",
+        "params": {"requestId": request_id, "reason": reason},
+    }))
+    .ok()
 }
 
 /// A `tools/call` in flight: if its response body is dropped before it ended (the client
 /// hung up), the call is cancelled in its session.
 pub(super) struct Watch {
     manager: Arc<LocalSessionManager>,
+    /// The `tools/call`s whose answers are still being sent, by session.
+    in_flight: InFlight,
     session: String,
     request_id: Value,
 }
@@ -147,15 +235,21 @@ impl Watch {
         )
     }
 
+    /// The call's answer was sent whole.
+    fn finished(self) {
+        self.in_flight.remove(&self.session, &self.request_id);
+    }
+
+    /// Cancels the call in its session. The call stays listed in flight until the cancel was
+    /// pushed, so a DELETE racing with this still finds it and cancels it before the session
+    /// closes.
     fn cancel(self) {
-        let Ok(message) = serde_json::from_value::<ClientJsonRpcMessage>(json!({
-            "jsonrpc": "2.0",
-            "method": "notifications/cancelled",
-            "params": {"requestId": self.request_id, "reason": "the HTTP connection closed"},
-        })) else {
+        let Some(message) = cancelled(&self.request_id, "the HTTP connection closed") else {
+            self.finished();
             return;
         };
         let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            self.finished();
             return;
         };
         runtime.spawn(async move {
@@ -174,6 +268,7 @@ impl Watch {
                 );
                 let _ = handle.push_message(message, None).await;
             }
+            self.finished();
         });
     }
 }
@@ -194,8 +289,10 @@ impl HttpBody for WatchedBody {
     ) -> Poll<Option<Result<http_body::Frame<Self::Data>, Self::Error>>> {
         let this = self.get_mut();
         let polled = Pin::new(&mut this.inner).poll_frame(cx);
-        if matches!(polled, Poll::Ready(None)) {
-            this.watch = None;
+        if matches!(polled, Poll::Ready(None))
+            && let Some(watch) = this.watch.take()
+        {
+            watch.finished();
         }
         polled
     }

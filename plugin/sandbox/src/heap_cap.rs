@@ -65,7 +65,9 @@ mod tests {
         );
         let mut small: Vec<u8> = Vec::new();
         assert!(small.try_reserve_exact(16 * 1024 * 1024).is_ok());
-        assert!(heap_bytes() >= before + 16 * 1024 * 1024);
+        // The other unit tests of this crate run beside this one and may free memory
+        // meanwhile, so only the live 16 MiB is certain to be counted.
+        assert!(heap_bytes() >= 16 * 1024 * 1024);
         drop(small);
         lift_heap_limit();
         assert_eq!(heap_limit(), u64::MAX);

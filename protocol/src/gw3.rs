@@ -548,7 +548,8 @@ impl Gw3Message {
     }
 }
 
-const KNOWN_TYPES: &[&str] = &[
+/// The message types this module decodes into typed variants (the rest are `Unknown`).
+pub const KNOWN_TYPES: &[&str] = &[
     "hello",
     "welcome",
     "authentication-request",

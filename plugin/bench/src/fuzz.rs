@@ -130,7 +130,7 @@ pub fn gw3_frames(budget: Budget) -> TargetReport {
     drive(
         "gw3-frames",
         strategies::frame_text(
-            strategies::GW3_TYPES,
+            strategies::GW3_TYPES.as_slice(),
             strategies::GW3_KEYS,
             strategies::GW3_SEEDS,
         ),
@@ -138,16 +138,26 @@ pub fn gw3_frames(budget: Budget) -> TargetReport {
             let Ok(message) = gw3::decode(&text, MAX_FRAME_BYTES) else {
                 return Ok(());
             };
-            let again = gw3::decode(&gw3::encode(&message), MAX_FRAME_BYTES)
-                .map_err(|error| format!("re-encoded frame does not decode: {error}"))?;
-            if again == message {
-                Ok(())
-            } else {
-                Err(format!("round trip changed {message:?} into {again:?}"))
-            }
+            unchanged_by_round_trip(
+                &message,
+                gw3::decode(&gw3::encode(&message), MAX_FRAME_BYTES),
+            )
         },
         budget,
     )
+}
+
+/// Whether `again`, a decoded message's re-encoding decoded once more, is that message.
+fn unchanged_by_round_trip<M: PartialEq + std::fmt::Debug, E: std::fmt::Display>(
+    message: &M,
+    again: Result<M, E>,
+) -> Result<(), String> {
+    let again = again.map_err(|error| format!("re-encoded frame does not decode: {error}"))?;
+    if again == *message {
+        Ok(())
+    } else {
+        Err(format!("round trip changed {message:?} into {again:?}"))
+    }
 }
 
 /// FDC3 frames: never a panic; what decodes re-encodes to the same message.
@@ -166,13 +176,10 @@ pub fn fdc3_frames(budget: Budget) -> TargetReport {
             // What the adapter does next with any message: read its error and payload.
             let _ = message.error();
             let _ = message.payload_as::<fdc3::IntentResult>();
-            let again = fdc3::decode(&fdc3::encode(&message), MAX_FRAME_BYTES)
-                .map_err(|error| format!("re-encoded frame does not decode: {error}"))?;
-            if again == message {
-                Ok(())
-            } else {
-                Err(format!("round trip changed {message:?} into {again:?}"))
-            }
+            unchanged_by_round_trip(
+                &message,
+                fdc3::decode(&fdc3::encode(&message), MAX_FRAME_BYTES),
+            )
         },
         budget,
     )

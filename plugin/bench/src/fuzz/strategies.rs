@@ -12,51 +12,16 @@ use proptest::{
 };
 use serde_json::{Map, Number, Value};
 
-/// GW3 message types (the typed ones and a few the gateway sends that this crate does not type).
-pub(super) const GW3_TYPES: &[&str] = &[
-    "hello",
-    "welcome",
-    "authentication-request",
-    "join",
-    "leave",
-    "success",
-    "error",
-    "create-token",
-    "token",
-    "ping",
-    "peer-added",
-    "peer-removed",
-    "methods-added",
-    "methods-removed",
-    "register",
-    "unregister",
-    "call",
-    "invoke",
-    "yield",
-    "result",
-    "subscribe",
-    "add-interest",
-    "accepted",
-    "subscribed",
-    "publish",
-    "post",
-    "event",
-    "unsubscribe",
-    "remove-interest",
-    "drop-subscription",
-    "subscription-cancelled",
-    "create-context",
-    "context-created",
-    "context-added",
-    "subscribe-context",
-    "subscribed-context",
-    "unsubscribe-context",
-    "update-context",
-    "context-updated",
-    "destroy-context",
-    "context-destroyed",
-    "not-a-type",
-];
+/// GW3 message types: the typed ones, one the gateway sends that the protocol crate does not
+/// type, and one that no gateway sends.
+pub(super) static GW3_TYPES: std::sync::LazyLock<Vec<&'static str>> =
+    std::sync::LazyLock::new(|| {
+        codemode_protocol::gw3::KNOWN_TYPES
+            .iter()
+            .copied()
+            .chain(["destroy-context", "not-a-type"])
+            .collect()
+    });
 
 /// Keys GW3 messages carry.
 pub(super) const GW3_KEYS: &[&str] = &[
